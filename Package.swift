@@ -1,0 +1,89 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "hen-backup",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hen-backup", targets: ["hen-backup"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // Child-process supervision shared by drivers and hooks: spawn, stream, SIGINT-and-drain, niceness.
+        .target(
+            name: "HenProcess",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "HenDrivers",
+            dependencies: [
+                "HenProcess",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(
+            name: "HenHooks",
+            dependencies: [
+                "HenProcess",
+                "CCurl",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "HenEngine",
+            dependencies: [
+                "HenDrivers",
+                "HenHooks",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "HenServer",
+            dependencies: ["HenEngine"]
+        ),
+        .executableTarget(
+            name: "hen-backup",
+            dependencies: [
+                "HenServer",
+                "HenEngine",
+                "HenHooks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "HenDriversTests", dependencies: ["HenDrivers", "HenProcess"]),
+        .testTarget(name: "HenHooksTests", dependencies: ["HenHooks"]),
+        .testTarget(name: "HenEngineTests", dependencies: ["HenEngine", "HenDrivers"]),
+        .testTarget(name: "HenBackupTests", dependencies: ["HenEngine"]),
+    ]
+)
+
+// One set of strictness settings for every target of ours, as swift-log's Package.swift does.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .swiftLanguageMode(.v6),
+        .enableUpcomingFeature("ExistentialAny"),
+        .treatAllWarnings(as: .error),
+    ]
+}

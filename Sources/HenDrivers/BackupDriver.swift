@@ -1,0 +1,124 @@
+import Foundation
+
+/// A backup engine behind one repository: restic, tar, or a plugin.
+///
+/// A driver is built for one repository (``RepositoryTarget``) and one ``DriverContext`` by the
+/// ``DriverRegistry``. Every operation is confined to `context.hostname`: snapshots of other hosts are
+/// never listed, read, restored or forgotten, and every backup carries that host.
+///
+/// Contract for long operations (`backup`, `restore`, `forget`, `check`, `initialize`, `unlock`):
+/// - they report what happens through `events` while they run and return a summary;
+/// - when the calling task is cancelled, the driver stops its work cleanly (a child process gets SIGINT
+///   and its output is drained until it exits, SIGKILL only after a grace period) and *then* throws a
+///   ``DriverError`` with code `.cancelled`. When the call returns, nothing it started is still running.
+///
+/// Streams (`snapshots`, `list`, `dump`) are produced incrementally and never collected whole; a consumer
+/// that stops iterating early makes the driver stop its work the same clean way.
+///
+/// Errors thrown or finishing a stream are ``DriverError``s.
+public protocol BackupDriver: Sendable {
+    /// What this driver can do, so that the engine and the UI can adapt.
+    var capabilities: DriverCapabilities { get }
+
+    /// Whether the repository exists and can be opened with the configured credentials.
+    /// Throws `.wrongPassword`, `.backendUnreachable`, … when it cannot tell.
+    func isInitialized() async throws -> Bool
+
+    /// Creates the repository. Idempotent: an existing repository is `.alreadyInitialized`.
+    func initialize(events: DriverEventHandler) async throws -> InitializeResult
+
+    /// Backs up `request.paths` into a new snapshot tagged with `request.tags` and the context's host.
+    func backup(_ request: BackupRequest, events: DriverEventHandler) async throws -> BackupSummary
+
+    /// This host's snapshots, oldest first, filtered by `filter`.
+    func snapshots(_ filter: SnapshotFilter) -> AsyncThrowingStream<Snapshot, any Error>
+
+    /// The nodes of one snapshot below `path` (the whole snapshot when nil), recursively, in the
+    /// driver's order. `path` itself is included when it names a node.
+    func list(snapshot: String, path: String?) -> AsyncThrowingStream<Node, any Error>
+
+    /// Restores `request.includes` (everything when empty) of a snapshot below `request.target`.
+    func restore(_ request: RestoreRequest, events: DriverEventHandler) async throws -> RestoreSummary
+
+    /// The bytes of one file, or a tar stream of a directory.
+    func dump(snapshot: String, path: String) -> AsyncThrowingStream<[UInt8], any Error>
+
+    /// Forgets snapshots by id or by retention policy, limited to this host and `request.tags`.
+    func forget(_ request: ForgetRequest, events: DriverEventHandler) async throws -> ForgetSummary
+
+    /// Verifies the repository's structure, and reads back `request.readDataSubset` of the data.
+    func check(_ request: CheckRequest, events: DriverEventHandler) async throws -> CheckSummary
+
+    /// Sizes and counts of the repository.
+    func stats() async throws -> RepositoryStats
+
+    /// Removes stale locks only; a lock held by a live process stays.
+    func unlock(events: DriverEventHandler) async throws
+}
+
+/// Receives a driver's events while an operation runs. Called from any task; must not block.
+public typealias DriverEventHandler = @Sendable (DriverEvent) -> Void
+
+public enum DriverEvent: Sendable, Equatable {
+    /// Where an operation stands (backups and restores report it; throttling is the receiver's business).
+    case progress(Progress)
+    /// Something went wrong that did not stop the operation (an unreadable file, say).
+    case warning(String)
+    /// A line of the driver's own output worth keeping in the job log.
+    case log(level: LogLevel, message: String)
+
+    public enum LogLevel: String, Sendable, Codable {
+        case debug, info, warning, error
+    }
+}
+
+extension BackupDriver {
+    public func initialize() async throws -> InitializeResult {
+        try await initialize(events: { _ in })
+    }
+    public func backup(_ request: BackupRequest) async throws -> BackupSummary {
+        try await backup(request, events: { _ in })
+    }
+    public func restore(_ request: RestoreRequest) async throws -> RestoreSummary {
+        try await restore(request, events: { _ in })
+    }
+    public func forget(_ request: ForgetRequest) async throws -> ForgetSummary {
+        try await forget(request, events: { _ in })
+    }
+    public func check(_ request: CheckRequest) async throws -> CheckSummary {
+        try await check(request, events: { _ in })
+    }
+    public func unlock() async throws {
+        try await unlock(events: { _ in })
+    }
+}
+
+/// What a driver can do.
+public struct DriverCapabilities: OptionSet, Sendable, Hashable, Codable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// Data at rest is encrypted with the repository password.
+    public static let encrypted = DriverCapabilities(rawValue: 1 << 0)
+    /// Several backups may write to one repository at the same time.
+    public static let concurrentBackups = DriverCapabilities(rawValue: 1 << 1)
+    /// Upload and download limits are honoured.
+    public static let bandwidthLimits = DriverCapabilities(rawValue: 1 << 2)
+    /// Unchanged data is stored once across snapshots.
+    public static let deduplication = DriverCapabilities(rawValue: 1 << 3)
+    /// `check` can read back a subset of the data.
+    public static let readDataSubset = DriverCapabilities(rawValue: 1 << 4)
+    /// Locks can go stale and `unlock` can clear them.
+    public static let locks = DriverCapabilities(rawValue: 1 << 5)
+
+    public var names: [String] {
+        var result: [String] = []
+        if contains(.encrypted) { result.append("encrypted") }
+        if contains(.concurrentBackups) { result.append("concurrent_backups") }
+        if contains(.bandwidthLimits) { result.append("bandwidth_limits") }
+        if contains(.deduplication) { result.append("deduplication") }
+        if contains(.readDataSubset) { result.append("read_data_subset") }
+        if contains(.locks) { result.append("locks") }
+        return result
+    }
+}
