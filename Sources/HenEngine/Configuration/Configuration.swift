@@ -1,0 +1,295 @@
+import Foundation
+import HenDrivers
+import HenHooks
+import HenProcess
+
+/// A loaded, validated configuration: what the daemon, the CLI and the API work from.
+/// Built only by ``ConfigurationLoader``; every path in it is absolute and every secret resolved.
+public struct Configuration: Sendable {
+    /// The file it was read from (for messages).
+    public var sourcePath: String
+    /// Every operation is confined to this host's snapshots. Default: the machine's hostname.
+    public var hostname: String
+    /// Where the job store, caches and indexes live.
+    public var dataDirectory: String
+    public var timeZone: TimeZone
+    public var mode: Mode
+    public var api: API
+    public var maxConcurrentJobs: Int
+    /// How long a running job may finish on shutdown before it is stopped.
+    public var shutdownGrace: Duration
+    /// How often the daemon logs a status line.
+    public var statusInterval: Duration
+    /// A running job silent for this long gets a warning.
+    public var stallWarning: Duration
+    public var jobHistory: JobHistory
+    /// Default limits for every backup.
+    public var limits: TransferLimits
+    public var log: Log
+    /// Executables by name (`restic`), when not looked up in PATH.
+    public var executables: [String: String]
+    /// Every repository, global and inline, by name.
+    public var repositories: [String: Repository]
+    /// Backups in the order of the file.
+    public var backups: [Backup]
+    public var restore: Restore
+    /// Things worth saying that are not errors (a tar repository is not encrypted, say).
+    public var warnings: [ConfigurationIssue]
+
+    public enum Mode: String, Sendable, Codable {
+        /// Backs up, prunes, checks on schedule.
+        case normal
+        /// Read-only: browse and restore, never write to a repository.
+        case recovery
+    }
+
+    public struct API: Sendable {
+        /// `host:port`.
+        public var listen: String
+        public init(listen: String) { self.listen = listen }
+    }
+
+    public struct JobHistory: Sendable {
+        public var keep: Duration
+        public var maxJobs: Int
+        public init(keep: Duration, maxJobs: Int) {
+            self.keep = keep
+            self.maxJobs = maxJobs
+        }
+    }
+
+    public struct Log: Sendable {
+        public var level: String
+        /// Per component (`driver`, `engine`, `hooks`, `api`).
+        public var levels: [String: String]
+        public init(level: String, levels: [String: String]) {
+            self.level = level
+            self.levels = levels
+        }
+    }
+
+    public struct Restore: Sendable {
+        /// Restores may only write below these directories (absolute).
+        public var allowedTargets: [String]
+        public init(allowedTargets: [String]) { self.allowedTargets = allowedTargets }
+    }
+
+    public struct Repository: Sendable {
+        public var name: String
+        /// The driver's registry name (`restic`, `tar`).
+        public var driver: String
+        public var location: String
+        public var password: Secret?
+        public var passwordFile: String?
+        public var environment: [String: Secret]
+        /// Create the repository on first use.
+        public var autoInit: Bool
+        public var limits: TransferLimits
+        public var check: Check
+        /// Nil for a global repository; the backup's name for one defined inline.
+        public var definedInBackup: String?
+
+        public struct Check: Sendable {
+            public var schedules: [Schedule]
+            public var readDataSubset: String?
+            public init(schedules: [Schedule] = [], readDataSubset: String? = nil) {
+                self.schedules = schedules
+                self.readDataSubset = readDataSubset
+            }
+        }
+
+        public init(name: String, driver: String = "restic", location: String, password: Secret? = nil, passwordFile: String? = nil, environment: [String: Secret] = [:], autoInit: Bool = true, limits: TransferLimits = TransferLimits(), check: Check = Check(), definedInBackup: String? = nil) {
+            self.name = name
+            self.driver = driver
+            self.location = location
+            self.password = password
+            self.passwordFile = passwordFile
+            self.environment = environment
+            self.autoInit = autoInit
+            self.limits = limits
+            self.check = check
+            self.definedInBackup = definedInBackup
+        }
+
+        /// What a driver needs to open it.
+        public var target: RepositoryTarget {
+            RepositoryTarget(name: name, location: location, password: password, passwordFile: passwordFile, environment: environment, limits: limits)
+        }
+    }
+
+    public struct Backup: Sendable {
+        public var name: String
+        /// Absolute paths.
+        public var paths: [String]
+        public var excludes: [String]
+        /// Repository names, in the order written (each is in ``Configuration/repositories``).
+        public var repositories: [String]
+        public var schedules: [Schedule]
+        public var watch: Watch?
+        public var priority: JobPriority
+        public var maxDuration: Duration?
+        public var limits: TransferLimits
+        public var nice: Niceness
+        public var retention: RetentionPolicy?
+        public var prune: Prune
+        public var hooks: Hooks
+
+        public struct Watch: Sendable, Hashable {
+            /// Quiet period after the last change.
+            public var latency: Duration
+            /// Longest wait after the first change.
+            public var maxWait: Duration
+            public init(latency: Duration, maxWait: Duration) {
+                self.latency = latency
+                self.maxWait = maxWait
+            }
+        }
+
+        public struct Prune: Sendable {
+            public var schedules: [Schedule]
+            public init(schedules: [Schedule] = []) { self.schedules = schedules }
+        }
+
+        public struct Hooks: Sendable {
+            public var before: [HookDefinition]
+            public var after: [HookDefinition]
+            public var failure: [HookDefinition]
+            public var finally: [HookDefinition]
+            public init(before: [HookDefinition] = [], after: [HookDefinition] = [], failure: [HookDefinition] = [], finally: [HookDefinition] = []) {
+                self.before = before
+                self.after = after
+                self.failure = failure
+                self.finally = finally
+            }
+            public func hooks(for phase: HookPhase) -> [HookDefinition] {
+                switch phase {
+                case .before: before
+                case .after: after
+                case .failure: failure
+                case .finally: finally
+                }
+            }
+        }
+
+        public init(name: String, paths: [String], excludes: [String] = [], repositories: [String], schedules: [Schedule] = [], watch: Watch? = nil, priority: JobPriority = .normal, maxDuration: Duration? = nil, limits: TransferLimits = TransferLimits(), nice: Niceness = Niceness(), retention: RetentionPolicy? = nil, prune: Prune = Prune(), hooks: Hooks = Hooks()) {
+            self.name = name
+            self.paths = paths
+            self.excludes = excludes
+            self.repositories = repositories
+            self.schedules = schedules
+            self.watch = watch
+            self.priority = priority
+            self.maxDuration = maxDuration
+            self.limits = limits
+            self.nice = nice
+            self.retention = retention
+            self.prune = prune
+            self.hooks = hooks
+        }
+    }
+
+    public func backup(named name: String) -> Backup? { backups.first { $0.name == name } }
+}
+
+/// When a job should run: `every` a span since its last run, or at the times of a cron expression.
+public enum Schedule: Sendable, Hashable, CustomStringConvertible {
+    /// "When the last run is older than this" (`1h`): a daemon that was down runs a missed job once.
+    case every(Duration, text: String)
+    /// Fires at the expression's times in the configured time zone.
+    case cron(CronExpression)
+
+    public var description: String {
+        switch self {
+        case .every(_, let text): "every \(text)"
+        case .cron(let expression): "cron \"\(expression.text)\""
+        }
+    }
+}
+
+/// A cron expression with 5 fields, or 6 with seconds first. Each field is the set of values it allows.
+public struct CronExpression: Sendable, Hashable {
+    /// As written in the configuration.
+    public var text: String
+    public var seconds: Set<Int>
+    public var minutes: Set<Int>
+    public var hours: Set<Int>
+    /// 1…31.
+    public var daysOfMonth: Set<Int>
+    /// 1…12.
+    public var months: Set<Int>
+    /// 0…6, Sunday is 0.
+    public var daysOfWeek: Set<Int>
+    /// Cron's rule: when both day fields are restricted, a day matches either; when one is `*`, only the other counts.
+    public var daysOfMonthRestricted: Bool
+    public var daysOfWeekRestricted: Bool
+
+    public init(text: String, seconds: Set<Int>, minutes: Set<Int>, hours: Set<Int>, daysOfMonth: Set<Int>, months: Set<Int>, daysOfWeek: Set<Int>, daysOfMonthRestricted: Bool, daysOfWeekRestricted: Bool) {
+        self.text = text
+        self.seconds = seconds
+        self.minutes = minutes
+        self.hours = hours
+        self.daysOfMonth = daysOfMonth
+        self.months = months
+        self.daysOfWeek = daysOfWeek
+        self.daysOfMonthRestricted = daysOfMonthRestricted
+        self.daysOfWeekRestricted = daysOfWeekRestricted
+    }
+}
+
+/// A job's place in the queue. Ordered: immediate > next > level (higher first) > on-idle.
+public enum JobPriority: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Starts now, past the concurrency limit.
+    case immediate
+    /// Head of the queue.
+    case next
+    /// `superior` is 10, `normal` 0, `inferior` -10; any integer is allowed.
+    case level(Int)
+    /// Only when nothing else is queued or running.
+    case onIdle
+
+    public static let superior = JobPriority.level(10)
+    public static let normal = JobPriority.level(0)
+    public static let inferior = JobPriority.level(-10)
+
+    public var description: String {
+        switch self {
+        case .immediate: "immediate"
+        case .next: "next"
+        case .onIdle: "on-idle"
+        case .level(10): "superior"
+        case .level(0): "normal"
+        case .level(-10): "inferior"
+        case .level(let value): String(value)
+        }
+    }
+}
+
+/// An error or a warning about the configuration, pointing at where it is.
+public struct ConfigurationIssue: Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+    /// `backups.pictures.repositories[1]`.
+    public var keyPath: String
+    public var message: String
+
+    public init(file: String, line: Int, column: Int, keyPath: String, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.keyPath = keyPath
+        self.message = message
+    }
+
+    /// `config.yml:14:7: backups.pictures.repositories[1]: unknown repository "ovh" (known: local-disk, aws)`.
+    public var description: String {
+        keyPath.isEmpty ? "\(file):\(line):\(column): \(message)" : "\(file):\(line):\(column): \(keyPath): \(message)"
+    }
+}
+
+/// Every problem found in a configuration, reported at once.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var issues: [ConfigurationIssue]
+    public init(issues: [ConfigurationIssue]) { self.issues = issues }
+    public var description: String { issues.map(\.description).joined(separator: "\n") }
+}
