@@ -4,6 +4,7 @@ import ArgumentParser
 struct HenBackup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hen-backup",
-        abstract: "An automatic backup daemon that supervises restic."
+        abstract: "An automatic backup daemon that supervises restic.",
+        subcommands: HenBackup.commands
     )
 }
