@@ -249,4 +249,23 @@ import Testing
             "config.yml:3:5: backups.docs: backup \"docs\" has neither schedules nor watch: it runs only on demand",
         ])
     }
+
+    @Test func anchorsAndAliasesAreFollowed() throws {
+        let directory = try ConfigTempDirectory()
+        let configuration = try directory.load("""
+            repositories:
+              main: { location: ./repo, password: pw }
+            backups:
+              docs:
+                paths: [./docs]
+                repositories: &targets [main]
+                schedules: &nightly ["0 0 2 * * *"]
+              mail:
+                paths: [./mail]
+                repositories: *targets
+                schedules: *nightly
+            """)
+        #expect(configuration.backups.map(\.repositories) == [["main"], ["main"]])
+        #expect(configuration.backups[1].schedules == configuration.backups[0].schedules)
+    }
 }
