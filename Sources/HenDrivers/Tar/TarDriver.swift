@@ -132,7 +132,7 @@ public struct TarDriver: BackupDriver {
 
     func toolFailure(_ error: TarTools.Failure, operation: String) -> DriverError {
         if error.cancelled { return cancelled(operation) }
-        if !FileManager.default.isExecutableFile(atPath: error.tool == "gzip" ? tools.gzip : tools.tar) {
+        if error.missing {
             return failure(.binaryMissing, "The \(operation) of tar repository \(repository.name) needs \(error.tool), which is not installed.")
         }
         return failure(.failed, "The \(operation) of tar repository \(repository.name) failed: \(error.message).", detail: error.stderrTail)

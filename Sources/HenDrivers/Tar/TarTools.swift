@@ -1,8 +1,8 @@
 import Foundation
 import HenProcess
 
-/// The external tools the tar driver runs (`gzip`, `tar`), in one place so the way children are
-/// supervised can change without touching the driver.
+/// The external tools the tar driver runs (`gzip`, `tar`), through HenProcess's supervised children:
+/// cancellation interrupts a child with SIGINT and drains it before returning.
 struct TarTools: Sendable {
     let gzip: String
     let tar: String
@@ -13,131 +13,70 @@ struct TarTools: Sendable {
         let message: String
         let stderrTail: String
         let cancelled: Bool
+        let missing: Bool
     }
 
-    /// Runs a tool to completion; a non-zero exit is a ``Failure``. When the task is cancelled, the child
-    /// gets SIGINT, then SIGKILL after a grace period, and this throws a cancelled ``Failure``.
-    func run(_ executable: String, _ arguments: [String], workingDirectory: String? = nil) async throws(Failure) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
+    /// Children get only what they need: a PATH (GNU tar runs gzip itself) and the C locale.
+    private var environment: [String: String] {
+        var environment = ChildProcessRequest.currentEnvironment(keeping: ["PATH"])
+        if environment["PATH"] == nil { environment["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
+        environment["LC_ALL"] = "C"
+        return environment
+    }
+
+    private func request(_ executable: String, _ arguments: [String]) -> ChildProcessRequest {
+        ChildProcessRequest(executable: executable, arguments: arguments, environment: environment, niceness: niceness)
+    }
+
+    /// Runs a tool to completion; a non-zero exit or an interruption is a ``Failure``.
+    func run(_ executable: String, _ arguments: [String]) async throws(Failure) {
         let name = (executable as NSString).lastPathComponent
-        let tail = StderrTail()
-        errors.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { tail.append(data) }
-        }
-        let status: Int32
+        let result: ChildProcessResult
         do {
-            status = try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
-                    process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-                    do { try process.run() } catch {
-                        process.terminationHandler = nil
-                        continuation.resume(throwing: error)
-                    }
-                }
-            } onCancel: {
-                Self.stop(process)
-            }
+            result = try await ChildProcess.run(request(executable, arguments), onLine: { _ in })
         } catch {
-            errors.fileHandleForReading.readabilityHandler = nil
-            throw Failure(tool: name, message: "\(name) could not be started (\(error))", stderrTail: "", cancelled: false)
+            throw Failure(tool: name, message: error.message, stderrTail: "", cancelled: false, missing: error.code == .executableNotFound)
         }
-        errors.fileHandleForReading.readabilityHandler = nil
-        tail.append(errors.fileHandleForReading.readDataToEndOfFile())
-        if Task.isCancelled {
-            throw Failure(tool: name, message: "\(name) was interrupted", stderrTail: tail.text, cancelled: true)
+        let tail = result.stderrTail.joined(separator: "\n")
+        if result.wasInterrupted {
+            throw Failure(tool: name, message: "\(name) was interrupted", stderrTail: tail, cancelled: true, missing: false)
         }
-        guard status == 0 else {
-            throw Failure(tool: name, message: "\(name) exited with status \(status)", stderrTail: tail.text, cancelled: false)
+        guard result.succeeded else {
+            throw Failure(tool: name, message: "\(name) ended with \(result)", stderrTail: tail, cancelled: false, missing: false)
         }
     }
 
-    /// A tool's standard output as a stream of chunks. A consumer that stops early interrupts the child.
+    /// A tool's standard output as a stream of chunks, with backpressure. A consumer that stops early
+    /// interrupts the child. Errors finishing the stream are ``Failure``s.
     func bytes(_ executable: String, _ arguments: [String]) -> AsyncThrowingStream<[UInt8], any Error> {
         let name = (executable as NSString).lastPathComponent
-        return AsyncThrowingStream { continuation in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            process.standardInput = FileHandle.nullDevice
-            let tail = StderrTail()
-            errors.fileHandleForReading.readabilityHandler = { handle in
-                let data = handle.availableData
-                if !data.isEmpty { tail.append(data) }
-            }
+        let source = ChildProcess.bytes(request(executable, arguments))
+        let box = IteratorBox(source.makeAsyncIterator())
+        return AsyncThrowingStream(unfolding: {
             do {
-                try process.run()
-            } catch {
-                continuation.finish(throwing: Failure(tool: name, message: "\(name) could not be started (\(error))", stderrTail: "", cancelled: false))
-                return
+                return try await box.next()
+            } catch let exit as ChildProcessExit {
+                throw Failure(
+                    tool: name, message: "\(name) ended with \(exit.result)",
+                    stderrTail: exit.result.stderrTail.joined(separator: "\n"), cancelled: false, missing: false
+                )
+            } catch let error as ChildProcessError {
+                throw Failure(tool: name, message: error.message, stderrTail: "", cancelled: false, missing: error.code == .executableNotFound)
             }
-            continuation.onTermination = { termination in
-                if case .cancelled = termination { Self.stop(process) }
-            }
-            let reader = Thread {
-                let handle = output.fileHandleForReading
-                while true {
-                    let data = handle.readData(ofLength: 65_536)
-                    if data.isEmpty { break }
-                    if case .terminated = continuation.yield([UInt8](data)) {
-                        Self.stop(process)
-                        // Keep draining so the child is never killed by a broken pipe.
-                        while !handle.readData(ofLength: 65_536).isEmpty {}
-                        break
-                    }
-                }
-                process.waitUntilExit()
-                errors.fileHandleForReading.readabilityHandler = nil
-                tail.append(errors.fileHandleForReading.readDataToEndOfFile())
-                if process.terminationStatus == 0 || process.terminationReason == .uncaughtSignal {
-                    continuation.finish()
-                } else {
-                    continuation.finish(throwing: Failure(
-                        tool: name, message: "\(name) exited with status \(process.terminationStatus)",
-                        stderrTail: tail.text, cancelled: false
-                    ))
-                }
-            }
-            reader.start()
-        }
-    }
-
-    private static func stop(_ process: Process) {
-        guard process.isRunning else { return }
-        process.interrupt()
-        let pid = process.processIdentifier
-        DispatchQueue.global().asyncAfter(deadline: .now() + 10) {
-            if process.isRunning { kill(pid, SIGKILL) }
-        }
+        })
     }
 }
 
-/// The last few lines a child wrote to stderr.
-private final class StderrTail: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
+/// Holds a stream iterator for a pull-based stream; pulls are serial (one consumer), which is what makes
+/// the unchecked sendability sound.
+private final class IteratorBox: @unchecked Sendable {
+    private var iterator: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
 
-    func append(_ more: Data) {
-        lock.lock()
-        data.append(more)
-        if data.count > 4096 { data = data.suffix(4096) }
-        lock.unlock()
+    init(_ iterator: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator) {
+        self.iterator = iterator
     }
 
-    var text: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    func next() async throws -> [UInt8]? {
+        try await iterator.next()
     }
 }
