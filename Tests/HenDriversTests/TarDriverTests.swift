@@ -279,6 +279,12 @@ struct TarDriverTests {
         try FileManager.default.removeItem(at: repository.appendingPathComponent("snapshots/\(first).manifest.jsonl"))
         let orphan = try await driver.check(CheckRequest(readDataSubset: "1/1"))
         #expect(orphan.warnings.contains { $0.contains("\(first).tar.gz has no manifest") })
+
+        // A manifest that cannot be read is an error: its snapshot is invisible otherwise.
+        let garbage = String(repeating: "ab", count: 32)
+        try Data("not json\n".utf8).write(to: repository.appendingPathComponent("snapshots/\(garbage).manifest.jsonl"))
+        let unreadable = try await driver.check(CheckRequest(readDataSubset: "1/1"))
+        #expect(unreadable.errors.contains("snapshots/\(garbage).manifest.jsonl is not a readable snapshot manifest"))
     }
 
     @Test func locksBlockWritersAndUnlockClearsOnlyStaleOnes() async throws {

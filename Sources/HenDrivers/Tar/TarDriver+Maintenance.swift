@@ -60,6 +60,15 @@ extension TarDriver {
         let selected = try subset(headers, request.readDataSubset)
 
         let names = (try? FileManager.default.contentsOfDirectory(atPath: snapshotsDirectory)) ?? []
+        for name in names where name.hasSuffix(".manifest.jsonl") {
+            let id = String(name.dropLast(".manifest.jsonl".count))
+            guard let header = try? readHeader(path: snapshotsDirectory + "/" + name), header.id == id,
+                  TarManifest.parseTime(header.time) != nil
+            else {
+                summary.errors.append("snapshots/\(name) is not a readable snapshot manifest")
+                continue
+            }
+        }
         for name in names where name.hasSuffix(".tar.gz") {
             let id = String(name.dropLast(".tar.gz".count))
             if !FileManager.default.fileExists(atPath: manifestPath(id)) {
