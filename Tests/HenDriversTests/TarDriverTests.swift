@@ -134,6 +134,22 @@ struct TarDriverTests {
         #expect(!members.contains { $0.hasSuffix("c.log") })
     }
 
+    @Test func symlinkedAncestorsAreStoredAsDirectories() async throws {
+        let driver = try await initialized()
+        let alias = scratch.url.appendingPathComponent("alias")
+        try FileManager.default.createSymbolicLink(atPath: alias.path, withDestinationPath: scratch.url.path)
+        let root = alias.path + "/data"
+        let id = try await driver.backup(BackupRequest(paths: [root])).snapshotID
+        let nodes = try await driver.list(snapshot: id, path: alias.path).collect()
+        #expect(nodes.first?.path == alias.path)
+        #expect(nodes.first?.kind == .directory)
+        let target = scratch.url.appendingPathComponent("restore")
+        _ = try await driver.restore(RestoreRequest(snapshot: id, target: target.path))
+        var info = stat()
+        #expect(lstat(target.path + alias.path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR)
+        #expect(FileManager.default.contents(atPath: target.path + root + "/a.txt") == Data("alpha\n".utf8))
+    }
+
     @Test func cancelledBackupLeavesNothingBehind() async throws {
         let driver = try await initialized()
         for index in 0..<20 {

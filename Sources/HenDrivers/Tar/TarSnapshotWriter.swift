@@ -32,12 +32,14 @@ final class TarSnapshotWriter {
         for component in root.split(separator: "/").dropLast() {
             ancestor += "/" + component
             if emittedAncestors.insert(ancestor).inserted {
-                guard try addTree(ancestor, recurse: false, events: events) else { return false }
+                // Ancestors are followed and stored as directories (as restic does): a symlink member
+                // above the tree would make extraction write through it.
+                guard try addTree(ancestor, recurse: false, followLinks: true, events: events) else { return false }
             }
         }
         if matcher.excludes(root) { return true }
         emittedAncestors.insert(root)
-        return try addTree(root, recurse: true, events: events)
+        return try addTree(root, recurse: true, followLinks: false, events: events)
     }
 
     func finish() throws {
@@ -46,7 +48,7 @@ final class TarSnapshotWriter {
         try manifest.finish()
     }
 
-    private func addTree(_ top: String, recurse: Bool, events: DriverEventHandler) throws -> Bool {
+    private func addTree(_ top: String, recurse: Bool, followLinks: Bool, events: DriverEventHandler) throws -> Bool {
         var stack = [top]
         while let path = stack.popLast() {
             if Task.isCancelled {
@@ -54,7 +56,7 @@ final class TarSnapshotWriter {
                 return false
             }
             var info = stat()
-            guard lstat(path, &info) == 0 else {
+            guard (followLinks ? stat(path, &info) : lstat(path, &info)) == 0 else {
                 warn(events, "\(path): \(String(cString: strerror(errno)))")
                 continue
             }
