@@ -9,12 +9,12 @@ import Glibc
 /// What only the tar driver promises: its layout, atomic writes, locks, check's findings, PAX members.
 @Suite(.serialized)
 struct TarDriverTests {
-    let scratch: TemporaryDirectory
+    let scratch: ConformanceScratch
     let repository: URL
     let source: URL
 
     init() throws {
-        scratch = try TemporaryDirectory("tar")
+        scratch = try ConformanceScratch("tar")
         repository = scratch.url.appendingPathComponent("repo")
         source = scratch.url.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: source.appendingPathComponent("sub"), withIntermediateDirectories: true)
@@ -77,18 +77,18 @@ struct TarDriverTests {
 
     @Test func operationsNeedAnInitializedRepository() async throws {
         let driver = try driver()
-        try await expectCode(.repositoryMissing) { _ = try await driver.backup(BackupRequest(paths: [source.path])) }
-        try await expectCode(.repositoryMissing) { _ = try await driver.snapshots(SnapshotFilter()).collect() }
-        try await expectCode(.repositoryMissing) { _ = try await driver.check(CheckRequest()) }
+        try await expectDriverError(.repositoryMissing) { _ = try await driver.backup(BackupRequest(paths: [source.path])) }
+        try await expectDriverError(.repositoryMissing) { _ = try await driver.snapshots(SnapshotFilter()).collectAll() }
+        try await expectDriverError(.repositoryMissing) { _ = try await driver.check(CheckRequest()) }
         #expect(!FileManager.default.fileExists(atPath: repository.path))
     }
 
     @Test func invalidBackupRequests() async throws {
         let driver = try await initialized()
-        try await expectCode(.invalidRequest) { _ = try await driver.backup(BackupRequest(paths: [])) }
-        try await expectCode(.invalidRequest) { _ = try await driver.backup(BackupRequest(paths: ["relative/path"])) }
-        try await expectCode(.sourceMissing) { _ = try await driver.backup(BackupRequest(paths: [source.path + "/missing"])) }
-        try await expectCode(.invalidRequest) { _ = try await driver.backup(BackupRequest(paths: [source.path], excludes: ["[oops"])) }
+        try await expectDriverError(.invalidRequest) { _ = try await driver.backup(BackupRequest(paths: [])) }
+        try await expectDriverError(.invalidRequest) { _ = try await driver.backup(BackupRequest(paths: ["relative/path"])) }
+        try await expectDriverError(.sourceMissing) { _ = try await driver.backup(BackupRequest(paths: [source.path + "/missing"])) }
+        try await expectDriverError(.invalidRequest) { _ = try await driver.backup(BackupRequest(paths: [source.path], excludes: ["[oops"])) }
         #expect(try contents("snapshots").isEmpty)
         #expect(try contents("locks").isEmpty)
     }
@@ -128,7 +128,7 @@ struct TarDriverTests {
 
         // The archive is an ordinary tar.gz.
         let listing = scratch.url.appendingPathComponent("listing")
-        try Shell.run("/usr/bin/tar", ["-tzf", repository.appendingPathComponent("snapshots/\(id).tar.gz").path], stdoutTo: listing.path)
+        try ConformanceShell.run("/usr/bin/tar", ["-tzf", repository.appendingPathComponent("snapshots/\(id).tar.gz").path], stdoutTo: listing.path)
         let members = try String(contentsOf: listing, encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(members.contains(String(source.path.dropFirst()) + "/sub/b.txt"))
         #expect(!members.contains { $0.hasSuffix("c.log") })
@@ -140,7 +140,7 @@ struct TarDriverTests {
         try FileManager.default.createSymbolicLink(atPath: alias.path, withDestinationPath: scratch.url.path)
         let root = alias.path + "/data"
         let id = try await driver.backup(BackupRequest(paths: [root])).snapshotID
-        let nodes = try await driver.list(snapshot: id, path: alias.path).collect()
+        let nodes = try await driver.list(snapshot: id, path: alias.path).collectAll()
         #expect(nodes.first?.path == alias.path)
         #expect(nodes.first?.kind == .directory)
         let target = scratch.url.appendingPathComponent("restore")
@@ -162,11 +162,11 @@ struct TarDriverTests {
                 if case .progress = event { withUnsafeCurrentTask { $0?.cancel() } }
             })
         }
-        try await expectCode(.cancelled) { _ = try await task.value }
+        try await expectDriverError(.cancelled) { _ = try await task.value }
         #expect(try contents("snapshots").isEmpty)
         #expect(try contents("tmp").isEmpty)
         #expect(try contents("locks").isEmpty)
-        #expect(try await driver.snapshots(SnapshotFilter()).collect().isEmpty)
+        #expect(try await driver.snapshots(SnapshotFilter()).collectAll().isEmpty)
     }
 
     @Test func longNamesAndSubsecondTimesSurviveTheArchive() async throws {
@@ -183,7 +183,7 @@ struct TarDriverTests {
         try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: file.path)
 
         let id = try await driver.backup(BackupRequest(paths: [source.path])).snapshotID
-        let nodes = try await driver.list(snapshot: id, path: nil).collect()
+        let nodes = try await driver.list(snapshot: id, path: nil).collectAll()
         let node = try #require(nodes.first { $0.path == file.path })
         #expect(abs((node.modificationTime?.timeIntervalSince1970 ?? 0) - 1_700_000_000.123456789) < 1e-6)
         #expect(nodes.first { $0.path == link.path }?.linkTarget == file.path)
@@ -204,24 +204,37 @@ struct TarDriverTests {
     @Test func dumpListAndRestoreErrors() async throws {
         let driver = try await initialized()
         let id = try await driver.backup(BackupRequest(paths: [source.path])).snapshotID
-        try await expectCode(.pathNotFound) { _ = try await driver.list(snapshot: id, path: source.path + "/nope").collect() }
-        try await expectCode(.pathNotFound) { _ = try await driver.dump(snapshot: id, path: source.path + "/nope").collect() }
-        try await expectCode(.pathNotFound) {
+        try await expectDriverError(.pathNotFound) { _ = try await driver.list(snapshot: id, path: source.path + "/nope").collectAll() }
+        try await expectDriverError(.pathNotFound) { _ = try await driver.dump(snapshot: id, path: source.path + "/nope").collectAll() }
+        try await expectDriverError(.pathNotFound) {
             _ = try await driver.restore(RestoreRequest(snapshot: id, target: scratch.url.appendingPathComponent("r").path, includes: [source.path + "/nope"]))
         }
-        try await expectCode(.snapshotNotFound) { _ = try await driver.list(snapshot: String(repeating: "0", count: 64), path: nil).collect() }
+        try await expectDriverError(.snapshotNotFound) { _ = try await driver.list(snapshot: String(repeating: "0", count: 64), path: nil).collectAll() }
 
         // Short ids resolve; the whole snapshot dumps as one tar stream.
-        #expect(try await driver.list(snapshot: String(id.prefix(8)), path: source.path + "/sub").collect().map(\.path) == [source.path + "/sub", source.path + "/sub/b.txt", source.path + "/sub/c.log"])
+        #expect(try await driver.list(snapshot: String(id.prefix(8)), path: source.path + "/sub").collectAll().map(\.path) == [source.path + "/sub", source.path + "/sub/b.txt", source.path + "/sub/c.log"])
         let tarFile = scratch.url.appendingPathComponent("all.tar")
-        try Data(try await driver.dump(snapshot: id, path: "/").collect().flatMap { $0 }).write(to: tarFile)
+        try Data(try await driver.dump(snapshot: id, path: "/").collectAll().flatMap { $0 }).write(to: tarFile)
         let listing = scratch.url.appendingPathComponent("listing")
-        try Shell.run("/usr/bin/tar", ["-tf", tarFile.path], stdoutTo: listing.path)
+        try ConformanceShell.run("/usr/bin/tar", ["-tf", tarFile.path], stdoutTo: listing.path)
         #expect(try String(contentsOf: listing, encoding: .utf8).contains(String(source.path.dropFirst()) + "/sub/c.log"))
 
         // A consumer that stops early does not hang or leak: the next read works.
         for try await _ in driver.dump(snapshot: id, path: "/") { break }
-        #expect(try await driver.dump(snapshot: id, path: source.path + "/a.txt").collect().flatMap { $0 } == Array("alpha\n".utf8))
+        #expect(try await driver.dump(snapshot: id, path: source.path + "/a.txt").collectAll().flatMap { $0 } == Array("alpha\n".utf8))
+    }
+
+    @Test func cancelledRestoreStopsBeforeTar() async throws {
+        let driver = try await initialized()
+        let id = try await driver.backup(BackupRequest(paths: [source.path])).snapshotID
+        let request = RestoreRequest(snapshot: id, target: scratch.url.appendingPathComponent("restore").path)
+        let task = Task { [driver] in
+            try await driver.restore(request, events: { event in
+                if case .progress = event { withUnsafeCurrentTask { $0?.cancel() } }
+            })
+        }
+        try await expectDriverError(.cancelled) { _ = try await task.value }
+        #expect(!FileManager.default.fileExists(atPath: request.target + source.path + "/a.txt"))
     }
 
     // MARK: Forget, check, stats, locks
@@ -232,9 +245,9 @@ struct TarDriverTests {
         let two = try await driver.backup(BackupRequest(paths: [source.path], tags: ["backup=b"])).snapshotID
         let three = try await driver.backup(BackupRequest(paths: [source.path], tags: ["backup=a"])).snapshotID
 
-        try await expectCode(.invalidRequest) { _ = try await driver.forget(ForgetRequest(selection: .policy(RetentionPolicy()))) }
-        try await expectCode(.snapshotNotFound) { _ = try await driver.forget(ForgetRequest(selection: .snapshots([two]), tags: ["backup=a"])) }
-        try await expectCode(.snapshotNotFound) { _ = try await driver.forget(ForgetRequest(selection: .snapshots(["deadbeef"]))) }
+        try await expectDriverError(.invalidRequest) { _ = try await driver.forget(ForgetRequest(selection: .policy(RetentionPolicy()))) }
+        try await expectDriverError(.snapshotNotFound) { _ = try await driver.forget(ForgetRequest(selection: .snapshots([two]), tags: ["backup=a"])) }
+        try await expectDriverError(.snapshotNotFound) { _ = try await driver.forget(ForgetRequest(selection: .snapshots(["deadbeef"]))) }
 
         // Policy within tags: backup=b's snapshot is not considered.
         let policy = try await driver.forget(ForgetRequest(selection: .policy(RetentionPolicy(keepLast: 1)), tags: ["backup=a"], prune: true))
@@ -245,7 +258,7 @@ struct TarDriverTests {
 
         let byID = try await driver.forget(ForgetRequest(selection: .snapshots([String(two.prefix(10))])))
         #expect(byID.removed == [two])
-        #expect(try await driver.snapshots(SnapshotFilter()).collect().map(\.id) == [three])
+        #expect(try await driver.snapshots(SnapshotFilter()).collectAll().map(\.id) == [three])
         #expect(try contents("snapshots") == ["\(three).manifest.jsonl", "\(three).tar.gz"])
 
         let stats = try await driver.stats()
@@ -263,13 +276,13 @@ struct TarDriverTests {
         // A flipped content byte: only the checksum can tell.
         let archive = repository.appendingPathComponent("snapshots/\(first).tar.gz")
         let plain = scratch.url.appendingPathComponent("plain.tar")
-        try Shell.run("/usr/bin/gzip", ["-dc", archive.path], stdoutTo: plain.path)
+        try ConformanceShell.run("/usr/bin/gzip", ["-dc", archive.path], stdoutTo: plain.path)
         var bytes = [UInt8](try Data(contentsOf: plain))
         let marker = Array("beta beta".utf8)
         let at = try #require((0...(bytes.count - marker.count)).first { bytes[$0..<($0 + marker.count)].elementsEqual(marker) })
         bytes[at] = UInt8(ascii: "B")
         try Data(bytes).write(to: plain)
-        try Shell.run("/usr/bin/gzip", ["-c", "-n", plain.path], stdoutTo: archive.path)
+        try ConformanceShell.run("/usr/bin/gzip", ["-c", "-n", plain.path], stdoutTo: archive.path)
         let flipped = try await driver.check(CheckRequest())
         #expect(flipped.errors.count == 1)
         #expect(flipped.errors.first?.contains("sub/b.txt does not match its SHA-256 checksum") == true)
@@ -278,8 +291,8 @@ struct TarDriverTests {
         // Subsets pick snapshots: 1/2 is the older one, 2/2 the newer.
         #expect(try await driver.check(CheckRequest(readDataSubset: "1/2")).ok == false)
         #expect(try await driver.check(CheckRequest(readDataSubset: "2/2")).ok)
-        try await expectCode(.invalidRequest) { _ = try await driver.check(CheckRequest(readDataSubset: "lots")) }
-        try await expectCode(.invalidRequest) { _ = try await driver.check(CheckRequest(readDataSubset: "0%")) }
+        try await expectDriverError(.invalidRequest) { _ = try await driver.check(CheckRequest(readDataSubset: "lots")) }
+        try await expectDriverError(.invalidRequest) { _ = try await driver.check(CheckRequest(readDataSubset: "0%")) }
 
         // A truncated archive and a missing one.
         let secondArchive = repository.appendingPathComponent("snapshots/\(second).tar.gz")
@@ -313,8 +326,8 @@ struct TarDriverTests {
 
         // A live holder (this very process) blocks writers and survives unlock.
         try writeLock(pid: getpid(), machine: TarRepositoryLock.currentMachine)
-        try await expectCode(.repositoryLocked) { _ = try await driver.backup(BackupRequest(paths: [source.path])) }
-        try await expectCode(.repositoryLocked) { _ = try await driver.forget(ForgetRequest(selection: .policy(RetentionPolicy(keepLast: 1)))) }
+        try await expectDriverError(.repositoryLocked) { _ = try await driver.backup(BackupRequest(paths: [source.path])) }
+        try await expectDriverError(.repositoryLocked) { _ = try await driver.forget(ForgetRequest(selection: .policy(RetentionPolicy(keepLast: 1)))) }
         try await driver.unlock()
         #expect(FileManager.default.fileExists(atPath: lockPath.path))
 

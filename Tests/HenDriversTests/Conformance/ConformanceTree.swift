@@ -78,7 +78,7 @@ struct ConformanceTree {
     static func setModificationTime(_ path: String, seconds: Int64) throws {
         var times = [timespec(tv_sec: Int(seconds), tv_nsec: 0), timespec(tv_sec: Int(seconds), tv_nsec: 0)]
         guard utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW) == 0 else {
-            throw Shell.Failed(description: "utimensat \(path) failed")
+            throw ConformanceShell.Failed(description: "utimensat \(path) failed")
         }
     }
 
@@ -92,36 +92,5 @@ struct ConformanceTree {
         if rest.isEmpty { return "" }
         guard rest.hasPrefix("/") else { return nil }
         return String(rest.dropFirst())
-    }
-}
-
-/// A temporary directory removed when the test ends.
-final class TemporaryDirectory {
-    let url: URL
-
-    init(_ label: String) throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("hen-\(label)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        // Restored trees may hold read-only directories; make them writable so removal succeeds.
-        if let enumerator = FileManager.default.enumerator(atPath: url.path) {
-            for case let relative as String in enumerator {
-                let path = url.appendingPathComponent(relative).path
-                var info = stat()
-                if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { chmod(path, 0o755) }
-            }
-        }
-        try? FileManager.default.removeItem(at: url)
-    }
-}
-
-extension AsyncSequence {
-    /// Every element (test data is small).
-    func collect() async throws -> [Element] {
-        var elements: [Element] = []
-        for try await element in self { elements.append(element) }
-        return elements
     }
 }

@@ -14,7 +14,7 @@ struct DriverConformanceTests {
     @Test(arguments: fixtures.map { FixtureArgument($0) })
     func scenario(_ argument: FixtureArgument) async throws {
         let fixture = argument.fixture
-        let scratch = try TemporaryDirectory("conformance-\(fixture.name)")
+        let scratch = try ConformanceScratch("conformance-\(fixture.name)")
         let repositoryDirectory = scratch.url.appendingPathComponent("repository")
         let tree = try ConformanceTree(in: scratch.url.appendingPathComponent("source"))
         let driver = try fixture.makeDriver(repositoryDirectory: repositoryDirectory, hostname: "host-a")
@@ -37,18 +37,18 @@ struct DriverConformanceTests {
         let foreign = try await other.backup(BackupRequest(paths: [tree.root.path], tags: ["backup=x", "job=b"]))
 
         // Snapshots: oldest first, filtered by tags, confined to the driver's host.
-        let mine = try await driver.snapshots(SnapshotFilter(tags: ["backup=x"])).collect()
+        let mine = try await driver.snapshots(SnapshotFilter(tags: ["backup=x"])).collectAll()
         #expect(mine.map(\.id) == [first.snapshotID, second.snapshotID])
         #expect(mine.allSatisfy { $0.host == "host-a" && $0.tags.contains("backup=x") })
         #expect(mine.first?.paths == [tree.root.path])
         #expect(mine.first?.jobID == "1")
-        #expect(try await driver.snapshots(SnapshotFilter(tags: ["job=1"])).collect().map(\.id) == [first.snapshotID])
-        #expect(try await driver.snapshots(SnapshotFilter(tags: ["backup=x", "job=2"])).collect().map(\.id) == [second.snapshotID])
-        #expect(try await driver.snapshots(SnapshotFilter(tags: ["backup=nope"])).collect().isEmpty)
-        #expect(try await other.snapshots(SnapshotFilter()).collect().map(\.id) == [foreign.snapshotID])
+        #expect(try await driver.snapshots(SnapshotFilter(tags: ["job=1"])).collectAll().map(\.id) == [first.snapshotID])
+        #expect(try await driver.snapshots(SnapshotFilter(tags: ["backup=x", "job=2"])).collectAll().map(\.id) == [second.snapshotID])
+        #expect(try await driver.snapshots(SnapshotFilter(tags: ["backup=nope"])).collectAll().isEmpty)
+        #expect(try await other.snapshots(SnapshotFilter()).collectAll().map(\.id) == [foreign.snapshotID])
 
         // list: every node below the root, with kinds, sizes and modes; excluded files absent.
-        let nodes = try await driver.list(snapshot: first.snapshotID, path: nil).collect()
+        let nodes = try await driver.list(snapshot: first.snapshotID, path: nil).collectAll()
         var byRelative: [String: Node] = [:]
         for node in nodes {
             if let relative = ConformanceTree.relative(node.path) { byRelative[relative] = node }
@@ -71,7 +71,7 @@ struct DriverConformanceTests {
             }
         }
         let nestedPath = try #require(byRelative["nested"]).path
-        let nestedNodes = try await driver.list(snapshot: first.snapshotID, path: nestedPath).collect()
+        let nestedNodes = try await driver.list(snapshot: first.snapshotID, path: nestedPath).collectAll()
         #expect(Set(nestedNodes.compactMap { ConformanceTree.relative($0.path) }) == Set(tree.items.map(\.relative).filter { $0.hasPrefix("nested") }))
 
         // restore everything: bytes, modes and modification times (seconds) come back.
@@ -102,7 +102,7 @@ struct DriverConformanceTests {
         #expect(!FileManager.default.fileExists(atPath: partial.path + byRelative["plain.txt"]!.path))
 
         // dump a file: its bytes; a directory: a tar stream that /usr/bin/tar extracts.
-        let dumped = try await driver.dump(snapshot: first.snapshotID, path: byRelative["nested/dir with space/data.bin"]!.path).collect()
+        let dumped = try await driver.dump(snapshot: first.snapshotID, path: byRelative["nested/dir with space/data.bin"]!.path).collectAll()
         #expect(dumped.flatMap { $0 } == tree.contents("nested/dir with space/data.bin"))
         let tarFile = scratch.url.appendingPathComponent("nested.tar")
         _ = FileManager.default.createFile(atPath: tarFile.path, contents: nil)
@@ -111,24 +111,24 @@ struct DriverConformanceTests {
         try handle.close()
         let extracted = scratch.url.appendingPathComponent("extracted")
         try FileManager.default.createDirectory(at: extracted, withIntermediateDirectories: true)
-        try Shell.run("/usr/bin/tar", ["-xf", tarFile.path, "-C", extracted.path])
+        try ConformanceShell.run("/usr/bin/tar", ["-xf", tarFile.path, "-C", extracted.path])
         for item in tree.files where item.relative.hasPrefix("nested/") {
             let path = extracted.path + "/" + byRelative[item.relative]!.path.drop { $0 == "/" }
             #expect(FileManager.default.contents(atPath: path).map { [UInt8]($0) } == tree.contents(item.relative), "\(item.relative) in the dumped tar")
         }
 
         // Another host's snapshot does not exist for this driver.
-        try await expectCode(.snapshotNotFound) { _ = try await driver.list(snapshot: foreign.snapshotID, path: nil).collect() }
-        try await expectCode(.snapshotNotFound) { _ = try await driver.restore(RestoreRequest(snapshot: foreign.snapshotID, target: scratch.url.appendingPathComponent("nope").path)) }
-        try await expectCode(.snapshotNotFound) { _ = try await driver.dump(snapshot: foreign.snapshotID, path: nestedPath).collect() }
-        try await expectCode(.snapshotNotFound) { _ = try await driver.forget(ForgetRequest(selection: .snapshots([foreign.snapshotID]))) }
-        try await expectCode(.snapshotNotFound) { _ = try await other.list(snapshot: first.snapshotID, path: nil).collect() }
+        try await expectDriverError(.snapshotNotFound) { _ = try await driver.list(snapshot: foreign.snapshotID, path: nil).collectAll() }
+        try await expectDriverError(.snapshotNotFound) { _ = try await driver.restore(RestoreRequest(snapshot: foreign.snapshotID, target: scratch.url.appendingPathComponent("nope").path)) }
+        try await expectDriverError(.snapshotNotFound) { _ = try await driver.dump(snapshot: foreign.snapshotID, path: nestedPath).collectAll() }
+        try await expectDriverError(.snapshotNotFound) { _ = try await driver.forget(ForgetRequest(selection: .snapshots([foreign.snapshotID]))) }
+        try await expectDriverError(.snapshotNotFound) { _ = try await other.list(snapshot: first.snapshotID, path: nil).collectAll() }
 
         // forget by policy removes the older snapshot of this host only.
         let forgotten = try await driver.forget(ForgetRequest(selection: .policy(RetentionPolicy(keepLast: 1)), tags: ["backup=x"]))
         #expect(forgotten.removed.map { String($0.prefix(8)) } == [String(first.snapshotID.prefix(8))])
-        #expect(try await driver.snapshots(SnapshotFilter()).collect().map(\.id) == [second.snapshotID])
-        #expect(try await other.snapshots(SnapshotFilter()).collect().map(\.id) == [foreign.snapshotID])
+        #expect(try await driver.snapshots(SnapshotFilter()).collectAll().map(\.id) == [second.snapshotID])
+        #expect(try await other.snapshots(SnapshotFilter()).collectAll().map(\.id) == [foreign.snapshotID])
 
         // check: sound, then damaged where the fixture can damage it.
         #expect(try await driver.check(CheckRequest()).ok)
@@ -151,7 +151,7 @@ struct FixtureArgument: Sendable, CustomTestStringConvertible {
     var testDescription: String { fixture.name }
 }
 
-func expectCode(_ code: DriverError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async throws {
+func expectDriverError(_ code: DriverError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async throws {
     do {
         try await body()
         Issue.record("expected a DriverError \(code), got success", sourceLocation: sourceLocation)

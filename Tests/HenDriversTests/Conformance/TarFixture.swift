@@ -16,7 +16,7 @@ struct TarFixture: DriverFixture {
     func corruptData(repositoryDirectory: URL, snapshotID: String) throws -> Bool {
         let archive = repositoryDirectory.appendingPathComponent("snapshots/\(snapshotID).tar.gz").path
         let plain = repositoryDirectory.appendingPathComponent("corrupt.tar").path
-        try Shell.run("/usr/bin/gzip", ["-dc", archive], stdoutTo: plain)
+        try ConformanceShell.run("/usr/bin/gzip", ["-dc", archive], stdoutTo: plain)
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: plain)))
         let marker = Array(ConformanceTree.plainContents.utf8)
         guard let start = (0...(bytes.count - marker.count)).first(where: { bytes[$0..<($0 + marker.count)].elementsEqual(marker) }) else {
@@ -24,7 +24,7 @@ struct TarFixture: DriverFixture {
         }
         bytes[start] ^= 0x20
         try Data(bytes).write(to: URL(fileURLWithPath: plain))
-        try Shell.run("/usr/bin/gzip", ["-c", "-n", plain], stdoutTo: archive)
+        try ConformanceShell.run("/usr/bin/gzip", ["-c", "-n", plain], stdoutTo: archive)
         try FileManager.default.removeItem(atPath: plain)
         return true
     }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Runs a helper tool in a test (gzip, tar) and fails loudly when it fails.
-enum Shell {
+enum ConformanceShell {
     struct Failed: Error, CustomStringConvertible {
         let description: String
     }
