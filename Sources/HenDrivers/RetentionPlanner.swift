@@ -12,7 +12,9 @@ import Foundation
 ///   back from the group's newest snapshot (not from now).
 /// - `keep_tags` keeps every snapshot carrying one of the entries; an entry `a,b` needs both tags, as
 ///   restic's `--keep-tag a,b` does.
-/// - A snapshot kept by any rule is kept. An empty policy keeps everything (callers should refuse it).
+/// - A snapshot kept by any rule is kept. Counts of zero or less and an all-zero `keep_within` are unset,
+///   as in restic; a policy with nothing set keeps everything (callers should refuse it, see
+///   ``isEmpty(_:)``).
 public struct RetentionPlanner: Sendable {
     public struct Plan: Sendable, Hashable {
         /// Kept snapshots, newest first within each group.
@@ -28,6 +30,19 @@ public struct RetentionPlanner: Sendable {
     public init(policy: RetentionPolicy, calendar: Calendar = .current) {
         self.policy = policy
         self.calendar = calendar
+    }
+
+    /// Whether `policy` sets no rule at all once zero counts and spans are treated as unset. Forgetting
+    /// with such a policy must be refused: it reads as "keep nothing" but restic keeps everything.
+    public static func isEmpty(_ policy: RetentionPolicy) -> Bool {
+        let counts = [policy.keepLast, policy.keepHourly, policy.keepDaily, policy.keepWeekly, policy.keepMonthly, policy.keepYearly]
+        return counts.allSatisfy { ($0 ?? 0) <= 0 } && effectiveWithin(policy) == nil
+            && policy.keepTags.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty }
+    }
+
+    private static func effectiveWithin(_ policy: RetentionPolicy) -> KeepWithin? {
+        guard let within = policy.keepWithin, within != KeepWithin() else { return nil }
+        return within
     }
 
     public func plan(_ snapshots: [Snapshot]) -> Plan {
@@ -63,7 +78,7 @@ public struct RetentionPlanner: Sendable {
             .sorted { $0.element.time != $1.element.time ? $0.element.time > $1.element.time : $0.offset < $1.offset }
             .map(\.element)
         guard !list.isEmpty else { return }
-        if policy.isEmpty {
+        if Self.isEmpty(policy) {
             for snapshot in list {
                 plan.keep.append(snapshot)
                 plan.reasons[snapshot.id] = ["policy is empty"]
@@ -102,7 +117,8 @@ public struct RetentionPlanner: Sendable {
         ]
 
         let newest = list.map(\.time).max() ?? Date()
-        let cutoff = policy.keepWithin.map { $0.cutoff(from: newest, calendar: calendar) }
+        let within = Self.effectiveWithin(policy)
+        let cutoff = within.map { $0.cutoff(from: newest, calendar: calendar) }
         let tagSets = policy.keepTags.map { entry in
             entry.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }.filter { !$0.isEmpty }
@@ -112,7 +128,7 @@ public struct RetentionPlanner: Sendable {
             for tags in tagSets where tags.allSatisfy(snapshot.tags.contains) {
                 reasons.append("has tags \(tags.joined(separator: ","))")
             }
-            if let cutoff, let within = policy.keepWithin, snapshot.time > cutoff {
+            if let cutoff, let within, snapshot.time > cutoff {
                 reasons.append("within \(within.resticNotation)")
             }
             for index in buckets.indices where buckets[index].count > 0 {

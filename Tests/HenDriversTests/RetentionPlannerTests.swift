@@ -104,6 +104,16 @@ struct RetentionPlannerTests {
         #expect(result.remove.isEmpty)
     }
 
+    @Test func zeroCountsAreUnsetAsInRestic() {
+        #expect(RetentionPlanner.isEmpty(RetentionPolicy(keepLast: 0, keepWithin: KeepWithin(), keepTags: [""])))
+        #expect(!RetentionPlanner.isEmpty(RetentionPolicy(keepLast: 0, keepDaily: 1)))
+        #expect(!RetentionPlanner.isEmpty(RetentionPolicy(keepTags: ["a"])))
+        // Nothing set: everything is kept, never everything removed.
+        #expect(plan(RetentionPolicy(keepLast: 0), week).remove.isEmpty)
+        let result = plan(RetentionPolicy(keepLast: 0, keepDaily: 1), week)
+        #expect(result.keep == ["2025-01-01 08:00"])
+    }
+
     @Test func reasonsNameTheRules() {
         let result = RetentionPlanner(policy: RetentionPolicy(keepLast: 1, keepDaily: 1), calendar: Self.utc).plan(week.map { Self.snapshot($0) })
         #expect(result.reasons["2025-01-01 08:00"] == ["last snapshot", "daily snapshot"])

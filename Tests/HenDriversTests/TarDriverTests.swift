@@ -246,6 +246,7 @@ struct TarDriverTests {
         let three = try await driver.backup(BackupRequest(paths: [source.path], tags: ["backup=a"])).snapshotID
 
         try await expectDriverError(.invalidRequest) { _ = try await driver.forget(ForgetRequest(selection: .policy(RetentionPolicy()))) }
+        try await expectDriverError(.invalidRequest) { _ = try await driver.forget(ForgetRequest(selection: .policy(RetentionPolicy(keepLast: 0)))) }
         try await expectDriverError(.snapshotNotFound) { _ = try await driver.forget(ForgetRequest(selection: .snapshots([two]), tags: ["backup=a"])) }
         try await expectDriverError(.snapshotNotFound) { _ = try await driver.forget(ForgetRequest(selection: .snapshots(["deadbeef"]))) }
 

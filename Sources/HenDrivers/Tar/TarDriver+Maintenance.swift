@@ -26,7 +26,7 @@ extension TarDriver {
                 if !remove.contains(header.id) { remove.append(header.id) }
             }
         case .policy(let policy):
-            guard !policy.isEmpty else {
+            guard !RetentionPlanner.isEmpty(policy) else {
                 throw failure(.invalidRequest, "The retention policy for tar repository \(repository.name) keeps nothing; set at least one keep rule.")
             }
             let candidates = try snapshotHeaders()

@@ -126,7 +126,8 @@ struct TarStreamParser {
 
         var name = string(0, 100)
         let prefix = string(345, 155)
-        if block[(base + 257)..<(base + 262)].elementsEqual("ustar".utf8), !prefix.isEmpty {
+        // Only POSIX ustar has a prefix field; GNU's "ustar  " keeps times there.
+        if block[(base + 257)..<(base + 263)].elementsEqual("ustar\0".utf8), !prefix.isEmpty {
             name = prefix + "/" + name
         }
         if let longName { name = longName }
