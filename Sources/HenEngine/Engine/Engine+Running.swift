@@ -86,7 +86,7 @@ extension Engine {
                 record.record(step)
                 writeNow = true
                 emit(step.state == .running ? .stepStarted(jobID: jobID, step: step) : .stepEnded(jobID: jobID, step: step))
-                log(record, "Step \(step.name): \(step.state.rawValue)\(step.message.map { " — \($0)" } ?? "").", level: step.state == .failed ? .error : .info)
+                log(record, "Step \(step.name): \(step.state.rawValue)\(step.message.map { " — \($0)" } ?? "")", level: step.state == .failed ? .error : .info)
                 if step.state == .running { record.progress = nil }
             case .driver(let event):
                 record.lastReportAt = date
@@ -155,8 +155,10 @@ extension Engine {
         }
         record.endedAt = now()
         writer.save(record)
+        // Whoever waits for the end may read the store next: it has the final record by then.
+        await writer.flush()
         emit(.state(jobID: jobID, state: record.state, record: record))
-        log(record, "Job ended: \(record.state.rawValue)\(record.error.map { " — \($0)" } ?? "").", level: record.state == .failed ? .error : .info)
+        log(record, "Job ended: \(record.state.rawValue)\(record.error.map { " — \($0)" } ?? "")", level: record.state == .failed ? .error : .info)
         resumeWaiters(of: record)
         await queue.finished(id: jobID)
         if running.isEmpty {
