@@ -1,0 +1,143 @@
+import Foundation
+import HenDrivers
+import HenProcess
+import Yams
+
+extension ConfigurationReader {
+    static let topLevelKeys = [
+        "hostname", "data_dir", "timezone", "mode", "api", "max_concurrent_jobs", "shutdown_grace", "status_interval",
+        "stall_warning", "job_history", "limits", "log", "executables", "repositories", "backups", "restore",
+    ]
+    static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    /// The whole file. Nil when something is missing; the issues say what.
+    func readConfiguration(_ root: ConfigNode, loader: ConfigurationLoader, sourcePath: String) -> Configuration? {
+        guard let fields = fields(root, allowed: Self.topLevelKeys) else { return nil }
+
+        let hostname = fields["hostname"].flatMap(nonEmptyString) ?? loader.defaultHostname
+        let dataDirectory = fields["data_dir"].flatMap(path) ?? ConfigurationLoader.defaultDataDirectory
+        var timeZone = loader.defaultTimeZone
+        if let node = fields["timezone"], let name = string(node) {
+            if let zone = TimeZone(identifier: name) { timeZone = zone } else { error(node, "unknown time zone \"\(name)\" (an IANA name such as Europe/Paris or UTC)") }
+        }
+        let mode = fields["mode"].flatMap { oneOf($0, ["normal", "recovery"]) }.flatMap(Configuration.Mode.init(rawValue:)) ?? .normal
+        let api = readAPI(fields["api"])
+        let maxConcurrentJobs = fields["max_concurrent_jobs"].flatMap { int($0, in: 1...Int.max) } ?? 1
+        let shutdownGrace = fields["shutdown_grace"].flatMap { duration($0, allowZero: true) } ?? .seconds(30)
+        let statusInterval = fields["status_interval"].flatMap { duration($0) } ?? .seconds(60)
+        let stallWarning = fields["stall_warning"].flatMap { duration($0) } ?? .seconds(600)
+        let jobHistory = readJobHistory(fields["job_history"])
+        let limits = fields["limits"].map(readLimits) ?? TransferLimits()
+        let log = readLog(fields["log"])
+        let executables = readExecutables(fields["executables"])
+        let allowedTargets = readRestore(fields["restore"])
+
+        var repositories: [String: Configuration.Repository] = [:]
+        var globalOrder: [String] = []
+        if let node = fields["repositories"], let entries = namedEntries(node) {
+            for entry in entries {
+                guard checkName(entry.key, at: ConfigNode(node: entry.keyNode, path: entry.value.path), what: "repository") else { continue }
+                if let repository = readRepository(entry.value, name: entry.key, inBackup: nil, knownDrivers: loader.knownDrivers) {
+                    repositories[entry.key] = repository
+                }
+                globalOrder.append(entry.key)
+            }
+        }
+
+        var backups: [Configuration.Backup] = []
+        if let node = fields["backups"], let entries = namedEntries(node) {
+            if entries.isEmpty { error(node, "no backup is defined") }
+            for entry in entries {
+                guard checkName(entry.key, at: ConfigNode(node: entry.keyNode, path: entry.value.path), what: "backup") else { continue }
+                if let backup = readBackup(entry.value, name: entry.key, globalNames: globalOrder, repositories: &repositories, knownDrivers: loader.knownDrivers, timeZone: timeZone) {
+                    backups.append(backup)
+                }
+            }
+        } else {
+            error(root.node, "backups", "no backups: the file needs a \"backups:\" mapping with at least one backup")
+        }
+
+        return Configuration(
+            sourcePath: sourcePath, hostname: hostname, dataDirectory: dataDirectory, timeZone: timeZone, mode: mode, api: api,
+            maxConcurrentJobs: maxConcurrentJobs, shutdownGrace: shutdownGrace, statusInterval: statusInterval,
+            stallWarning: stallWarning, jobHistory: jobHistory, limits: limits, log: log, executables: executables,
+            repositories: repositories, backups: backups, restore: Configuration.Restore(allowedTargets: allowedTargets),
+            warnings: []
+        )
+    }
+
+    /// Names of backups and repositories appear in tags, URLs and file names: `[A-Za-z0-9._-]+`.
+    func checkName(_ name: String, at: ConfigNode, what: String) -> Bool {
+        let valid = !name.isEmpty && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
+        if !valid { error(at, "the \(what) name \"\(name)\" may only contain letters, digits, \".\", \"_\" and \"-\"") }
+        return valid
+    }
+
+    func readAPI(_ node: ConfigNode?) -> Configuration.API {
+        var listen = "127.0.0.1:8420"
+        guard let node, let fields = fields(node, allowed: ["listen"]) else { return Configuration.API(listen: listen) }
+        if let listenNode = fields["listen"], let value = string(listenNode) {
+            if let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]), (1...65_535).contains(port), colon != value.startIndex {
+                listen = value
+            } else {
+                error(listenNode, "\"\(value)\" is not host:port (such as 127.0.0.1:8420)")
+            }
+        }
+        return Configuration.API(listen: listen)
+    }
+
+    func readJobHistory(_ node: ConfigNode?) -> Configuration.JobHistory {
+        var history = Configuration.JobHistory(keep: .seconds(90 * 86_400), maxJobs: 10_000)
+        guard let node, let fields = fields(node, allowed: ["keep", "max_jobs"]) else { return history }
+        if let keep = fields["keep"].flatMap({ duration($0) }) { history.keep = keep }
+        if let maxJobs = fields["max_jobs"].flatMap({ int($0, in: 1...Int.max) }) { history.maxJobs = maxJobs }
+        return history
+    }
+
+    func readLimits(_ node: ConfigNode) -> TransferLimits {
+        guard let fields = fields(node, allowed: ["upload", "download"]) else { return TransferLimits() }
+        return TransferLimits(uploadBytesPerSecond: fields["upload"].flatMap(rate), downloadBytesPerSecond: fields["download"].flatMap(rate))
+    }
+
+    func readLog(_ node: ConfigNode?) -> Configuration.Log {
+        var log = Configuration.Log(level: "info", levels: [:])
+        guard let node, let fields = fields(node, allowed: ["level", "levels"]) else { return log }
+        if let level = fields["level"].flatMap({ oneOf($0, Self.logLevels) }) { log.level = level }
+        if let levelsNode = fields["levels"], let entries = namedEntries(levelsNode) {
+            for entry in entries {
+                if let level = oneOf(entry.value, Self.logLevels) { log.levels[entry.key] = level }
+            }
+        }
+        return log
+    }
+
+    /// `restic: /usr/bin/restic`; a bare name is looked up in PATH, a relative path is the config directory's.
+    func readExecutables(_ node: ConfigNode?) -> [String: String] {
+        guard let node, let entries = namedEntries(node) else { return [:] }
+        var executables: [String: String] = [:]
+        for entry in entries {
+            guard let value = nonEmptyString(entry.value) else { continue }
+            executables[entry.key] = value.contains("/") ? resolve(value) : value
+        }
+        return executables
+    }
+
+    func readRestore(_ node: ConfigNode?) -> [String] {
+        guard let node, let fields = fields(node, allowed: ["allowed_targets"]) else { return [] }
+        return fields["allowed_targets"].flatMap(list)?.compactMap(path) ?? []
+    }
+
+    func readSchedules(_ node: ConfigNode) -> [Schedule] {
+        guard let items = list(node) else { return [] }
+        var schedules: [Schedule] = []
+        for item in items {
+            guard let text = nonEmptyString(item) else { continue }
+            do {
+                schedules.append(try Schedule.parse(text))
+            } catch {
+                self.error(item, error.message)
+            }
+        }
+        return schedules
+    }
+}
