@@ -7,6 +7,18 @@ extension Engine {
     func dispatch() async {
         guard acceptingJobs else { return }
         for entry in await queue.takeStartable() {
+            // Another process (a CLI) may have cancelled it in the store while it was queued here.
+            if let stored = try? await store.record(id: entry.id), stored.state == .cancelled, var record = active.removeValue(forKey: entry.id) {
+                record.state = .cancelled
+                record.endedAt = stored.endedAt ?? now()
+                record.error = stored.error
+                writer.save(record)
+                emit(.state(jobID: record.id, state: .cancelled, record: record))
+                log(record, "Job cancelled by another process before it started.")
+                resumeWaiters(of: record)
+                await queue.finished(id: entry.id)
+                continue
+            }
             start(entry)
         }
     }
@@ -36,17 +48,10 @@ extension Engine {
             now: now,
             logger: jobLogger
         )
-        let store = self.store
         let starting = record
         running[record.id] = RunningJob(lastPersist: now())
         let task = Task {
-            // Another process (a CLI) may have cancelled it in the store while it was queued here.
-            let outcome: JobOutcome
-            if let stored = try? await store.record(id: starting.id), stored.state == .cancelled {
-                outcome = JobOutcome(state: .cancelled, error: stored.error ?? "Cancelled by request before it started.", stopped: false)
-            } else {
-                outcome = await runner.run(starting) { sink.yield($0) }
-            }
+            let outcome = await runner.run(starting) { sink.yield($0) }
             sink.finish()
             await consumer.value
             await self.finish(jobID: starting.id, outcome: outcome)

@@ -81,7 +81,11 @@ extension Engine {
         let date = now()
         var best: (date: Date, schedule: Schedule)?
         for schedule in schedules {
-            let next = schedule.nextDate(lastRun: lastRun, now: date, timeZone: configuration.timeZone)
+            // A cron schedule that never ran fires at its first time after the engine started (counting from
+            // `now` would push it past every time the scheduler wakes up for).
+            var reference = lastRun
+            if case .cron = schedule, reference == nil { reference = createdAt }
+            let next = schedule.nextDate(lastRun: reference, now: date, timeZone: configuration.timeZone)
             if best == nil || next < best!.date { best = (next, schedule) }
         }
         let next = best?.date ?? .distantFuture

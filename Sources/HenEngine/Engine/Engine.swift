@@ -27,6 +27,8 @@ public actor Engine {
     var completionWaiters: [String: [CheckedContinuation<JobRecord, Never>]] = [:]
     var idleWaiters: [CheckedContinuation<Void, Never>] = []
     var acceptingJobs = true
+    /// When this engine was built: a cron schedule that never ran counts from here.
+    let createdAt: Date
 
     struct RunningJob {
         var task: Task<Void, Never>?
@@ -54,6 +56,7 @@ public actor Engine {
         self.now = now
         self.logger = logger
         self.hooks = hooks
+        self.createdAt = now()
         self.writer = StoreWriter(store: store, logger: logger)
         // Backups share a repository only when its driver says it can take several at once.
         var concurrent: Set<String> = []
