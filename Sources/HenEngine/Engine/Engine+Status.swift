@@ -3,11 +3,20 @@ import HenDrivers
 
 extension Engine {
     /// The queue, the running jobs with their progress and how long since their driver last reported,
-    /// and the next scheduled runs with the reason for each.
+    /// and the next scheduled runs with the reason for each. Includes the queued and running jobs of
+    /// another process sharing the job store (after this engine's own, in store order).
     public func status() async -> EngineStatus {
         let date = now()
-        let queued = await queue.queuedEntries.compactMap { active[$0.id] }
-        let runningJobs = running.keys.compactMap { active[$0] }
+        var queued = await queue.queuedEntries.compactMap { active[$0.id] }
+        var runningRecords = running.keys.compactMap { active[$0] }
+        // Jobs of another process sharing the store (the daemon, seen from an in-process CLI).
+        await writer.flush()
+        if let stored = try? await store.records(states: [.queued, .running]) {
+            for record in stored where active[record.id] == nil {
+                if record.state == .queued { queued.append(record) } else { runningRecords.append(record) }
+            }
+        }
+        let runningJobs = runningRecords
             .sorted { ($0.startedAt ?? $0.queuedAt) < ($1.startedAt ?? $1.queuedAt) }
             .map { record in
                 EngineStatus.RunningJob(record: record, secondsSinceLastReport: date.timeIntervalSince(record.lastReportAt ?? record.startedAt ?? date))
@@ -26,10 +35,11 @@ extension Engine {
     /// from the job store. In recovery mode nothing is scheduled.
     public func plannedRuns() async throws -> [PlannedRun] {
         await writer.flush()
+        let date = now()
         var runs: [PlannedRun] = []
         for item in scheduledOperations {
             let lastRun = try await store.lastRun(operation: item.operation.name, target: item.operation.target)
-            runs.append(plan(item.operation, schedules: item.schedules, lastRun: lastRun))
+            runs.append(plan(item.operation, schedules: item.schedules, lastRun: lastRun, now: date))
         }
         return runs.sorted { $0.date != $1.date ? $0.date < $1.date : ($0.operation, $0.target) < ($1.operation, $1.target) }
     }
@@ -43,7 +53,7 @@ extension Engine {
             // A job of this operation already queued or running here is the run: nothing more to do.
             if active.values.contains(where: { $0.request == item.operation }) { continue }
             let lastRun = try await store.lastRun(operation: item.operation.name, target: item.operation.target)
-            let run = plan(item.operation, schedules: item.schedules, lastRun: lastRun)
+            let run = plan(item.operation, schedules: item.schedules, lastRun: lastRun, now: date)
             guard run.date <= date else { continue }
             do {
                 submitted.append(try await submit(JobRequest(operation: item.operation, trigger: .schedule(run.schedule))))
@@ -77,8 +87,7 @@ extension Engine {
     }
 
     /// The soonest of the schedules' next dates, and why.
-    func plan(_ operation: JobOperation, schedules: [Schedule], lastRun: Date?) -> PlannedRun {
-        let date = now()
+    func plan(_ operation: JobOperation, schedules: [Schedule], lastRun: Date?, now date: Date) -> PlannedRun {
         var best: (date: Date, schedule: Schedule)?
         for schedule in schedules {
             // A cron schedule that never ran fires at its first time after the engine started (counting from

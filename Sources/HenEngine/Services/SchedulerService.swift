@@ -21,10 +21,15 @@ public struct SchedulerService: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await tick()
+        // A graceful shutdown cancels the sleep: that is the normal end, not an error.
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    try await tick()
+                }
             }
+        } catch is CancellationError {
+            return
         }
     }
 

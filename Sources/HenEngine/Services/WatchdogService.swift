@@ -17,14 +17,19 @@ public struct WatchdogService: Service {
 
     public func run() async throws {
         let interval = engine.configuration.statusInterval
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await clock.sleep(for: interval)
-                let status = await engine.watchdogTick()
-                logger.info("\(Self.line(status))", metadata: [
-                    "queued": "\(status.queued.count)", "running": "\(status.running.count)",
-                ])
+        // A graceful shutdown cancels the sleep: that is the normal end, not an error.
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    try await clock.sleep(for: interval)
+                    let status = await engine.watchdogTick()
+                    logger.info("\(Self.line(status))", metadata: [
+                        "queued": "\(status.queued.count)", "running": "\(status.running.count)",
+                    ])
+                }
             }
+        } catch is CancellationError {
+            return
         }
     }
 
