@@ -22,7 +22,7 @@ struct CommandContext {
         let environment = ProcessInfo.processInfo.environment
         do {
             let path = try ConfigurationLocator.resolve(explicit: options.config, environment: environment)
-            return try ConfigurationLoader(environment: environment, driverNames: DriverRegistry.standard.names).load(path: path)
+            return try ConfigurationLoader(environment: environment, knownDrivers: DriverRegistry.standard.names).load(path: path)
         } catch let error as ConfigurationError {
             printError(error.description)
             throw ExitCode.failure

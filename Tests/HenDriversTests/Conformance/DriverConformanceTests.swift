@@ -9,7 +9,7 @@ import Glibc
 /// One scenario every driver must pass. Append a fixture to `fixtures` to run a new driver through it.
 @Suite(.serialized)
 struct DriverConformanceTests {
-    static let fixtures: [any DriverFixture] = [TarFixture()]
+    static let fixtures: [any DriverFixture] = [TarFixture(), ResticFixture()]
 
     @Test(arguments: fixtures.map { FixtureArgument($0) })
     func scenario(_ argument: FixtureArgument) async throws {
