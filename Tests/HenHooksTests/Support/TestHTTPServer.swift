@@ -1,0 +1,115 @@
+import Foundation
+import HenHooks
+
+/// Runs Tests/Support/http_test_server.py on 127.0.0.1 (ephemeral port) for one test.
+/// Call `stop()` in a defer; the script also exits by itself when our stdin pipe closes.
+final class TestHTTPServer {
+    struct RecordedRequest: Decodable, Sendable {
+        var method: String
+        var path: String
+        var headers: [[String]]
+        var body: String  // base64
+
+        func header(_ name: String) -> String? {
+            headers.first { $0.first?.lowercased() == name.lowercased() }?.last
+        }
+        var bodyText: String {
+            String(decoding: Data(base64Encoded: body) ?? Data(), as: UTF8.self)
+        }
+    }
+
+    let port: Int
+    let scheme: String
+    private let process: Process
+    private let stdinPipe: Pipe
+
+    static var scriptPath: String {
+        URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent()  // Support
+            .deletingLastPathComponent()  // HenHooksTests
+            .deletingLastPathComponent()  // Tests
+            .appendingPathComponent("Support/http_test_server.py").path
+    }
+
+    init(tls certificate: TestCertificate? = nil) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        var arguments = [Self.scriptPath]
+        if let certificate { arguments += ["--tls", certificate.certificatePath, certificate.keyPath] }
+        process.arguments = arguments
+        let stdout = Pipe()
+        let stdinPipe = Pipe()
+        process.standardOutput = stdout
+        process.standardInput = stdinPipe
+        try process.run()
+        // The first line is the port; a blocking read is fine here, the script prints it at once.
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = stdout.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            try? stdinPipe.fileHandleForWriting.close()
+            process.terminate()
+            process.waitUntilExit()
+            throw TestServerError(message: "The test HTTP server did not print its port.")
+        }
+        self.port = port
+        self.scheme = certificate == nil ? "http" : "https"
+        self.process = process
+        self.stdinPipe = stdinPipe
+    }
+
+    func url(_ path: String) -> String { "\(scheme)://127.0.0.1:\(port)\(path)" }
+
+    func requests() async throws -> [RecordedRequest] {
+        let response = try await HTTPClient().send(HTTPRequest(url: url("/_requests"), insecure: true))
+        return try JSONDecoder().decode([RecordedRequest].self, from: Data(response.body))
+    }
+
+    func stop() {
+        // Closing stdin ends the script even if SIGTERM is blocked in it; terminate() is the second means.
+        try? stdinPipe.fileHandleForWriting.close()
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+}
+
+struct TestServerError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// A self-signed certificate for 127.0.0.1, made by `openssl req -x509` in a temp dir.
+struct TestCertificate: Sendable {
+    let directory: String
+    var certificatePath: String { directory + "/cert.pem" }
+    var keyPath: String { directory + "/key.pem" }
+
+    init() throws {
+        directory = try makeTemporaryDirectory()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem", "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TestServerError(message: "openssl could not make a test certificate.")
+        }
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+}
+
+func makeTemporaryDirectory() throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("hen-hooks-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
