@@ -9,6 +9,7 @@ answers the recorded list as JSON. Behaviour is chosen by path segments, read le
   /sleep/<ms>              wait <ms> milliseconds before answering
   /flaky/<n>               the first <n> requests to this exact path answer 503, later ones 200
   /bytes/<count>           answer a body of <count> bytes ("x" repeated)
+  /echo                    answer the request body
   /redirect/<path...>      answer 302 with Location: /<path...>
 
 Anything else answers 200 "ok". Options: --tls CERT KEY serves HTTPS with that certificate.
@@ -78,6 +79,9 @@ class Handler(BaseHTTPRequestHandler):
             elif word == "bytes" and arg.isdigit():
                 payload = b"x" * int(arg)
                 i += 2
+            elif word == "echo":
+                payload = body
+                i += 1
             elif word == "redirect":
                 status = 302
                 location = "/" + "/".join(segments[i + 1:])

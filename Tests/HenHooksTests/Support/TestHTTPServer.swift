@@ -3,7 +3,8 @@ import HenHooks
 
 /// Runs Tests/Support/http_test_server.py on 127.0.0.1 (ephemeral port) for one test.
 /// Call `stop()` in a defer; the script also exits by itself when our stdin pipe closes.
-final class TestHTTPServer {
+// @unchecked: Process is used from the starting thread, then only for stop(); the rest is immutable.
+final class TestHTTPServer: @unchecked Sendable {
     struct RecordedRequest: Decodable, Sendable {
         var method: String
         var path: String
@@ -31,7 +32,12 @@ final class TestHTTPServer {
             .appendingPathComponent("Support/http_test_server.py").path
     }
 
-    init(tls certificate: TestCertificate? = nil) throws {
+    /// Starts the script; the wait for its port happens on a thread of its own, not the test's pool.
+    static func start(tls certificate: TestCertificate? = nil) async throws -> TestHTTPServer {
+        try await offPool { try TestHTTPServer(tls: certificate) }
+    }
+
+    private init(tls certificate: TestCertificate?) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         var arguments = [Self.scriptPath]
@@ -42,7 +48,7 @@ final class TestHTTPServer {
         process.standardOutput = stdout
         process.standardInput = stdinPipe
         try process.run()
-        // The first line is the port; a blocking read is fine here, the script prints it at once.
+        // The first line is the port.
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
             let chunk = stdout.fileHandleForReading.availableData
@@ -76,6 +82,14 @@ final class TestHTTPServer {
     }
 }
 
+/// Runs blocking work (waiting for a child) on a dedicated thread, so parallel tests do not starve
+/// Swift's cooperative pool (two threads on this machine).
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
 struct TestServerError: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
@@ -87,7 +101,11 @@ struct TestCertificate: Sendable {
     var certificatePath: String { directory + "/cert.pem" }
     var keyPath: String { directory + "/key.pem" }
 
-    init() throws {
+    static func make() async throws -> TestCertificate {
+        try await offPool { try TestCertificate() }
+    }
+
+    private init() throws {
         directory = try makeTemporaryDirectory()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
