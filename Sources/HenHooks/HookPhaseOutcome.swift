@@ -22,7 +22,7 @@ public struct HookPhaseOutcome: Sendable, Hashable {
     }
 
     /// The first sentence explaining why the job must fail, if it must.
-    public var failureReason: String? {
+    public var error: String? {
         guard failed || broke else { return nil }
         return steps.first { $0.outcome == .failed && $0.policy != .ignore && !$0.cancelled }
             .map { "Hook \($0.name) failed: \($0.error ?? "unknown error")" }

@@ -61,7 +61,7 @@ struct HookRunnerHTTPTests {
         #expect(step.attempts == 1)  // a 404 does not get better by asking again
         #expect(step.error == "The server answered HTTP 404, expected a 2xx status.")
         #expect(outcome.failed)
-        #expect(outcome.failureReason?.contains("HTTP 404") == true)
+        #expect(outcome.error?.contains("HTTP 404") == true)
     }
 
     @Test func expectStatusOverridesTheDefault() async throws {
