@@ -182,6 +182,17 @@ struct HTTPClientTests {
         #expect(try await server.requests().count == 2)
     }
 
+    @Test func unixDomainSocket() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = directory + "/api.sock"
+        let server = try await TestHTTPServer.start(unixSocket: socket)
+        defer { server.stop() }
+        let response = try await client.send(HTTPRequest(method: "POST", url: "http://daemon/api/echo", body: Array("over a socket".utf8), unixSocketPath: socket))
+        #expect(response.status == 200)
+        #expect(response.bodyText == "over a socket")
+    }
+
     @Test func displayURLStripsCredentialsQueryAndFragment() {
         #expect(displayURL("https://u:p@example.com:8443/a/b?x=1#f") == "https://example.com:8443/a/b")
         #expect(displayURL("http://example.com?x=1") == "http://example.com")

@@ -153,4 +153,25 @@ struct HookRunnerHTTPTests {
         #expect(outcome.warnings.count == 1)
         #expect(!outcome.failed && !outcome.broke)
     }
+
+    @Test func cancellationStopsTheRequestAndSkipsTheRest() async throws {
+        let server = try await TestHTTPServer.start()
+        defer { server.stop() }
+        let runner = testRunner()
+        let hooks = [
+            HookDefinition(action: .http(HTTPHook(url: server.url("/sleep/20000"), timeout: 60)), onFailure: .break),
+            HookDefinition(action: .http(HTTPHook(url: server.url("/never")))),
+        ]
+        let task = Task { await runner.run(hooks, phase: .before, context: testContext()) { _ in } }
+        for _ in 0..<200 where (try? await server.requests().isEmpty) != false {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        task.cancel()
+        let outcome = await task.value
+        #expect(outcome.cancelled)
+        #expect(!outcome.broke && !outcome.failed)
+        #expect(outcome.steps.map(\.outcome) == [.failed, .skipped])
+        #expect(outcome.steps[0].cancelled)
+        #expect(try await server.requests().map(\.path) == ["/sleep/20000"])
+    }
 }

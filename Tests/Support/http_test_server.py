@@ -12,7 +12,8 @@ answers the recorded list as JSON. Behaviour is chosen by path segments, read le
   /echo                    answer the request body
   /redirect/<path...>      answer 302 with Location: /<path...>
 
-Anything else answers 200 "ok". Options: --tls CERT KEY serves HTTPS with that certificate.
+Anything else answers 200 "ok". Options: --tls CERT KEY serves HTTPS with that certificate;
+--unix PATH listens on that Unix domain socket instead (and prints 0).
 Exits on SIGTERM, or when stdin closes (so it never outlives the test process that started it).
 """
 import base64
@@ -23,6 +24,7 @@ import ssl
 import sys
 import threading
 import time
+import socketserver
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
@@ -120,6 +122,17 @@ def main():
     # A parent may spawn us from a thread that blocks signals (libdispatch workers do); undo that so
     # SIGTERM works.
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    if len(sys.argv) == 3 and sys.argv[1] == "--unix":
+        class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+            daemon_threads = True
+        class UnixHandler(Handler):
+            def address_string(self):
+                return "unix"
+        server = UnixServer(sys.argv[2], UnixHandler)
+        threading.Thread(target=watch_stdin, daemon=True).start()
+        print(0, flush=True)
+        server.serve_forever()
+        return
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     if len(sys.argv) == 4 and sys.argv[1] == "--tls":

@@ -34,14 +34,20 @@ final class TestHTTPServer: @unchecked Sendable {
 
     /// Starts the script; the wait for its port happens on a thread of its own, not the test's pool.
     static func start(tls certificate: TestCertificate? = nil) async throws -> TestHTTPServer {
-        try await offPool { try TestHTTPServer(tls: certificate) }
+        try await offPool { try TestHTTPServer(tls: certificate, unixSocket: nil) }
     }
 
-    private init(tls certificate: TestCertificate?) throws {
+    /// Listens on a Unix domain socket instead of TCP (`port` is 0).
+    static func start(unixSocket path: String) async throws -> TestHTTPServer {
+        try await offPool { try TestHTTPServer(tls: nil, unixSocket: path) }
+    }
+
+    private init(tls certificate: TestCertificate?, unixSocket: String?) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         var arguments = [Self.scriptPath]
         if let certificate { arguments += ["--tls", certificate.certificatePath, certificate.keyPath] }
+        if let unixSocket { arguments += ["--unix", unixSocket] }
         process.arguments = arguments
         let stdout = Pipe()
         let stdinPipe = Pipe()
