@@ -77,3 +77,13 @@ struct HookTemplateTests {
         #expect(text.utf8.count < 300)
     }
 }
+
+@Suite("Printing requests")
+struct HTTPRequestPrintingTests {
+    @Test func printedRequestsHideHeaderValues() {
+        let request = HTTPRequest(url: "http://x/", headers: [HTTPHeader("Authorization", "Bearer s3cr3t-token")])
+        #expect(!String(describing: request).contains("s3cr3t-token"))
+        #expect(!String(reflecting: request).contains("s3cr3t-token"))
+        #expect(String(describing: request).contains("Authorization"))
+    }
+}

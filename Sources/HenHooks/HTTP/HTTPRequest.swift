@@ -48,13 +48,3 @@ public struct HTTPRequest: Sendable, Hashable {
         self.unixSocketPath = unixSocketPath
     }
 }
-
-/// One header line. Names compare case-insensitively in `HTTPResponse.header(_:)`.
-public struct HTTPHeader: Sendable, Hashable {
-    public var name: String
-    public var value: String
-    public init(_ name: String, _ value: String) {
-        self.name = name
-        self.value = value
-    }
-}
