@@ -15,6 +15,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Child-process supervision shared by drivers and hooks: spawn, stream, SIGINT-and-drain, niceness.
@@ -55,11 +59,19 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .target(
             name: "HenServer",
-            dependencies: ["HenEngine"]
+            dependencies: [
+                "HenEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            resources: [.copy("Resources")]
         ),
         .executableTarget(
             name: "hen-backup",
@@ -76,6 +88,14 @@ let package = Package(
         .testTarget(name: "HenHooksTests", dependencies: ["HenHooks"]),
         .testTarget(name: "HenEngineTests", dependencies: ["HenEngine", "HenDrivers"]),
         .testTarget(name: "HenBackupTests", dependencies: ["HenEngine"]),
+        .testTarget(
+            name: "HenServerTests",
+            dependencies: [
+                "HenServer",
+                "HenEngine",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ]
 )
 
