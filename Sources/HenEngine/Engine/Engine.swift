@@ -113,18 +113,26 @@ public actor Engine {
         let repositories = try validate(request.operation)
         let priority = request.priority ?? request.operation.backup.flatMap { configuration.backup(named: $0)?.priority } ?? .normal
         let record = JobRecord(id: JobID.make(at: now()), request: request.operation, trigger: request.trigger, priority: priority, repositories: repositories, queuedAt: now())
-        // In `active` before the queue sees it, so that a dispatch running meanwhile finds its record.
-        active[record.id] = record
+        // Recorded before the queue sees it: once queued it may start at any moment, and its `running`
+        // record must never be overwritten by this `queued` one.
+        let duplicate = active.values.contains { $0.state == .queued && $0.request == record.request }
+        if !duplicate { admit(record) }
         let admission = await queue.enqueue(JobQueue.Entry(id: record.id, operation: record.request, priority: priority, repositories: repositories))
         switch admission {
         case .queued:
-            writer.save(record)
-            emit(.state(jobID: record.id, state: .queued, record: record))
-            log(record, "Job queued (\(record.trigger), priority \(priority)).")
+            // The identical job seen above was being started meanwhile: this one is new after all.
+            if duplicate { admit(record) }
             await dispatch()
             return active[record.id] ?? record
         case .existing(let id, let newPriority):
-            active[record.id] = nil
+            if !duplicate {
+                // Cannot happen while `active` mirrors the queue; keep the store true if it ever does.
+                var dropped = active.removeValue(forKey: record.id) ?? record
+                dropped.state = .cancelled
+                dropped.endedAt = now()
+                dropped.error = "An identical job (\(id)) was already queued."
+                writer.save(dropped)
+            }
             guard var existing = active[id] else {
                 throw EngineError(.conflict, "Job \(id) for \(record.target) ended while the request was being queued.")
             }
@@ -137,6 +145,13 @@ public actor Engine {
             }
             return existing
         }
+    }
+
+    private func admit(_ record: JobRecord) {
+        active[record.id] = record
+        writer.save(record)
+        emit(.state(jobID: record.id, state: .queued, record: record))
+        log(record, "Job queued (\(record.trigger), priority \(record.priority)).")
     }
 
     /// Runs one job now in this process (for the in-process CLI): recorded in the store, started past the
