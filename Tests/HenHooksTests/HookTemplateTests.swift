@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+import HenProcess
+@testable import HenHooks
+
+@Suite("Hook placeholders, environment and default body")
+struct HookTemplateTests {
+    @Test func placeholdersAreEscapedForWhereTheyLand() {
+        let context = testContext(error: "disk \"full\"\nreally")
+        #expect(HookTemplate.expand("http://h/{{job.backup}}?r={{ job.repositories }}", context: context, escaping: .url)
+            == "http://h/grafana%20db?r=local-disk%2Cusb")
+        #expect(HookTemplate.expand(#"{"e":"{{job.error}}","h":"{{hostname}}"}"#, context: context, escaping: .json)
+            == #"{"e":"disk \"full\"\nreally","h":"laptop"}"#)
+        #expect(HookTemplate.expand("Job {{job.id}}: {{job.error}}", context: context, escaping: .header)
+            == "Job job-42: disk \"full\" really")
+        #expect(HookTemplate.expand("{{job.snapshot_ids}} {{job.state}} {{job.trigger}} {{job.operation}}", context: context, escaping: .none)
+            == "abc123,def456 running schedule backup")
+        #expect(HookTemplate.expand("{{nope}} and {{ unclosed", context: context, escaping: .none) == "{{nope}} and {{ unclosed")
+        #expect(HookTemplate.unknownPlaceholders(in: "{{job.id}} {{job.idd}} {{ hostname }}") == ["job.idd"])
+    }
+
+    @Test func jsonEscapingProducesValidJSON() throws {
+        let context = testContext(error: "tab\there \u{1} \\ \"q\"")
+        let body = HookTemplate.expand(#"{"error":"{{job.error}}"}"#, context: context, escaping: .json)
+        let decoded = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: String]
+        #expect(decoded?["error"] == "tab\there \u{1} \\ \"q\"")
+    }
+
+    @Test func environmentNamesEveryContextField() {
+        let env = testContext(error: "boom").environment
+        #expect(env["HEN_JOB_ID"] == "job-42")
+        #expect(env["HEN_OPERATION"] == "backup")
+        #expect(env["HEN_BACKUP"] == "grafana db")
+        #expect(env["HEN_REPOSITORIES"] == "local-disk,usb")
+        #expect(env["HEN_TRIGGER"] == "schedule")
+        #expect(env["HEN_STATE"] == "running")
+        #expect(env["HEN_ERROR"] == "boom")
+        #expect(env["HEN_SNAPSHOT_IDS"] == "abc123,def456")
+        #expect(env["HEN_HOSTNAME"] == "laptop")
+        #expect(HookContext.placeholderNames.allSatisfy { testContext().placeholderValue($0) != nil })
+    }
+
+    @Test func defaultBodyDescribesTheJob() throws {
+        var context = testContext()
+        context.backup = nil
+        let body = context.defaultJSONBody(phase: .after)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
+        #expect(object["event"] as? String == "hen.hook")
+        #expect(object["phase"] as? String == "after")
+        #expect(object["hostname"] as? String == "laptop")
+        let job = try #require(object["job"] as? [String: Any])
+        #expect(job["id"] as? String == "job-42")
+        #expect(job["operation"] as? String == "backup")
+        #expect(job["backup"] is NSNull)
+        #expect(job["error"] is NSNull)
+        #expect(job["repositories"] as? [String] == ["local-disk", "usb"])
+        #expect(job["snapshot_ids"] as? [String] == ["abc123", "def456"])
+        #expect(job["trigger"] as? String == "schedule")
+        #expect(job["state"] as? String == "running")
+    }
+
+    @Test func stepNamesCarryNoCredentialsQueriesOrSecrets() {
+        let http = HookDefinition(action: .http(HTTPHook(url: "https://user:pw@hc.example/ping/{{job.id}}?token=t0ken")))
+        #expect(HookRunner.stepName(http, index: 0, phase: .before) == "before[0] http POST https://hc.example/ping/{{job.id}}")
+        let command = HookDefinition(action: .command(CommandHook(invocation: .shell("curl -u admin:$PW https://x"), environment: ["PW": Secret("admin:$PW")])))
+        #expect(HookRunner.stepName(command, index: 2, phase: .finally) == "finally[2] shell curl -u *** https://x")
+    }
+
+    @Test func boundedOutputKeepsHeadAndTail() {
+        let output = BoundedOutput(limit: 200)
+        for i in 0..<1000 { output.append("line \(i)") }
+        let (text, truncated) = output.text
+        #expect(truncated)
+        #expect(text.hasPrefix("line 0\nline 1\n"))
+        #expect(text.hasSuffix("line 999"))
+        #expect(text.contains("bytes of output omitted"))
+        #expect(text.utf8.count < 300)
+    }
+}
+
+@Suite("Printing requests")
+struct HTTPRequestPrintingTests {
+    @Test func printedRequestsHideHeaderValues() {
+        let request = HTTPRequest(url: "http://x/", headers: [HTTPHeader("Authorization", "Bearer s3cr3t-token")])
+        #expect(!String(describing: request).contains("s3cr3t-token"))
+        #expect(!String(reflecting: request).contains("s3cr3t-token"))
+        #expect(String(describing: request).contains("Authorization"))
+    }
+}
