@@ -1,5 +1,6 @@
 import Foundation
 import HenDrivers
+import HenHooks
 import HenProcess
 import Logging
 
@@ -71,10 +72,13 @@ public actor Engine {
         self.queue = JobQueue(maxConcurrentJobs: configuration.maxConcurrentJobs, concurrentBackupRepositories: concurrent)
     }
 
-    /// Opens the job store in `data_dir` and builds an engine on it.
+    /// Opens the job store in `data_dir` and builds an engine on it that runs hooks with HenHooks'
+    /// ``HookRunner``.
     public static func open(configuration: Configuration, registry: DriverRegistry, logger: Logger) async throws -> Engine {
         let store = try JobStore(dataDirectory: configuration.dataDirectory)
-        return Engine(configuration: configuration, registry: registry, store: store, logger: logger)
+        var hookLogger = logger
+        hookLogger[metadataKey: "component"] = "hooks"
+        return Engine(configuration: configuration, registry: registry, store: store, logger: logger, hooks: HookRunner(logger: hookLogger))
     }
 
     // MARK: Drivers
