@@ -28,6 +28,8 @@ public actor Engine {
     var completionWaiters: [String: [CheckedContinuation<JobRecord, Never>]] = [:]
     var idleWaiters: [CheckedContinuation<Void, Never>] = []
     var acceptingJobs = true
+    /// Jobs cancelled while being taken from the queue (between the queue and `start`).
+    var cancelRequests: Set<String> = []
     /// When this engine was built: a cron schedule that never ran counts from here.
     let createdAt: Date
 
@@ -202,8 +204,10 @@ public actor Engine {
                 await dispatch()
                 return record
             }
-            // It started meanwhile.
+            // It started meanwhile, or is about to: dispatch sees the request before starting it.
             if running[jobID] != nil { return try await cancel(jobID: jobID) }
+            cancelRequests.insert(jobID)
+            return try await waitForCompletion(jobID: jobID)
         }
         await writer.flush()
         guard var record = try await store.record(id: jobID) else {
