@@ -174,4 +174,31 @@ import Testing
         #expect(record.lastReportAt != nil)
         #expect(record.log.map(\.message) == ["backing up /home/me/documents"])
     }
+
+    @Test func progressWritesToTheStoreAreThrottledAndTheWatchdogCatchesUp() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.close() }
+        fixture.backend.setInitialized("local")
+        fixture.backend.reportProgress(50)
+        fixture.backend.block("local", "backup")
+        let engine = try fixture.makeEngine()
+        let events = await engine.events(jobID: nil)
+        let job = try await engine.backup("documents")
+        // The driver's log line comes after its 50 progress reports: once it is seen, all were applied.
+        for await event in events {
+            if case .log = event { break }
+        }
+        #expect(try await engine.job(id: job.id)?.progress?.fraction == 1.0)
+        _ = try await engine.jobs(JobFilter())
+        // Time stands still: nothing but the step's start was written.
+        #expect(try await engine.store.record(id: job.id)?.progress == nil)
+        #expect(try await engine.store.record(id: job.id)?.steps.last?.state == .running)
+        fixture.clock.advance(by: .seconds(1))
+        _ = await engine.watchdogTick()
+        _ = try await engine.jobs(JobFilter())
+        #expect(try await engine.store.record(id: job.id)?.progress?.fraction == 1.0)
+        #expect(try await engine.store.record(id: job.id)?.log.count == 1)
+        fixture.backend.release("local", "backup")
+        #expect(try await engine.waitForCompletion(jobID: job.id).state == .succeeded)
+    }
 }

@@ -7,11 +7,16 @@ import Testing
 
 /// A hook executor that records the phases it ran and fails the ones it is told to.
 final class RecordingHooks: HookExecuting {
-    private let state = Mutex<[(HookPhase, HookRunContext)]>([])
-    let outcomes: [HookPhase: HookPhaseOutcome]
+    /// How a phase's single hook ends.
+    enum Result: Sendable {
+        case fails(HookFailurePolicy, String)
+    }
 
-    init(outcomes: [HookPhase: HookPhaseOutcome] = [:]) {
-        self.outcomes = outcomes
+    private let state = Mutex<[(HookPhase, HookRunContext)]>([])
+    let results: [HookPhase: Result]
+
+    init(_ results: [HookPhase: Result] = [:]) {
+        self.results = results
     }
 
     var phases: [HookPhase] { state.withLock { $0.map(\.0) } }
@@ -19,8 +24,21 @@ final class RecordingHooks: HookExecuting {
 
     func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome {
         state.withLock { $0.append((phase, context)) }
-        let outcome = outcomes[phase] ?? HookPhaseOutcome()
-        onStep(JobStep(id: "hook:\(phase.rawValue):0", name: "\(phase.rawValue) hook", state: outcome.failed ? .failed : .succeeded, message: outcome.error))
+        let date = Date(timeIntervalSince1970: 0)
+        var step = HookStepResult(name: "\(phase.rawValue)[0] command /bin/true", index: 0, phase: phase, policy: .continue, start: date, end: date, outcome: .succeeded, attempts: 1)
+        var outcome = HookPhaseOutcome(phase: phase)
+        if case .fails(let policy, let message)? = results[phase] {
+            step.policy = policy
+            step.outcome = .failed
+            step.error = message
+            switch policy {
+            case .ignore: outcome.warnings.append(message)
+            case .continue: outcome.failed = true
+            case .break: outcome.broke = true
+            }
+        }
+        outcome.steps = [step]
+        onStep(JobStep(step))
         return outcome
     }
 }
@@ -44,37 +62,66 @@ final class RecordingHooks: HookExecuting {
         #expect(record.state == .succeeded)
         #expect(hooks.phases == [.before, .after, .finally])
         #expect(record.steps.map(\.id) == ["hook:before:0", "backup:local", "hook:after:0", "hook:finally:0"])
-        #expect(hooks.context(.after)?.snapshotIDs["local"] == record.results.first?.snapshotID)
-        #expect(hooks.context(.finally)?.state == .succeeded)
+        #expect(hooks.context(.after)?.snapshotIDs == record.results.compactMap(\.snapshotID))
+        #expect(hooks.context(.after)?.snapshotIDs.count == 1)
+        #expect(hooks.context(.finally)?.state == "succeeded")
+        #expect(hooks.context(.before)?.trigger == "api")
         #expect(hooks.context(.before)?.hostname == "testhost")
     }
 
     @Test func aBreakingBeforeHookSkipsTheBackupAndRunsFailureAndFinally() async throws {
         let fixture = try fixture()
         defer { fixture.close() }
-        let hooks = RecordingHooks(outcomes: [.before: HookPhaseOutcome(failed: true, broke: true, error: "The before hook dump.sh exited with status 2.")])
+        let hooks = RecordingHooks([.before: .fails(.break, "exited with status 2")])
         let engine = try fixture.makeEngine(hooks: hooks)
         let record = try await engine.waitForCompletion(jobID: engine.backup("documents").id)
         #expect(record.state == .failed)
-        #expect(record.error == "The before hook dump.sh exited with status 2.")
+        #expect(record.error == "Hook before[0] command /bin/true failed: exited with status 2")
+        #expect(record.steps.first?.state == .failed)
         #expect(hooks.phases == [.before, .failure, .finally])
         #expect(fixture.backend.calls("backup").isEmpty)
-        #expect(hooks.context(.finally)?.state == .failed)
+        #expect(hooks.context(.finally)?.state == "failed")
     }
 
     @Test func anIgnoredHookFailureIsAWarningAndAContinuingOneFailsTheJob() async throws {
         let fixture = try fixture()
         defer { fixture.close() }
-        let hooks = RecordingHooks(outcomes: [
-            .before: HookPhaseOutcome(warnings: ["The before hook notify failed (ignored)."]),
-            .after: HookPhaseOutcome(failed: true, error: "The after hook upload-report failed."),
+        let hooks = RecordingHooks([
+            .before: .fails(.ignore, "The before hook notify failed (ignored)."),
+            .after: .fails(.continue, "status 1"),
         ])
         let engine = try fixture.makeEngine(hooks: hooks)
         let record = try await engine.waitForCompletion(jobID: engine.backup("documents").id)
         #expect(record.state == .failed)
         #expect(record.warnings == ["The before hook notify failed (ignored)."])
-        #expect(record.error == "The after hook upload-report failed.")
+        #expect(record.error == "Hook after[0] command /bin/true failed: status 1")
+        #expect(record.steps.first?.state == .warning)
         #expect(fixture.backend.calls("backup").count == 1)
         #expect(hooks.phases == [.before, .after, .failure, .finally])
+    }
+
+    @Test func theRealHookRunnerRunsCommandHooksWithTheJobInTheirEnvironment() async throws {
+        var fixture = try EngineFixture()
+        defer { fixture.close() }
+        let output = "\(fixture.directory)/hooks.txt"
+        func shell(_ script: String, _ policy: HookFailurePolicy = .continue) -> HookDefinition {
+            HookDefinition(action: .command(CommandHook(invocation: .shell(script), timeout: 30)), onFailure: policy)
+        }
+        fixture.configuration.backups[0].hooks = Configuration.Backup.Hooks(
+            before: [shell("echo \"before $HEN_JOB_ID $HEN_BACKUP $HEN_TRIGGER\" >> \(output)"), shell("exit 3", .ignore)],
+            after: [shell("echo \"after $HEN_SNAPSHOT_IDS\" >> \(output)")],
+            finally: [shell("echo \"finally $HEN_STATE\" >> \(output)")]
+        )
+        fixture.backend.setInitialized("local")
+        let store = try JobStore(dataDirectory: fixture.configuration.dataDirectory)
+        let engine = Engine(configuration: fixture.configuration, registry: fixture.backend.registry(), store: store, logger: fixture.logger, hooks: HookRunner(logger: fixture.logger))
+        let record = try await engine.waitForCompletion(jobID: engine.backup("documents", trigger: .cli).id)
+        let snapshot = try #require(record.results.first?.snapshotID)
+        #expect(record.state == .warning)
+        #expect(record.warnings.count == 1)
+        #expect(record.steps.map(\.id) == ["hook:before:0", "hook:before:1", "backup:local", "hook:after:0", "hook:finally:0"])
+        #expect(record.steps.map(\.state) == [.succeeded, .warning, .succeeded, .succeeded, .succeeded])
+        let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines == ["before \(record.id) documents cli", "after \(snapshot)", "finally warning"])
     }
 }

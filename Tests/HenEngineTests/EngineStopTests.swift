@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import HenDrivers
 import Testing
 @testable import HenEngine
@@ -147,11 +146,4 @@ import Testing
         #expect(record.state == .succeeded)
         #expect(record.warnings.count == 1)
     }
-}
-
-/// Collects events from a synchronous callback.
-final class EventLog: Sendable {
-    private let storage = Mutex<[JobEvent]>([])
-    func append(_ event: JobEvent) { storage.withLock { $0.append(event) } }
-    var events: [JobEvent] { storage.withLock { $0 } }
 }

@@ -8,13 +8,15 @@ extension Engine {
         guard acceptingJobs else { return }
         for entry in await queue.takeStartable() {
             // Another process (a CLI) may have cancelled it in the store while it was queued here.
-            if let stored = try? await store.record(id: entry.id), stored.state == .cancelled, var record = active.removeValue(forKey: entry.id) {
+            let stored = try? await store.record(id: entry.id)
+            let cancelledHere = cancelRequests.remove(entry.id) != nil
+            if stored?.state == .cancelled || cancelledHere, var record = active.removeValue(forKey: entry.id) {
                 record.state = .cancelled
-                record.endedAt = stored.endedAt ?? now()
-                record.error = stored.error
+                record.endedAt = now()
+                record.error = cancelledHere ? "Cancelled by request before it started." : (stored?.error ?? "Cancelled by another process before it started.")
                 writer.save(record)
                 emit(.state(jobID: record.id, state: .cancelled, record: record))
-                log(record, "Job cancelled by another process before it started.")
+                log(record, "Job cancelled before it started.")
                 resumeWaiters(of: record)
                 await queue.finished(id: entry.id)
                 continue

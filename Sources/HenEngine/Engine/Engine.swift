@@ -1,5 +1,6 @@
 import Foundation
 import HenDrivers
+import HenHooks
 import HenProcess
 import Logging
 
@@ -27,6 +28,8 @@ public actor Engine {
     var completionWaiters: [String: [CheckedContinuation<JobRecord, Never>]] = [:]
     var idleWaiters: [CheckedContinuation<Void, Never>] = []
     var acceptingJobs = true
+    /// Jobs cancelled while being taken from the queue (between the queue and `start`).
+    var cancelRequests: Set<String> = []
     /// When this engine was built: a cron schedule that never ran counts from here.
     let createdAt: Date
 
@@ -71,10 +74,13 @@ public actor Engine {
         self.queue = JobQueue(maxConcurrentJobs: configuration.maxConcurrentJobs, concurrentBackupRepositories: concurrent)
     }
 
-    /// Opens the job store in `data_dir` and builds an engine on it.
+    /// Opens the job store in `data_dir` and builds an engine on it that runs hooks with HenHooks'
+    /// ``HookRunner``.
     public static func open(configuration: Configuration, registry: DriverRegistry, logger: Logger) async throws -> Engine {
         let store = try JobStore(dataDirectory: configuration.dataDirectory)
-        return Engine(configuration: configuration, registry: registry, store: store, logger: logger)
+        var hookLogger = logger
+        hookLogger[metadataKey: "component"] = "hooks"
+        return Engine(configuration: configuration, registry: registry, store: store, logger: logger, hooks: HookRunner(logger: hookLogger))
     }
 
     // MARK: Drivers
@@ -113,18 +119,26 @@ public actor Engine {
         let repositories = try validate(request.operation)
         let priority = request.priority ?? request.operation.backup.flatMap { configuration.backup(named: $0)?.priority } ?? .normal
         let record = JobRecord(id: JobID.make(at: now()), request: request.operation, trigger: request.trigger, priority: priority, repositories: repositories, queuedAt: now())
-        // In `active` before the queue sees it, so that a dispatch running meanwhile finds its record.
-        active[record.id] = record
+        // Recorded before the queue sees it: once queued it may start at any moment, and its `running`
+        // record must never be overwritten by this `queued` one.
+        let duplicate = active.values.contains { $0.state == .queued && $0.request == record.request }
+        if !duplicate { admit(record) }
         let admission = await queue.enqueue(JobQueue.Entry(id: record.id, operation: record.request, priority: priority, repositories: repositories))
         switch admission {
         case .queued:
-            writer.save(record)
-            emit(.state(jobID: record.id, state: .queued, record: record))
-            log(record, "Job queued (\(record.trigger), priority \(priority)).")
+            // The identical job seen above was being started meanwhile: this one is new after all.
+            if duplicate { admit(record) }
             await dispatch()
             return active[record.id] ?? record
         case .existing(let id, let newPriority):
-            active[record.id] = nil
+            if !duplicate {
+                // Cannot happen while `active` mirrors the queue; keep the store true if it ever does.
+                var dropped = active.removeValue(forKey: record.id) ?? record
+                dropped.state = .cancelled
+                dropped.endedAt = now()
+                dropped.error = "An identical job (\(id)) was already queued."
+                writer.save(dropped)
+            }
             guard var existing = active[id] else {
                 throw EngineError(.conflict, "Job \(id) for \(record.target) ended while the request was being queued.")
             }
@@ -137,6 +151,13 @@ public actor Engine {
             }
             return existing
         }
+    }
+
+    private func admit(_ record: JobRecord) {
+        active[record.id] = record
+        writer.save(record)
+        emit(.state(jobID: record.id, state: .queued, record: record))
+        log(record, "Job queued (\(record.trigger), priority \(record.priority)).")
     }
 
     /// Runs one job now in this process (for the in-process CLI): recorded in the store, started past the
@@ -183,8 +204,10 @@ public actor Engine {
                 await dispatch()
                 return record
             }
-            // It started meanwhile.
+            // It started meanwhile, or is about to: dispatch sees the request before starting it.
             if running[jobID] != nil { return try await cancel(jobID: jobID) }
+            cancelRequests.insert(jobID)
+            return try await waitForCompletion(jobID: jobID)
         }
         await writer.flush()
         guard var record = try await store.record(id: jobID) else {

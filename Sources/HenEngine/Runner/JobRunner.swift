@@ -272,15 +272,15 @@ extension JobRunner {
         mutating func absorb(_ outcome: HookPhaseOutcome) {
             for warning in outcome.warnings { report(.warning(warning)) }
             if !outcome.warnings.isEmpty { warned = true }
-            if outcome.failed { fail(outcome.error ?? "A hook of the job failed.") }
+            if outcome.cancelled { stopped = true }
+            if outcome.failed || outcome.broke { fail(outcome.error ?? "A \(outcome.phase.rawValue) hook of the job failed.") }
         }
 
         func hookContext(_ configuration: Configuration, state: JobState) -> HookRunContext {
-            var snapshots: [String: String] = [:]
-            for result in results { if let id = result.snapshotID { snapshots[result.repository] = id } }
-            return HookRunContext(
+            HookRunContext(
                 jobID: record.id, operation: record.operation, backup: record.request.backup, repositories: record.repositories,
-                trigger: record.trigger, state: state, error: failure, snapshotIDs: snapshots, hostname: configuration.hostname
+                trigger: record.trigger.kind, state: state.rawValue, error: failure, snapshotIDs: results.compactMap(\.snapshotID),
+                hostname: configuration.hostname
             )
         }
 

@@ -13,12 +13,3 @@ enum JobUpdate: Sendable {
     /// A note of the engine for the job log.
     case log(DriverEvent.LogLevel, String)
 }
-
-/// How a job's work ended, before the engine knows why it may have been stopped.
-struct JobOutcome: Sendable, Hashable {
-    /// `succeeded`, `warning` or `failed`.
-    var state: JobState
-    var error: String?
-    /// The work stopped because its task was cancelled (cancel, timeout or shutdown).
-    var stopped: Bool
-}

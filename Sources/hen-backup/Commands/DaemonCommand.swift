@@ -20,8 +20,8 @@ struct DaemonCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
+        let engine = try await EngineCommandSupport.openEngine(options, component: "daemon")
         let logger = Logger(label: "hen.daemon")
-        let engine = try await EngineCommandSupport.openEngine(options, logger: Logger(label: "hen.engine"))
         let configuration = engine.configuration
         for warning in configuration.warnings {
             logger.warning("\(warning)")

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import HenDrivers
 import HenEngine
 import Logging
 
@@ -51,37 +50,12 @@ struct JobsCommand: AsyncParsableCommand {
 
 extension JobState: ExpressibleByArgument {}
 
-/// What the job commands (`daemon`, `jobs`, `job`, `cancel`, `status`) share: loading the configuration,
-/// opening the engine in-process, printing.
+/// What the job commands (`daemon`, `jobs`, `job`, `cancel`, `status`) share: opening the engine
+/// in-process, printing.
 enum EngineCommandSupport {
-    /// The configuration named by `--config`, `$HEN_CONFIG`, `./config.yml` or `/etc/hen-backup/config.yml`.
-    /// Prints every problem and exits 1 when it cannot be loaded.
-    static func loadConfiguration(_ options: GlobalOptions) throws -> Configuration {
-        let environment = ProcessInfo.processInfo.environment
-        do {
-            let path = try ConfigurationLocator.resolve(explicit: options.config, environment: environment)
-            return try ConfigurationLoader(environment: environment).load(path: path)
-        } catch let error as ConfigurationError {
-            printError(error.description)
-            throw ExitCode.failure
-        } catch {
-            printError("\(error)")
-            throw ExitCode.failure
-        }
-    }
-
-    /// The drivers the engine builds repositories with. The one line to change to `DriverRegistry.standard`
-    /// when the restic and tar drivers are merged; until then every driver operation fails as unknown.
-    static var registry: DriverRegistry { DriverRegistry() }
-
-    static func openEngine(_ options: GlobalOptions, logger: Logger = Logger(label: "hen.cli")) async throws -> Engine {
-        let configuration = try loadConfiguration(options)
-        do {
-            return try await Engine.open(configuration: configuration, registry: registry, logger: logger)
-        } catch {
-            printError("\(error)")
-            throw ExitCode.failure
-        }
+    /// Loads the configuration (with logging set up) and opens the engine on its job store, in-process.
+    static func openEngine(_ options: GlobalOptions, component: String = "cli") async throws -> Engine {
+        try await CommandContext.load(options, component: component).openEngine()
     }
 
     /// Runs `body`; an engine error is printed as its one sentence and exits 1.
