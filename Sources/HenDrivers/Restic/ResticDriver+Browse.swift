@@ -43,7 +43,8 @@ extension ResticDriver {
             guard Self.isSnapshotReference(snapshot) else { throw snapshotNotFound(snapshot) }
             let below = try path.map(normalizedSnapshotPath)
             var arguments = ["ls", "--json", "--host", context.hostname, snapshot.lowercased()]
-            if let below, below != "/" { arguments.append(below) }
+            // Without --recursive, restic lists only the direct children of a directory it is given.
+            if let below, below != "/" { arguments += ["--recursive", below] }
             var sawSnapshot = false
             var sawNode = false
             let decoder = ResticJSON.decoder()

@@ -113,7 +113,7 @@ extension ResticDriver {
 
     /// Runs one restic command to completion and returns its result once restic has exited.
     ///
-    /// `onLine` sees every line, in the caller's task; stderr lines also become log events. `accept` says
+    /// `onLine` sees every line, in the caller's task; stderr lines that are not JSON also become log events. `accept` says
     /// which results are not failures (default: exit 0). A failure is classified into a ``DriverError``;
     /// a lock gets one `restic unlock` (stale locks only) and one more attempt, `beforeAttempt` resetting
     /// whatever the caller collected. A cancelled caller gets SIGINT sent to restic, restic's output is
@@ -137,7 +137,8 @@ extension ResticDriver {
             let relay = ResticOutputRelay()
             async let outcome = Self.relaying(request, to: relay)
             while let line = await relay.next() {
-                if case .stderr(let text) = line { log(text, events: events) }
+                // JSON on stderr (restic's error messages) is the operation's to read.
+                if case .stderr(let text) = line, text.first != "{" { log(text, events: events) }
                 onLine(line)
             }
             let result: ChildProcessResult

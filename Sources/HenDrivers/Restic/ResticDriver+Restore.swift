@@ -26,7 +26,14 @@ extension ResticDriver {
                 warnings = []
             },
             onLine: { line in
-                guard case .stdout(let text) = line else { return }
+                // restic writes status and summary to stdout, its error messages to stderr.
+                let text: String
+                switch line {
+                case .stdout(let stdout): text = stdout
+                case .stderr(let stderr):
+                    guard stderr.first == "{" else { return }
+                    text = stderr
+                }
                 // restic 0.17+ prints JSON; 0.14 prints a sentence (and its errors on stderr).
                 guard let message = ResticMessage.decode(text) else {
                     log(text, events: events)
