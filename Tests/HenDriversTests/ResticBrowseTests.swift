@@ -258,6 +258,54 @@ struct ResticBrowseTests {
         #expect(snapshots == 0)
     }
 
+    @Test func streamConsumerStoppingEarlyStopsRestic() async throws {
+        let sandbox = try ResticSandbox()
+        defer { sandbox.remove() }
+        let driver = try sandbox.driver()
+        _ = try await driver.initialize()
+        let big = try await sandbox.makeRandomTree("big", megabytes: 8)
+        let id = try await driver.backup(BackupRequest(paths: [big])).snapshotID
+
+        // 8 MB of tar cannot fit in the pipe and the stream's small buffer: restic is still writing when
+        // the consumer leaves, and must be stopped (SIGINT, lock removed), not left blocked or killed.
+        var received = 0
+        for try await chunk in driver.dump(snapshot: id, path: big) {
+            received += chunk.count
+            break
+        }
+        #expect(received > 0 && received < 8 * 1024 * 1024)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !ResticProcesses.running(repository: sandbox.path("repo")).isEmpty, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(ResticProcesses.running(repository: sandbox.path("repo")).isEmpty)
+        #expect(try await sandbox.restic(["list", "locks", "--no-lock"]).1.isEmpty)
+
+        // A cancelled consumer stops restic the same way. (AsyncThrowingStream ends a stream quietly for a
+        // consumer that was already cancelled when it asked for more; one cancelled while waiting hears
+        // .cancelled. Either way the dump is cut short and restic stops.)
+        let consumer = Task { () async throws -> Int in
+            var bytes = 0
+            for try await chunk in driver.dump(snapshot: id, path: big) {
+                bytes += chunk.count
+                withUnsafeCurrentTask { $0?.cancel() }
+            }
+            return bytes
+        }
+        switch await consumer.result {
+        case .success(let bytes):
+            #expect(bytes < 8 * 1024 * 1024)
+        case .failure(let error):
+            #expect((error as? DriverError)?.code == .cancelled)
+        }
+        let secondDeadline = ContinuousClock.now + .seconds(20)
+        while !ResticProcesses.running(repository: sandbox.path("repo")).isEmpty, ContinuousClock.now < secondDeadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(ResticProcesses.running(repository: sandbox.path("repo")).isEmpty)
+        #expect(try await sandbox.restic(["list", "locks", "--no-lock"]).1.isEmpty)
+    }
+
     @Test func unlockLeavesNothingBroken() async throws {
         let sandbox = try ResticSandbox()
         defer { sandbox.remove() }

@@ -73,7 +73,7 @@ struct ResticParsingTests {
         #expect(ResticMessage.decode("snapshot 1234 saved") == nil)
     }
 
-    private func classify(_ stderr: [String], exit: Int32 = 1, version: ResticVersion = .floor) throws -> DriverError {
+    func classify(_ stderr: [String], exit: Int32 = 1, version: ResticVersion = .floor) throws -> DriverError {
         let driver = try ResticDriver(
             repository: RepositoryTarget(name: "aws", location: "rest:https://user:s3cr3tpass@backup.example/repo", passwordFile: "/etc/hen/pw"),
             context: DriverContext(hostname: "h")
@@ -118,5 +118,13 @@ struct ResticParsingTests {
         #expect(!ResticDriver.isSnapshotReference("--remove-all"))
         #expect(!ResticDriver.isSnapshotReference("abc"))
         #expect(!ResticDriver.isSnapshotReference("../x"))
+    }
+}
+
+extension ResticParsingTests {
+    @Test func jsonExitErrorsOfNewerResticAreRead() throws {
+        let error = try classify([#"{"message_type":"exit_error","code":1,"message":"Fatal: unable to save snapshot: disk full"}"#], version: ResticVersion(major: 0, minor: 17, patch: 0))
+        #expect(error.message == "Repository \"aws\": restic backup failed: unable to save snapshot: disk full")
+        #expect(error.detail == "Fatal: unable to save snapshot: disk full")
     }
 }

@@ -16,6 +16,10 @@ extension ResticDriver {
                 throw failure(.sourceMissing, "Repository \"\(repository.name)\": the backup path \(path) does not exist.")
             }
         }
+        // restic splits a tag option at commas: a comma would turn one tag into two.
+        if let tag = request.tags.first(where: { $0.contains(",") || $0.isEmpty }) {
+            throw failure(.invalidRequest, "Repository \"\(repository.name)\": the tag \"\(tag)\" is empty or contains a comma, which restic cannot store.")
+        }
         var arguments = ["backup", "--json", "--host", context.hostname]
         for tag in request.tags { arguments += ["--tag", tag] }
         for pattern in request.excludes { arguments += ["--exclude", pattern] }

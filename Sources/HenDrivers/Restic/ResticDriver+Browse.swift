@@ -148,8 +148,10 @@ extension ResticDriver {
         var attempt = 1
         while true {
             var produced = false
+            let request = processRequest(arguments, version: version)
+            context.logger.debug("restic \(operation)", metadata: ["repository": "\(repository.name)", "arguments": "\(request.arguments)"])
             do {
-                for try await chunk in source(processRequest(arguments, version: version)) {
+                for try await chunk in source(request) {
                     produced = true
                     guard try await handle(chunk) else { return }
                 }

@@ -134,6 +134,7 @@ extension ResticDriver {
             if Task.isCancelled { throw cancelled(operation) }
             beforeAttempt()
             let request = processRequest(arguments, version: version, limits: limits, retryLock: handlesLocks)
+            context.logger.debug("restic \(operation)", metadata: ["repository": "\(repository.name)", "arguments": "\(request.arguments)"])
             let relay = ResticOutputRelay()
             async let outcome = Self.relaying(request, to: relay)
             while let line = await relay.next() {
