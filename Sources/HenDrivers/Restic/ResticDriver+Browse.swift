@@ -95,6 +95,8 @@ extension ResticDriver {
                 matches.append(snapshot)
             }
         }
+        // A cancelled caller's stream ends quietly: that is not "no such snapshot".
+        if Task.isCancelled { throw cancelled("snapshots") }
         guard let first = matches.first else { throw snapshotNotFound(reference) }
         guard matches.count == 1 else {
             throw failure(.invalidRequest, "Repository \"\(repository.name)\": \(reference) matches \(matches.count) snapshots; give more of the id.")
