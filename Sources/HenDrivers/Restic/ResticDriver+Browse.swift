@@ -32,7 +32,7 @@ extension ResticDriver {
                 }
                 return true
             }
-            guard splitter.isComplete else {
+            guard splitter.isComplete || !sink.isConsumerPresent else {
                 throw failure(.failed, "Repository \"\(repository.name)\": restic snapshots stopped in the middle of its output.")
             }
         }

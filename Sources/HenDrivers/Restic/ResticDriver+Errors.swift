@@ -85,7 +85,7 @@ extension ResticDriver {
             return locked
         }
         if text.contains("is there a repository at the following location") || text.contains("unable to open config file")
-            || text.contains("repository does not exist") {
+            || text.contains("repository does not exist") || text.contains("bucket does not exist") || text.contains("config: does not exist") {
             return missing
         }
         if text.contains("not found in snapshot") || text.contains("cannot dump file") {
