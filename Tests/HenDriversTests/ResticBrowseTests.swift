@@ -9,8 +9,7 @@ struct ResticBrowseTests {
     @Test func listDescribesNodes() async throws {
         let sandbox = try ResticSandbox()
         defer { sandbox.remove() }
-        let driver = try sandbox.driver()
-        _ = try await driver.initialize()
+        let driver = try await sandbox.initializedDriver()
         let source = try sandbox.makeSource()
         let id = try await driver.backup(BackupRequest(paths: [source])).snapshotID
 
@@ -49,8 +48,7 @@ struct ResticBrowseTests {
     @Test func restoreAndDump() async throws {
         let sandbox = try ResticSandbox()
         defer { sandbox.remove() }
-        let driver = try sandbox.driver()
-        _ = try await driver.initialize()
+        let driver = try await sandbox.initializedDriver()
         let source = try sandbox.makeSource()
         let id = try await driver.backup(BackupRequest(paths: [source])).snapshotID
 
@@ -87,9 +85,8 @@ struct ResticBrowseTests {
     @Test func otherHostsAreInvisible() async throws {
         let sandbox = try ResticSandbox()
         defer { sandbox.remove() }
-        let mine = try sandbox.driver(host: "mine")
+        let mine = try await sandbox.initializedDriver(host: "mine")
         let theirs = try sandbox.driver(host: "theirs")
-        _ = try await mine.initialize()
         let source = try sandbox.makeSource()
         let myID = try await mine.backup(BackupRequest(paths: [source], tags: [SnapshotTag.backup("b")])).snapshotID
         let theirID = try await theirs.backup(BackupRequest(paths: [source], tags: [SnapshotTag.backup("b")])).snapshotID
@@ -124,8 +121,7 @@ struct ResticBrowseTests {
     @Test func forgetByIdAndPolicy() async throws {
         let sandbox = try ResticSandbox()
         defer { sandbox.remove() }
-        let driver = try sandbox.driver()
-        _ = try await driver.initialize()
+        let driver = try await sandbox.initializedDriver()
         let source = try sandbox.makeSource()
         var ids: [String] = []
         for _ in 0..<3 { ids.append(try await driver.backup(BackupRequest(paths: [source], tags: [SnapshotTag.backup("docs")])).snapshotID) }
@@ -155,8 +151,7 @@ struct ResticBrowseTests {
     @Test func checkReportsDamageAsData() async throws {
         let sandbox = try ResticSandbox()
         defer { sandbox.remove() }
-        let driver = try sandbox.driver()
-        _ = try await driver.initialize()
+        let driver = try await sandbox.initializedDriver()
         _ = try await driver.backup(BackupRequest(paths: [try sandbox.makeSource()]))
         #expect(try await driver.check(CheckRequest(readDataSubset: "100%")).ok)
 
@@ -194,8 +189,7 @@ struct ResticBrowseTests {
     @Test func staleLockIsRemovedAndLiveLockReported() async throws {
         let sandbox = try ResticSandbox()
         defer { sandbox.remove() }
-        let driver = try sandbox.driver()
-        _ = try await driver.initialize()
+        let driver = try await sandbox.initializedDriver()
         let big = try await sandbox.makeRandomTree("big", megabytes: 8)
 
         // A restic killed with SIGKILL leaves its lock behind.
@@ -204,10 +198,7 @@ struct ResticBrowseTests {
         while [ -z "$(restic list locks --no-lock 2>/dev/null)" ]; do sleep 0.05; done
         kill -9 $pid; wait $pid; true
         """
-        var environment = ChildProcessRequest.currentEnvironment(keeping: ["PATH", "HOME", "TMPDIR"])
-        environment["RESTIC_REPOSITORY"] = sandbox.path("repo")
-        environment["RESTIC_PASSWORD"] = ResticSandbox.password
-        environment["RESTIC_CACHE_DIR"] = sandbox.path("cache")
+        let environment = sandbox.resticEnvironment
         _ = try await ChildProcess.run(ChildProcessRequest(executable: "sh", arguments: ["-c", killer, big], environment: environment)) { _ in }
         let (_, locks) = try await sandbox.restic(["list", "locks", "--no-lock"])
         #expect(locks.count == 1)
@@ -237,8 +228,7 @@ struct ResticBrowseTests {
         let sandbox = try ResticSandbox()
         defer { sandbox.remove() }
         // A tight upload limit keeps restic busy long after the first progress report.
-        let driver = try sandbox.driver(limits: TransferLimits(uploadBytesPerSecond: 256 * 1024))
-        _ = try await driver.initialize()
+        let driver = try await sandbox.initializedDriver(limits: TransferLimits(uploadBytesPerSecond: 256 * 1024))
         let big = try await sandbox.makeRandomTree("big", megabytes: 32)
         let recorder = DriverEventRecorder()
         let started = ContinuousClock.now
@@ -261,8 +251,7 @@ struct ResticBrowseTests {
     @Test func streamConsumerStoppingEarlyStopsRestic() async throws {
         let sandbox = try ResticSandbox()
         defer { sandbox.remove() }
-        let driver = try sandbox.driver()
-        _ = try await driver.initialize()
+        let driver = try await sandbox.initializedDriver()
         let big = try await sandbox.makeRandomTree("big", megabytes: 8)
         let id = try await driver.backup(BackupRequest(paths: [big])).snapshotID
 
@@ -274,11 +263,7 @@ struct ResticBrowseTests {
             break
         }
         #expect(received > 0 && received < 8 * 1024 * 1024)
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !ResticProcesses.running(repository: sandbox.path("repo")).isEmpty, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        #expect(ResticProcesses.running(repository: sandbox.path("repo")).isEmpty)
+        #expect(await ResticProcesses.waitUntilNone(repository: sandbox.path("repo")))
         #expect(try await sandbox.restic(["list", "locks", "--no-lock"]).1.isEmpty)
 
         // A cancelled consumer stops restic the same way. (AsyncThrowingStream ends a stream quietly for a
@@ -298,19 +283,14 @@ struct ResticBrowseTests {
         case .failure(let error):
             #expect((error as? DriverError)?.code == .cancelled)
         }
-        let secondDeadline = ContinuousClock.now + .seconds(20)
-        while !ResticProcesses.running(repository: sandbox.path("repo")).isEmpty, ContinuousClock.now < secondDeadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        #expect(ResticProcesses.running(repository: sandbox.path("repo")).isEmpty)
+        #expect(await ResticProcesses.waitUntilNone(repository: sandbox.path("repo")))
         #expect(try await sandbox.restic(["list", "locks", "--no-lock"]).1.isEmpty)
     }
 
     @Test func unlockLeavesNothingBroken() async throws {
         let sandbox = try ResticSandbox()
         defer { sandbox.remove() }
-        let driver = try sandbox.driver()
-        _ = try await driver.initialize()
+        let driver = try await sandbox.initializedDriver()
         try await driver.unlock()
         #expect(try await driver.isInitialized())
     }

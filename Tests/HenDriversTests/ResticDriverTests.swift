@@ -20,8 +20,7 @@ struct ResticDriverTests {
     @Test func backupReportsProgressAndSummary() async throws {
         let sandbox = try ResticSandbox()
         defer { sandbox.remove() }
-        let driver = try sandbox.driver()
-        _ = try await driver.initialize()
+        let driver = try await sandbox.initializedDriver()
         let source = try sandbox.makeSource()
         let recorder = DriverEventRecorder()
         let summary = try await driver.backup(
@@ -62,8 +61,7 @@ struct ResticDriverTests {
         // it and exits with code 3.
         let sandbox = try ResticSandbox()
         defer { sandbox.remove() }
-        let driver = try sandbox.driver()
-        _ = try await driver.initialize()
+        let driver = try await sandbox.initializedDriver()
         let source = try sandbox.makeSource()
         let recorder = DriverEventRecorder()
         let summary = try await driver.backup(BackupRequest(paths: [source, "/proc/self/mem"]), events: recorder.handler)

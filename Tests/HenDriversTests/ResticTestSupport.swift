@@ -45,6 +45,22 @@ struct ResticSandbox {
         )
     }
 
+    /// A driver on a repository it has just created.
+    func initializedDriver(host: String = "test-host", limits: TransferLimits = TransferLimits()) async throws -> ResticDriver {
+        let driver = try driver(host: host, limits: limits)
+        _ = try await driver.initialize()
+        return driver
+    }
+
+    /// The environment that points restic at the sandbox's repository (for restic run directly).
+    var resticEnvironment: [String: String] {
+        var environment = ChildProcessRequest.currentEnvironment(keeping: ["PATH", "HOME", "TMPDIR"])
+        environment["RESTIC_REPOSITORY"] = path("repo")
+        environment["RESTIC_PASSWORD"] = Self.password
+        environment["RESTIC_CACHE_DIR"] = path("cache")
+        return environment
+    }
+
     /// A small tree: a file, an executable, a nested file, a symlink, an empty file.
     @discardableResult
     func makeSource(_ name: String = "source") throws -> String {
@@ -60,15 +76,11 @@ struct ResticSandbox {
         return base
     }
 
-    /// Runs restic directly against `location` (for what the driver deliberately cannot do: list locks).
-    func restic(_ arguments: [String], location: String? = nil, password: String = ResticSandbox.password, extra: [String: String] = [:]) async throws -> (ChildProcessResult, [String]) {
-        var environment = ChildProcessRequest.currentEnvironment(keeping: ["PATH", "HOME", "TMPDIR"])
-        environment["RESTIC_REPOSITORY"] = location ?? path("repo")
-        environment["RESTIC_PASSWORD"] = password
-        environment["RESTIC_CACHE_DIR"] = path("cache")
-        environment.merge(extra) { $1 }
+    /// Runs restic directly on the sandbox's repository (for what the driver deliberately cannot do:
+    /// list locks); returns its result and stdout.
+    func restic(_ arguments: [String]) async throws -> (ChildProcessResult, [String]) {
         let lines = Mutex<[String]>([])
-        let result = try await ChildProcess.run(ChildProcessRequest(executable: "restic", arguments: arguments, environment: environment)) { line in
+        let result = try await ChildProcess.run(ChildProcessRequest(executable: "restic", arguments: arguments, environment: resticEnvironment)) { line in
             if case .stdout(let text) = line { lines.withLock { $0.append(text) } }
         }
         return (result, lines.withLock { $0 })
@@ -209,6 +221,15 @@ enum LocalServer {
 }
 
 enum ResticProcesses {
+    /// Waits (polling, at most 20 s) until no restic runs on this repository; returns whether none does.
+    static func waitUntilNone(repository: String) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !running(repository: repository).isEmpty, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return running(repository: repository).isEmpty
+    }
+
     /// Live processes whose environment names this repository (restic children of the driver).
     static func running(repository: String) -> [Int32] {
         let needle = Array("RESTIC_REPOSITORY=\(repository)\0".utf8)

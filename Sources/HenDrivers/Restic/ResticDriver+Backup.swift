@@ -26,58 +26,18 @@ extension ResticDriver {
         arguments.append("--")
         arguments += request.paths
 
-        var summary: ResticMessage?
-        var warnings: [String] = []
+        var report = ResticRunReport()
         let result = try await runToCompletion(
             arguments,
             operation: "backup",
             limits: repository.limits.combined(with: request.limits),
             events: events,
-            beforeAttempt: {
-                summary = nil
-                warnings = []
-            },
-            onLine: { line in
-                // restic writes status and summary to stdout, its error messages to stderr.
-                let text: String
-                switch line {
-                case .stdout(let stdout): text = stdout
-                case .stderr(let stderr):
-                    guard stderr.first == "{" else { return }
-                    text = stderr
-                }
-                guard let message = ResticMessage.decode(text) else {
-                    log(text, events: events)
-                    return
-                }
-                switch message.messageType {
-                case "status":
-                    events(.progress(Progress(
-                        fraction: message.percentDone,
-                        filesDone: message.filesDone,
-                        totalFiles: message.totalFiles,
-                        bytesDone: message.bytesDone,
-                        totalBytes: message.totalBytes,
-                        secondsElapsed: message.secondsElapsed,
-                        secondsRemaining: message.secondsRemaining,
-                        currentFiles: message.currentFiles ?? []
-                    )))
-                case "error":
-                    let warning = message.errorText
-                    warnings.append(warning)
-                    events(.warning(warning))
-                case "summary":
-                    summary = message
-                case "verbose_status":
-                    if let item = message.item { events(.log(level: .debug, message: item)) }
-                default:
-                    break
-                }
-            },
+            beforeAttempt: { report = ResticRunReport() },
+            onLine: { line in follow(line, into: &report, events: events) },
             // Exit 3: the snapshot was made, but some files could not be read.
-            accept: { result in (result.exitCode == 0 || result.exitCode == 3) && summary != nil }
+            accept: { result in (result.exitCode == 0 || result.exitCode == 3) && report.summary != nil }
         )
-        guard let summary, let shortID = summary.snapshotId else {
+        guard let summary = report.summary, let shortID = summary.snapshotId else {
             throw failure(.failed, "Repository \"\(repository.name)\": restic backup ended with \(result) but reported no snapshot.",
                           detail: result.stderrTail.joined(separator: "\n"))
         }
@@ -94,7 +54,7 @@ extension ResticDriver {
             totalFilesProcessed: summary.totalFilesProcessed ?? 0,
             totalBytesProcessed: summary.totalBytesProcessed ?? 0,
             duration: summary.totalDuration ?? 0,
-            warnings: warnings
+            warnings: report.warnings
         )
     }
 
