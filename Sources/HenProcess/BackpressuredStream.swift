@@ -5,7 +5,10 @@ import Synchronization
 ///
 /// The producer starts on the first `next()`. When the consumer stops early (drops the stream and its
 /// iterator) or its task is cancelled, the producer's sink refuses further elements and the producer task
-/// is cancelled; it finishes in the background. A cancelled consumer's `next()` throws `cancellationError()`.
+/// is cancelled; it finishes in the background. A consumer cancelled while it waits for an element gets
+/// `cancellationError()`; one already cancelled when it asks for the next element sees the stream end
+/// (that is how `AsyncThrowingStream(unfolding:)` treats cancellation), so a consumer that must tell a
+/// complete stream from a cut one checks `Task.isCancelled` after its loop.
 public enum BackpressuredStream {
     public static func make<Element: Sendable>(
         of elementType: Element.Type = Element.self,

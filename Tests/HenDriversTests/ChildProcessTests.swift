@@ -116,6 +116,15 @@ struct ChildProcessTests {
         #expect(!ProcessTable.isRunning(pid))
     }
 
+    @Test func childLeadsItsOwnProcessGroup() async throws {
+        let recorder = ChildOutputRecorder()
+        // Field 5 of /proc/<pid>/stat is the process group ("(sh)" has no space, so cut counts right).
+        _ = try await ChildProcess.run(shell("echo $$; cut -d' ' -f5 /proc/$$/stat"), onLine: recorder.record)
+        #expect(recorder.stdout.count == 2)
+        #expect(recorder.stdout.first == recorder.stdout.last)
+        #expect(recorder.stdout.first != String(getpgrp()))
+    }
+
     @Test func alreadyCancelledCallerDoesNotStartTheChild() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hen-nostart-\(UUID().uuidString)").path
         let request = shell("mkdir '\(directory)'")

@@ -16,57 +16,28 @@ extension ResticDriver {
                 throw failure(.sourceMissing, "Repository \"\(repository.name)\": the backup path \(path) does not exist.")
             }
         }
+        // restic splits a tag option at commas: a comma would turn one tag into two.
+        if let tag = request.tags.first(where: { $0.contains(",") || $0.isEmpty }) {
+            throw failure(.invalidRequest, "Repository \"\(repository.name)\": the tag \"\(tag)\" is empty or contains a comma, which restic cannot store.")
+        }
         var arguments = ["backup", "--json", "--host", context.hostname]
         for tag in request.tags { arguments += ["--tag", tag] }
         for pattern in request.excludes { arguments += ["--exclude", pattern] }
         arguments.append("--")
         arguments += request.paths
 
-        var summary: ResticMessage?
-        var warnings: [String] = []
+        var report = ResticRunReport()
         let result = try await runToCompletion(
             arguments,
             operation: "backup",
             limits: repository.limits.combined(with: request.limits),
             events: events,
-            beforeAttempt: {
-                summary = nil
-                warnings = []
-            },
-            onLine: { line in
-                guard case .stdout(let text) = line else { return }
-                guard let message = ResticMessage.decode(text) else {
-                    log(text, events: events)
-                    return
-                }
-                switch message.messageType {
-                case "status":
-                    events(.progress(Progress(
-                        fraction: message.percentDone,
-                        filesDone: message.filesDone,
-                        totalFiles: message.totalFiles,
-                        bytesDone: message.bytesDone,
-                        totalBytes: message.totalBytes,
-                        secondsElapsed: message.secondsElapsed,
-                        secondsRemaining: message.secondsRemaining,
-                        currentFiles: message.currentFiles ?? []
-                    )))
-                case "error":
-                    let warning = message.errorText
-                    warnings.append(warning)
-                    events(.warning(warning))
-                case "summary":
-                    summary = message
-                case "verbose_status":
-                    if let item = message.item { events(.log(level: .debug, message: item)) }
-                default:
-                    break
-                }
-            },
+            beforeAttempt: { report = ResticRunReport() },
+            onLine: { line in follow(line, into: &report, events: events) },
             // Exit 3: the snapshot was made, but some files could not be read.
-            accept: { result in (result.exitCode == 0 || result.exitCode == 3) && summary != nil }
+            accept: { result in (result.exitCode == 0 || result.exitCode == 3) && report.summary != nil }
         )
-        guard let summary, let shortID = summary.snapshotId else {
+        guard let summary = report.summary, let shortID = summary.snapshotId else {
             throw failure(.failed, "Repository \"\(repository.name)\": restic backup ended with \(result) but reported no snapshot.",
                           detail: result.stderrTail.joined(separator: "\n"))
         }
@@ -83,7 +54,7 @@ extension ResticDriver {
             totalFilesProcessed: summary.totalFilesProcessed ?? 0,
             totalBytesProcessed: summary.totalBytesProcessed ?? 0,
             duration: summary.totalDuration ?? 0,
-            warnings: warnings
+            warnings: report.warnings
         )
     }
 

@@ -32,7 +32,7 @@ extension ResticDriver {
                 }
                 return true
             }
-            guard splitter.isComplete else {
+            guard splitter.isComplete || !sink.isConsumerPresent else {
                 throw failure(.failed, "Repository \"\(repository.name)\": restic snapshots stopped in the middle of its output.")
             }
         }
@@ -43,6 +43,7 @@ extension ResticDriver {
             guard Self.isSnapshotReference(snapshot) else { throw snapshotNotFound(snapshot) }
             let below = try path.map(normalizedSnapshotPath)
             var arguments = ["ls", "--json", "--host", context.hostname, snapshot.lowercased()]
+            // Without --recursive, restic lists only the direct children of a directory it is given.
             if let below, below != "/" { arguments += ["--recursive", below] }
             var sawSnapshot = false
             var sawNode = false
@@ -94,6 +95,8 @@ extension ResticDriver {
                 matches.append(snapshot)
             }
         }
+        // A cancelled caller's stream ends quietly: that is not "no such snapshot".
+        if Task.isCancelled { throw cancelled("snapshots") }
         guard let first = matches.first else { throw snapshotNotFound(reference) }
         guard matches.count == 1 else {
             throw failure(.invalidRequest, "Repository \"\(repository.name)\": \(reference) matches \(matches.count) snapshots; give more of the id.")
@@ -147,8 +150,10 @@ extension ResticDriver {
         var attempt = 1
         while true {
             var produced = false
+            let request = processRequest(arguments, version: version)
+            context.logger.debug("restic \(operation)", metadata: ["repository": "\(repository.name)", "arguments": "\(request.arguments)"])
             do {
-                for try await chunk in source(processRequest(arguments, version: version)) {
+                for try await chunk in source(request) {
                     produced = true
                     guard try await handle(chunk) else { return }
                 }

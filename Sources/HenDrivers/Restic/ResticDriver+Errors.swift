@@ -25,10 +25,20 @@ extension ResticDriver {
         return failure(.failed, "\(quotedName): restic \(operation) could not be run: \(error.message)", detail: error.message)
     }
 
+    /// A stderr line as words: restic 0.17+ with `--json` writes its fatal error as
+    /// `{"message_type":"exit_error","code":12,"message":"Fatal: wrong password or no key found"}`.
+    static func readable(_ line: String) -> String {
+        if line.first == "{", let message = ResticMessage.decode(line), message.messageType == "exit_error" || message.messageType == "error" {
+            let text = message.messageType == "exit_error" ? (message.message ?? line) : message.errorText
+            return text.hasPrefix("Fatal:") || message.messageType == "error" ? text : "Fatal: " + text
+        }
+        return plain(line)
+    }
+
     /// Turns a failed restic run into one sentence for the person who must fix it. restic 0.17+ has
     /// distinct exit codes; 0.14 is recognised by its words.
     func classify(_ result: ChildProcessResult, operation: String, version: ResticVersion) -> DriverError {
-        let lines = result.stderrTail.map(Self.plain).filter { !$0.isEmpty }
+        let lines = result.stderrTail.map(Self.readable).filter { !$0.isEmpty }
         let detail = lines.joined(separator: "\n")
         let text = detail.lowercased()
         let code = result.exitCode
@@ -75,7 +85,7 @@ extension ResticDriver {
             return locked
         }
         if text.contains("is there a repository at the following location") || text.contains("unable to open config file")
-            || text.contains("repository does not exist") {
+            || text.contains("repository does not exist") || text.contains("bucket does not exist") || text.contains("config: does not exist") {
             return missing
         }
         if text.contains("not found in snapshot") || text.contains("cannot dump file") {

@@ -53,20 +53,17 @@ extension ResticDriver {
     /// The version of this driver's restic, read once per executable.
     func version() async throws(DriverError) -> ResticVersion {
         if let cached = ResticVersionCache.cached(executable) { return cached }
-        let relay = ResticOutputRelay()
         let request = ChildProcessRequest(
             executable: executable,
             arguments: ["version"],
             environment: ChildProcessRequest.currentEnvironment(keeping: Self.passedThroughEnvironment),
             terminationGrace: .seconds(2)
         )
-        async let outcome = Self.relaying(request, to: relay)
         var output: [String] = []
-        while let line = await relay.next() {
-            if case .stdout(let text) = line { output.append(text) }
-        }
         let result: ChildProcessResult
-        switch await outcome {
+        switch await Self.run(request, onLine: { line in
+            if case .stdout(let text) = line { output.append(text) }
+        }) {
         case .success(let value): result = value
         case .failure(let error): throw processFailure(error, operation: "version")
         }
@@ -102,7 +99,16 @@ extension ResticDriver {
         )
     }
 
-    static func relaying(_ request: ChildProcessRequest, to relay: ResticOutputRelay) async -> Result<ChildProcessResult, ChildProcessError> {
+    /// Runs a request to its end, handing each line to `onLine` in the calling task. Cancelling the
+    /// caller interrupts the child (ChildProcess's rule) while its lines keep coming until it exits.
+    static func run(_ request: ChildProcessRequest, onLine: (ChildOutputLine) -> Void) async -> Result<ChildProcessResult, ChildProcessError> {
+        let relay = ResticOutputRelay()
+        async let outcome = relaying(request, to: relay)
+        while let line = await relay.next() { onLine(line) }
+        return await outcome
+    }
+
+    private static func relaying(_ request: ChildProcessRequest, to relay: ResticOutputRelay) async -> Result<ChildProcessResult, ChildProcessError> {
         defer { relay.finish() }
         do {
             return .success(try await ChildProcess.run(request) { relay.yield($0) })
@@ -113,7 +119,7 @@ extension ResticDriver {
 
     /// Runs one restic command to completion and returns its result once restic has exited.
     ///
-    /// `onLine` sees every line, in the caller's task; stderr lines also become log events. `accept` says
+    /// `onLine` sees every line, in the caller's task; stderr lines that are not JSON also become log events. `accept` says
     /// which results are not failures (default: exit 0). A failure is classified into a ``DriverError``;
     /// a lock gets one `restic unlock` (stale locks only) and one more attempt, `beforeAttempt` resetting
     /// whatever the caller collected. A cancelled caller gets SIGINT sent to restic, restic's output is
@@ -134,14 +140,13 @@ extension ResticDriver {
             if Task.isCancelled { throw cancelled(operation) }
             beforeAttempt()
             let request = processRequest(arguments, version: version, limits: limits, retryLock: handlesLocks)
-            let relay = ResticOutputRelay()
-            async let outcome = Self.relaying(request, to: relay)
-            while let line = await relay.next() {
-                if case .stderr(let text) = line { log(text, events: events) }
-                onLine(line)
-            }
+            context.logger.debug("restic \(operation)", metadata: ["repository": "\(repository.name)", "arguments": "\(request.arguments)"])
             let result: ChildProcessResult
-            switch await outcome {
+            switch await Self.run(request, onLine: { line in
+                // JSON on stderr (restic's error messages) is the operation's to read.
+                if case .stderr(let text) = line, text.first != "{" { log(text, events: events) }
+                onLine(line)
+            }) {
             case .success(let value): result = value
             case .failure(let error): throw processFailure(error, operation: operation)
             }
@@ -155,6 +160,37 @@ extension ResticDriver {
                 continue
             }
             throw error
+        }
+    }
+
+    /// Follows one line of a `--json` run (backup, restore): restic writes status and summary to stdout and
+    /// its error messages to stderr. Progress and errors become events as they arrive; other stdout lines
+    /// are logged (restic 0.14's restore prints sentences).
+    func follow(_ line: ChildOutputLine, into report: inout ResticRunReport, events: DriverEventHandler) {
+        let text: String
+        switch line {
+        case .stdout(let stdout): text = stdout
+        case .stderr(let stderr):
+            guard stderr.first == "{" else { return }
+            text = stderr
+        }
+        guard let message = ResticMessage.decode(text) else {
+            log(text, events: events)
+            return
+        }
+        switch message.messageType {
+        case "status":
+            events(.progress(message.progress))
+        case "error":
+            let warning = message.errorText
+            report.warnings.append(warning)
+            events(.warning(warning))
+        case "summary":
+            report.summary = message
+        case "verbose_status":
+            if let item = message.item { events(.log(level: .debug, message: item)) }
+        default:
+            break
         }
     }
 

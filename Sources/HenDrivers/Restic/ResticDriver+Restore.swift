@@ -15,45 +15,15 @@ extension ResticDriver {
         var arguments = ["restore", "--json", snapshot.id, "--target", request.target, "--host", context.hostname]
         for include in includes { arguments += ["--include", include] }
 
-        var summary: ResticMessage?
-        var warnings: [String] = []
+        var report = ResticRunReport()
         _ = try await runToCompletion(
             arguments,
             operation: "restore",
             events: events,
-            beforeAttempt: {
-                summary = nil
-                warnings = []
-            },
-            onLine: { line in
-                guard case .stdout(let text) = line else { return }
-                // restic 0.17+ prints JSON; 0.14 prints a sentence (and its errors on stderr).
-                guard let message = ResticMessage.decode(text) else {
-                    log(text, events: events)
-                    return
-                }
-                switch message.messageType {
-                case "status":
-                    events(.progress(Progress(
-                        fraction: message.percentDone,
-                        filesDone: message.filesRestored ?? message.filesDone,
-                        totalFiles: message.totalFiles,
-                        bytesDone: message.bytesRestored ?? message.bytesDone,
-                        totalBytes: message.totalBytes,
-                        secondsElapsed: message.secondsElapsed,
-                        secondsRemaining: message.secondsRemaining
-                    )))
-                case "error":
-                    let warning = message.errorText
-                    warnings.append(warning)
-                    events(.warning(warning))
-                case "summary":
-                    summary = message
-                default:
-                    break
-                }
-            }
+            beforeAttempt: { report = ResticRunReport() },
+            onLine: { line in follow(line, into: &report, events: events) }
         )
-        return RestoreSummary(filesRestored: summary?.filesRestored, bytesRestored: summary?.bytesRestored, warnings: warnings)
+        // restic 0.17+ counts in its JSON summary; 0.14 prints a sentence and no counts.
+        return RestoreSummary(filesRestored: report.summary?.filesRestored, bytesRestored: report.summary?.bytesRestored, warnings: report.warnings)
     }
 }

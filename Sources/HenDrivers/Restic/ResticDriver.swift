@@ -82,6 +82,7 @@ public struct ResticDriver: BackupDriver {
         // The size is the repository's; the snapshot count is this host's (other hosts stay invisible).
         var count: UInt64 = 0
         for try await _ in snapshots(SnapshotFilter()) { count += 1 }
+        if Task.isCancelled { throw cancelled("snapshots") }
         return RepositoryStats(
             totalSize: stats.totalSize,
             totalFileCount: (stats.totalFileCount ?? 0) > 0 ? stats.totalFileCount : nil,

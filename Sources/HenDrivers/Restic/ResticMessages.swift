@@ -35,6 +35,20 @@ struct ResticMessage: Decodable, Sendable {
     // check (0.18+) and others
     var message: String?
 
+    /// A status message as progress (a restore counts restored files and bytes, a backup done ones).
+    var progress: Progress {
+        Progress(
+            fraction: percentDone,
+            filesDone: filesRestored ?? filesDone,
+            totalFiles: totalFiles,
+            bytesDone: bytesRestored ?? bytesDone,
+            totalBytes: totalBytes,
+            secondsElapsed: secondsElapsed,
+            secondsRemaining: secondsRemaining,
+            currentFiles: currentFiles ?? []
+        )
+    }
+
     static func decode(_ line: String) -> ResticMessage? {
         guard line.first == "{" else { return nil }
         return try? ResticJSON.decoder().decode(ResticMessage.self, from: Data(line.utf8))
@@ -52,6 +66,12 @@ struct ResticMessage: Decodable, Sendable {
         if parts.isEmpty, let during { parts.append("error during \(during)") }
         return parts.isEmpty ? "unknown error" : parts.joined(separator: ": ")
     }
+}
+
+/// What a backup or restore run reported: its summary, and the files it could not handle.
+struct ResticRunReport: Sendable {
+    var summary: ResticMessage?
+    var warnings: [String] = []
 }
 
 /// restic 0.14 marshals Go's `*os.PathError` (`{"Op":"read","Path":"/x","Err":5}`); later versions write
