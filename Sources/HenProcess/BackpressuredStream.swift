@@ -1,0 +1,201 @@
+import Synchronization
+
+/// An `AsyncThrowingStream` fed by a producer task that waits while the consumer is behind, so that a slow
+/// consumer bounds memory instead of growing a buffer (a dump of a large file to a slow client).
+///
+/// The producer starts on the first `next()`. When the consumer stops early (drops the stream and its
+/// iterator) or its task is cancelled, the producer's sink refuses further elements and the producer task
+/// is cancelled; it finishes in the background. A cancelled consumer's `next()` throws `cancellationError()`.
+public enum BackpressuredStream {
+    public static func make<Element: Sendable>(
+        of elementType: Element.Type = Element.self,
+        bufferSize: Int = 8,
+        cancellationError: @escaping @Sendable () -> any Error = { CancellationError() },
+        producer: @escaping @Sendable (StreamSink<Element>) async throws -> Void
+    ) -> AsyncThrowingStream<Element, any Error> {
+        let channel = StreamChannel<Element>(capacity: max(1, bufferSize), cancellationError: cancellationError, producer: producer)
+        let consumer = StreamConsumer(channel: channel)
+        return AsyncThrowingStream(unfolding: { try await consumer.next() })
+    }
+}
+
+/// Where a ``BackpressuredStream`` producer puts its elements.
+public struct StreamSink<Element: Sendable>: Sendable {
+    let channel: StreamChannel<Element>
+
+    /// Hands one element to the consumer, waiting while the buffer is full. Returns false once the consumer
+    /// is gone: the element was dropped and the producer should stop (or just discard what follows).
+    @discardableResult
+    public func send(_ element: Element) async -> Bool {
+        await channel.send(element)
+    }
+
+    /// Whether a consumer still takes elements.
+    public var isConsumerPresent: Bool { channel.isConsumerPresent }
+}
+
+/// Holds the channel for the stream's unfolding closure; when the stream and its iterator are gone, so is
+/// the consumer.
+final class StreamConsumer<Element: Sendable>: Sendable {
+    let channel: StreamChannel<Element>
+    init(channel: StreamChannel<Element>) { self.channel = channel }
+    deinit { channel.abandon() }
+    func next() async throws -> Element? { try await channel.next() }
+}
+
+final class StreamChannel<Element: Sendable>: Sendable {
+    typealias Producer = @Sendable (StreamSink<Element>) async throws -> Void
+
+    private struct State {
+        var buffer: [Element] = []
+        var waitingConsumer: CheckedContinuation<Element?, any Error>?
+        var waitingProducer: CheckedContinuation<Bool, Never>?
+        var ending: Result<Void, any Error>?
+        var endingDelivered = false
+        var consumerGone = false
+        var producer: Producer?
+        var task: Task<Void, Never>?
+    }
+
+    private let state: Mutex<State>
+    private let capacity: Int
+    private let cancellationError: @Sendable () -> any Error
+
+    init(capacity: Int, cancellationError: @escaping @Sendable () -> any Error, producer: @escaping Producer) {
+        self.capacity = capacity
+        self.cancellationError = cancellationError
+        self.state = Mutex(State(producer: producer))
+    }
+
+    var isConsumerPresent: Bool { state.withLock { !$0.consumerGone } }
+
+    private func startIfNeeded() {
+        state.withLock { s in
+            guard let producer = s.producer, !s.consumerGone else { return }
+            s.producer = nil
+            let sink = StreamSink(channel: self)
+            s.task = Task.detached {
+                do {
+                    try await producer(sink)
+                    self.finish(.success(()))
+                } catch {
+                    self.finish(.failure(error))
+                }
+            }
+        }
+    }
+
+    private enum Delivery {
+        case element(Element, wake: CheckedContinuation<Bool, Never>?)
+        case end(Result<Void, any Error>?)
+        case cancelled
+        case wait
+    }
+
+    func next() async throws -> Element? {
+        startIfNeeded()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Element?, any Error>) in
+                let delivery: Delivery = state.withLock { s in
+                    if !s.buffer.isEmpty {
+                        let element = s.buffer.removeFirst()
+                        let producer = s.waitingProducer
+                        s.waitingProducer = nil
+                        return .element(element, wake: producer)
+                    }
+                    if s.endingDelivered { return .end(nil) }
+                    if let ending = s.ending {
+                        s.endingDelivered = true
+                        return .end(ending)
+                    }
+                    if s.consumerGone { return .cancelled }
+                    s.waitingConsumer = continuation
+                    return .wait
+                }
+                switch delivery {
+                case .element(let element, let producer):
+                    producer?.resume(returning: true)
+                    continuation.resume(returning: element)
+                case .end(let ending):
+                    switch ending {
+                    case .failure(let error): continuation.resume(throwing: error)
+                    case .success, nil: continuation.resume(returning: nil)
+                    }
+                case .cancelled:
+                    continuation.resume(throwing: cancellationError())
+                case .wait:
+                    break
+                }
+            }
+        } onCancel: {
+            self.abandon()
+        }
+    }
+
+    private enum Acceptance {
+        case rejected, delivered(CheckedContinuation<Element?, any Error>), buffered, full
+    }
+
+    func send(_ element: Element) async -> Bool {
+        let acceptance: Acceptance = state.withLock { s in
+            if s.consumerGone { return .rejected }
+            if let consumer = s.waitingConsumer {
+                s.waitingConsumer = nil
+                return .delivered(consumer)
+            }
+            s.buffer.append(element)
+            return s.buffer.count < capacity ? .buffered : .full
+        }
+        switch acceptance {
+        case .rejected:
+            return false
+        case .delivered(let consumer):
+            consumer.resume(returning: element)
+            return true
+        case .buffered:
+            return true
+        case .full:
+            // The element is buffered; wait until the consumer makes room (or leaves).
+            return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let verdict: Bool? = state.withLock { s in
+                    if s.consumerGone { return false }
+                    if s.buffer.count < capacity { return true }
+                    s.waitingProducer = continuation
+                    return nil
+                }
+                if let verdict { continuation.resume(returning: verdict) }
+            }
+        }
+    }
+
+    func finish(_ ending: Result<Void, any Error>) {
+        let consumer: CheckedContinuation<Element?, any Error>? = state.withLock { s in
+            guard s.ending == nil else { return nil }
+            s.ending = ending
+            guard let consumer = s.waitingConsumer else { return nil }
+            s.waitingConsumer = nil
+            s.endingDelivered = true
+            return consumer
+        }
+        guard let consumer else { return }
+        switch ending {
+        case .failure(let error): consumer.resume(throwing: error)
+        case .success: consumer.resume(returning: nil)
+        }
+    }
+
+    /// The consumer stopped: refuse further elements and stop the producer.
+    func abandon() {
+        let (consumer, producer, task): (CheckedContinuation<Element?, any Error>?, CheckedContinuation<Bool, Never>?, Task<Void, Never>?) = state.withLock { s in
+            guard !s.consumerGone else { return (nil, nil, nil) }
+            s.consumerGone = true
+            s.buffer.removeAll()
+            s.producer = nil
+            defer { s.waitingConsumer = nil; s.waitingProducer = nil }
+            return (s.waitingConsumer, s.waitingProducer, s.task)
+        }
+        consumer?.resume(throwing: cancellationError())
+        producer?.resume(returning: false)
+        task?.cancel()
+    }
+}

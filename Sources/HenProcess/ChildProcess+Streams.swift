@@ -1,0 +1,41 @@
+extension ChildProcess {
+    /// The child's stdout as lines (secrets redacted), streamed with backpressure: the child is not read
+    /// faster than the consumer takes lines. Stderr is kept as a tail (and passed to `onStderrLine`).
+    /// A non-zero exit, or death by a signal, finishes the stream with a ``ChildProcessExit`` carrying the
+    /// result; a failure to start finishes it with a ``ChildProcessError``. A consumer that stops early (or
+    /// is cancelled) makes the runner SIGINT the child and drain its output in the background.
+    public static func lines(
+        _ request: ChildProcessRequest,
+        onStderrLine: @escaping @Sendable (String) -> Void = { _ in }
+    ) -> AsyncThrowingStream<String, any Error> {
+        BackpressuredStream.make(of: String.self, bufferSize: 64) { sink in
+            let result = try await supervise(
+                request,
+                stdout: .lines { line in await sink.send(line) },
+                onStderrLine: onStderrLine
+            )
+            try checkExit(result, of: request)
+        }
+    }
+
+    /// The child's stdout as byte chunks, untouched (for dumps); same rules as ``lines(_:onStderrLine:)``.
+    public static func bytes(
+        _ request: ChildProcessRequest,
+        onStderrLine: @escaping @Sendable (String) -> Void = { _ in }
+    ) -> AsyncThrowingStream<[UInt8], any Error> {
+        BackpressuredStream.make(of: [UInt8].self, bufferSize: 4) { sink in
+            let result = try await supervise(
+                request,
+                stdout: .bytes { chunk in await sink.send(chunk) },
+                onStderrLine: onStderrLine
+            )
+            try checkExit(result, of: request)
+        }
+    }
+
+    private static func checkExit(_ result: ChildProcessResult, of request: ChildProcessRequest) throws {
+        // An interrupted child was stopped because the consumer left; nobody reads this stream any more.
+        guard !result.wasInterrupted, !result.succeeded else { return }
+        throw ChildProcessExit(executable: request.executable, result: result)
+    }
+}

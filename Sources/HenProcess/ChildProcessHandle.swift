@@ -1,0 +1,74 @@
+import Subprocess
+import Synchronization
+
+typealias ChildExecution = Execution<NoInput, SequenceOutput, SequenceOutput>
+
+/// The running child as seen from the caller's cancellation handler: interrupts it (SIGINT), and kills it
+/// (SIGKILL to its process group) when it has not exited after the grace period.
+///
+/// The execution is held only while its output is being read, that is before the child is reaped, so a
+/// signal can never reach a process that reused its pid (signals to the child itself go through its pidfd).
+final class ChildProcessHandle: Sendable {
+    private struct State {
+        var execution: ChildExecution?
+        var interruptRequested = false
+        var interruptDelivered = false
+        var finished = false
+        var killTimer: Task<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+    private let grace: Duration
+
+    init(grace: Duration) {
+        self.grace = grace
+    }
+
+    /// The child runs; a pending interrupt is delivered now.
+    func attach(_ execution: ChildExecution) {
+        state.withLock { s in
+            s.execution = execution
+            if s.interruptRequested { deliverInterrupt(&s) }
+        }
+    }
+
+    /// The child's output is fully read. Returns whether it was interrupted.
+    func detach() -> Bool {
+        state.withLock { s in
+            s.execution = nil
+            s.finished = true
+            s.killTimer?.cancel()
+            s.killTimer = nil
+            return s.interruptDelivered
+        }
+    }
+
+    /// The caller was cancelled: SIGINT now (or as soon as the child runs), SIGKILL after the grace.
+    func interrupt() {
+        state.withLock { s in
+            guard !s.interruptRequested, !s.finished else { return }
+            s.interruptRequested = true
+            if s.execution != nil { deliverInterrupt(&s) }
+        }
+    }
+
+    private func deliverInterrupt(_ s: inout State) {
+        guard let execution = s.execution, !s.interruptDelivered else { return }
+        try? execution.send(signal: .interrupt)
+        s.interruptDelivered = true
+        let grace = self.grace
+        s.killTimer = Task.detached { [self] in
+            do { try await Task.sleep(for: grace) } catch { return }
+            self.kill()
+        }
+    }
+
+    private func kill() {
+        state.withLock { s in
+            guard let execution = s.execution else { return }
+            // The child leads its own process group: this also takes helpers it started (sleep, ssh, rclone).
+            try? execution.send(signal: .kill, toProcessGroup: true)
+            try? execution.send(signal: .kill)
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import HenProcess
+import Synchronization
+import Testing
+
+@Suite("ChildProcess streams")
+struct ChildProcessStreamTests {
+    private func shell(_ script: String, grace: Duration = .seconds(10)) -> ChildProcessRequest {
+        ChildProcessRequest(
+            executable: "sh",
+            arguments: ["-c", script],
+            environment: ChildProcessRequest.currentEnvironment(keeping: ["PATH"]),
+            secrets: ["topsecret"],
+            terminationGrace: grace
+        )
+    }
+
+    @Test func linesStreamInOrder() async throws {
+        var lines: [String] = []
+        for try await line in ChildProcess.lines(shell("seq 1 1000; echo topsecret")) {
+            lines.append(line)
+        }
+        #expect(lines == (1...1000).map(String.init) + ["***"])
+    }
+
+    @Test func nonZeroExitFinishesTheStreamWithTheResult() async throws {
+        var lines: [String] = []
+        do {
+            for try await line in ChildProcess.lines(shell("echo partial; echo 'Fatal: topsecret broke' >&2; exit 12")) {
+                lines.append(line)
+            }
+            Issue.record("the stream should have thrown")
+        } catch let exit as ChildProcessExit {
+            #expect(exit.result.exitCode == 12)
+            #expect(exit.result.stderrTail == ["Fatal: *** broke"])
+            #expect(!exit.description.contains("topsecret"))
+        }
+        #expect(lines == ["partial"])
+    }
+
+    @Test func missingExecutableFinishesTheStreamWithAnError() async throws {
+        let stream = ChildProcess.lines(ChildProcessRequest(executable: "hen-missing-tool", environment: ["PATH": "/usr/bin"]))
+        await #expect(throws: ChildProcessError.self) {
+            for try await _ in stream {}
+        }
+    }
+
+    @Test func bytesArriveUntouched() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hen-bytes-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("blob")
+        var expected = [UInt8](repeating: 0, count: 1_000_003)
+        for index in expected.indices { expected[index] = UInt8(truncatingIfNeeded: index &* 2_654_435_761 >> 7) }
+        // Contains the "secret" text: bytes are data and are never redacted.
+        expected.replaceSubrange(0..<9, with: Array("topsecret".utf8))
+        try Data(expected).write(to: file)
+        var received: [UInt8] = []
+        for try await chunk in ChildProcess.bytes(ChildProcessRequest(executable: "cat", arguments: [file.path], environment: ["PATH": "/usr/bin:/bin"], secrets: ["topsecret"])) {
+            received += chunk
+        }
+        #expect(received == expected)
+    }
+
+    @Test func consumerStoppingEarlyInterruptsTheChild() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hen-early-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let marker = directory.appendingPathComponent("interrupted").path
+        // Endless output; the trap proves SIGINT (not SIGPIPE or SIGKILL) ended it.
+        let script = "trap 'touch \(marker); exit 9' INT; echo $$; i=0; while :; do echo line$i; i=$((i+1)); done"
+        var pid: Int32?
+        var seen = 0
+        for try await line in ChildProcess.lines(shell(script)) {
+            if pid == nil { pid = Int32(line) } else { seen += 1 }
+            if seen == 10 { break }
+        }
+        let child = try #require(pid)
+        #expect(await ProcessTable.waitUntilGone(child))
+        #expect(FileManager.default.fileExists(atPath: marker))
+    }
+
+    @Test func cancelledConsumerInterruptsTheChild() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hen-cancel-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let marker = directory.appendingPathComponent("interrupted").path
+        let script = "trap 'touch \(marker); exit 9' INT; echo $$; while :; do sleep 0.1; done"
+        let pids = AsyncStream<Int32>.makeStream()
+        let consumer = Task {
+            for try await line in ChildProcess.lines(shell(script)) {
+                if let pid = Int32(line) { pids.continuation.yield(pid) }
+            }
+        }
+        var iterator = pids.stream.makeAsyncIterator()
+        let pid = try #require(await iterator.next())
+        consumer.cancel()
+        await #expect(throws: CancellationError.self) { try await consumer.value }
+        #expect(await ProcessTable.waitUntilGone(pid))
+        #expect(FileManager.default.fileExists(atPath: marker))
+    }
+
+    @Test func slowConsumerHoldsTheProducerBack() async throws {
+        let produced = Mutex(0)
+        let stream = BackpressuredStream.make(of: Int.self, bufferSize: 4) { sink in
+            for value in 1...1000 {
+                produced.withLock { $0 = value }
+                guard await sink.send(value) else { return }
+            }
+        }
+        var iterator = stream.makeAsyncIterator()
+        #expect(try await iterator.next() == 1)
+        // Give the producer every chance to run ahead.
+        for _ in 0..<200 { await Task.yield() }
+        #expect(produced.withLock { $0 } <= 1 + 4 + 1)
+        var values = [1]
+        while let value = try await iterator.next() { values.append(value) }
+        #expect(values == Array(1...1000))
+    }
+
+    @Test func producerErrorEndsTheStream() async throws {
+        struct Broken: Error {}
+        let stream = BackpressuredStream.make(of: Int.self) { sink in
+            await sink.send(1)
+            throw Broken()
+        }
+        var values: [Int] = []
+        await #expect(throws: Broken.self) {
+            for try await value in stream { values.append(value) }
+        }
+        #expect(values == [1])
+    }
+}
