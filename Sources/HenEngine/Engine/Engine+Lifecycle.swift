@@ -1,0 +1,140 @@
+import Foundation
+import HenDrivers
+import Logging
+
+extension Engine {
+    /// What ``recover()`` found and did at start.
+    public struct Recovery: Sendable, Hashable {
+        /// Jobs a crash or a hard stop left `running`, now `interrupted`.
+        public var interrupted: [String]
+        /// Unlock jobs queued for their repositories.
+        public var unlocks: [String]
+        /// Jobs queued before the restart, queued again.
+        public var requeued: [String]
+        /// Jobs queued before the restart that no longer fit the configuration, now `cancelled`.
+        public var dropped: [String]
+        /// Old records deleted by the history retention.
+        public var deleted: Int
+    }
+
+    /// For the daemon, once at start: marks jobs left `running` as `interrupted` and queues an unlock of
+    /// their repositories (stale locks), queues again what was queued, enforces the history retention.
+    @discardableResult
+    public func recover() async throws -> Recovery {
+        var recovery = Recovery(interrupted: [], unlocks: [], requeued: [], dropped: [], deleted: 0)
+        let interrupted = try await store.markRunningInterrupted(at: now(), reason: "The daemon stopped while the job ran; it was found running at the next start.")
+        var repositoriesToUnlock: [String] = []
+        for record in interrupted {
+            recovery.interrupted.append(record.id)
+            log(record, "Job found running at start: recorded as interrupted.", level: .warning)
+            for repository in record.repositories where !repositoriesToUnlock.contains(repository) {
+                repositoriesToUnlock.append(repository)
+            }
+        }
+        if configuration.mode == .normal {
+            for repository in repositoriesToUnlock where configuration.repositories[repository] != nil {
+                let supportsLocks = (try? driver(forRepository: repository))?.capabilities.contains(.locks) ?? false
+                guard supportsLocks else { continue }
+                let record = try await submit(JobRequest(operation: .unlock(repository: repository), trigger: .startup, priority: .next))
+                recovery.unlocks.append(record.id)
+            }
+        }
+        for var record in try await store.records(states: [.queued]) {
+            do {
+                _ = try validate(record.request)
+                active[record.id] = record
+                switch await queue.enqueue(JobQueue.Entry(id: record.id, operation: record.request, priority: record.priority, repositories: record.repositories)) {
+                case .queued:
+                    recovery.requeued.append(record.id)
+                case .existing:
+                    // An identical job is queued already (an unlock queued just now, say).
+                    active[record.id] = nil
+                    record.state = .cancelled
+                    record.endedAt = now()
+                    record.error = "An identical job was already queued at start."
+                    writer.save(record)
+                    recovery.dropped.append(record.id)
+                }
+            } catch {
+                record.state = .cancelled
+                record.endedAt = now()
+                record.error = "Dropped at start: \(error)"
+                writer.save(record)
+                recovery.dropped.append(record.id)
+            }
+        }
+        recovery.deleted = try await enforceHistoryRetention()
+        await writer.flush()
+        await dispatch()
+        return recovery
+    }
+
+    /// Deletes records older than `job_history.keep` and beyond `job_history.max_jobs`; returns how many.
+    @discardableResult
+    public func enforceHistoryRetention() async throws -> Int {
+        await writer.flush()
+        let keep = Double(configuration.jobHistory.keep.components.seconds)
+        let deleted = try await store.enforceRetention(endedBefore: now().addingTimeInterval(-keep), maxJobs: configuration.jobHistory.maxJobs)
+        if deleted > 0 { logger.info("Deleted \(deleted) old job records (job_history).") }
+        return deleted
+    }
+
+    /// For the daemon's end: accepts no new jobs, lets running jobs finish for `grace`, then stops them
+    /// cleanly and records them `interrupted`. Queued jobs stay queued in the store for the next start.
+    public func shutdown(grace: Duration) async {
+        acceptingJobs = false
+        if !running.isEmpty {
+            logger.notice("Shutting down: waiting up to \(Self.text(grace)) for \(running.count) running job(s).")
+            let clock = self.clock
+            let timer = Task {
+                do { try await clock.sleep(for: grace) } catch { return }
+                self.stopAll(message: "The daemon stopped; the job did not finish within shutdown_grace (\(Self.text(grace))).")
+            }
+            await waitUntilNoneRunning()
+            timer.cancel()
+        }
+        await close()
+    }
+
+    /// Stops every running job at once, cleanly (drivers interrupt their child processes), recording them
+    /// `interrupted`, and waits until they have stopped. For a second signal.
+    public func stopNow() async {
+        acceptingJobs = false
+        stopAll(message: "The daemon was told to stop at once while the job ran.")
+        await waitUntilNoneRunning()
+    }
+
+    func stopAll(message: String) {
+        for id in running.keys {
+            stop(jobID: id, reason: .interrupted, message: message)
+        }
+    }
+
+    /// Writes what is pending and ends every event stream.
+    func close() async {
+        await writer.flush()
+        for subscriber in subscribers.values { subscriber.continuation.finish() }
+        subscribers.removeAll()
+    }
+
+    /// For the watchdog: records a warning in every running job that reported nothing for
+    /// `stall_warning`, once per silence, and returns the status.
+    public func watchdogTick() async -> EngineStatus {
+        let date = now()
+        let limit = Double(configuration.stallWarning.components.seconds)
+        for (id, job) in running {
+            guard var record = active[id], let started = record.startedAt else { continue }
+            let since = record.lastReportAt ?? started
+            guard date.timeIntervalSince(since) >= limit, job.stallWarnedSince != since else { continue }
+            let minutes = Int(date.timeIntervalSince(since) / 60)
+            let warning = "The driver reported nothing for \(minutes) minute\(minutes == 1 ? "" : "s") (stall_warning is \(Self.text(configuration.stallWarning))); the job may be stuck."
+            record.appendWarning(warning)
+            active[id] = record
+            running[id]?.stallWarnedSince = since
+            writer.save(record)
+            emit(.warning(jobID: id, message: warning))
+            log(record, warning, level: .warning)
+        }
+        return await status()
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import HenDrivers
+import Logging
+
+extension Engine {
+    /// Starts every queued job that may start now.
+    func dispatch() async {
+        guard acceptingJobs else { return }
+        for entry in await queue.takeStartable() {
+            // Another process (a CLI) may have cancelled it in the store while it was queued here.
+            if let stored = try? await store.record(id: entry.id), stored.state == .cancelled, var record = active.removeValue(forKey: entry.id) {
+                record.state = .cancelled
+                record.endedAt = stored.endedAt ?? now()
+                record.error = stored.error
+                writer.save(record)
+                emit(.state(jobID: record.id, state: .cancelled, record: record))
+                log(record, "Job cancelled by another process before it started.")
+                resumeWaiters(of: record)
+                await queue.finished(id: entry.id)
+                continue
+            }
+            start(entry)
+        }
+    }
+
+    private func start(_ entry: JobQueue.Entry) {
+        guard var record = active[entry.id] else {
+            Task { await queue.finished(id: entry.id) }
+            return
+        }
+        record.state = .running
+        record.startedAt = now()
+        record.priority = entry.priority
+        active[entry.id] = record
+        writer.save(record)
+        emit(.state(jobID: record.id, state: .running, record: record))
+        log(record, "Job started.")
+
+        let (updates, sink) = AsyncStream.makeStream(of: JobUpdate.self)
+        // The consumer is not a child of the job's task: cancelling the job must not drop its last updates.
+        let consumer = Task { await self.consume(updates, jobID: record.id) }
+        var jobLogger = logger
+        jobLogger[metadataKey: "job"] = "\(record.id)"
+        let runner = JobRunner(
+            configuration: configuration,
+            makeDriver: { [self] repository, niceness in try self.driver(forRepository: repository, niceness: niceness) },
+            hooks: hooks,
+            now: now,
+            logger: jobLogger
+        )
+        let starting = record
+        running[record.id] = RunningJob(lastPersist: now())
+        let task = Task {
+            let outcome = await runner.run(starting) { sink.yield($0) }
+            sink.finish()
+            await consumer.value
+            await self.finish(jobID: starting.id, outcome: outcome)
+        }
+        running[record.id]?.task = task
+        if case .backup = record.request, let limit = record.request.backup.flatMap({ configuration.backup(named: $0)?.maxDuration }) {
+            let clock = self.clock
+            running[record.id]?.timer = Task {
+                do {
+                    try await clock.sleep(for: limit)
+                } catch {
+                    return
+                }
+                self.stop(jobID: starting.id, reason: .timedOut, message: "Backup \(starting.target) ran longer than its max_duration of \(Self.text(limit)) and was stopped.")
+            }
+        }
+    }
+
+    /// Asks a running job to stop; the job records `reason` once its work has ended.
+    func stop(jobID: String, reason: JobState, message: String) {
+        guard var job = running[jobID], job.stopReason == nil else { return }
+        job.stopReason = reason
+        job.stopMessage = message
+        running[jobID] = job
+        if let record = active[jobID] { log(record, "Stopping the job: \(message)", level: .notice) }
+        job.task?.cancel()
+    }
+
+    /// Applies a running job's updates to its record, in order: events for subscribers, throttled writes.
+    private func consume(_ updates: AsyncStream<JobUpdate>, jobID: String) async {
+        for await update in updates {
+            guard var record = active[jobID] else { continue }
+            let date = now()
+            var writeNow = false
+            switch update {
+            case .step(let step):
+                record.record(step)
+                writeNow = true
+                emit(step.state == .running ? .stepStarted(jobID: jobID, step: step) : .stepEnded(jobID: jobID, step: step))
+                log(record, "Step \(step.name): \(step.state.rawValue)\(step.message.map { " — \($0)" } ?? "")", level: step.state == .failed ? .error : .info)
+                if step.state == .running { record.progress = nil }
+            case .driver(let event):
+                record.lastReportAt = date
+                running[jobID]?.stallWarnedSince = nil
+                switch event {
+                case .progress(let progress):
+                    record.progress = progress
+                    // Subscribers get progress about once a second, like the store.
+                    let last = running[jobID]?.lastProgressEvent
+                    if last == nil || date.timeIntervalSince(last!) >= 1 {
+                        running[jobID]?.lastProgressEvent = date
+                        emit(.progress(jobID: jobID, progress: progress))
+                    }
+                case .warning(let message):
+                    record.appendWarning(message)
+                    emit(.warning(jobID: jobID, message: message))
+                case .log(let level, let message):
+                    let line = JobLogLine(time: date, level: level, message: message)
+                    record.appendLog(line)
+                    emit(.log(jobID: jobID, line: line))
+                }
+            case .result(let result):
+                record.results.append(result)
+                writeNow = true
+            case .warning(let message):
+                record.appendWarning(message)
+                emit(.warning(jobID: jobID, message: message))
+            case .log(let level, let message):
+                let line = JobLogLine(time: date, level: level, message: message)
+                record.appendLog(line)
+                emit(.log(jobID: jobID, line: line))
+            }
+            active[jobID] = record
+            // Progress and log lines are written at most once a second per job, steps and results at once.
+            if writeNow || date.timeIntervalSince(running[jobID]?.lastPersist ?? .distantPast) >= 1 {
+                writer.save(record)
+                running[jobID]?.lastPersist = date
+                running[jobID]?.dirty = false
+            } else {
+                running[jobID]?.dirty = true
+            }
+        }
+    }
+
+    private func finish(jobID: String, outcome: JobOutcome) async {
+        let job = running.removeValue(forKey: jobID)
+        job?.timer?.cancel()
+        guard var record = active.removeValue(forKey: jobID) else {
+            await queue.finished(id: jobID)
+            return
+        }
+        if let reason = job?.stopReason, outcome.stopped || outcome.state != .succeeded {
+            record.state = reason
+            record.error = job?.stopMessage
+        } else if outcome.stopped {
+            record.state = .interrupted
+            record.error = "The job was stopped before it finished."
+        } else {
+            record.state = outcome.state
+            record.error = outcome.error
+        }
+        // A step cut short by a stop is not left `running`.
+        for index in record.steps.indices where record.steps[index].state == .running {
+            record.steps[index].state = .cancelled
+            record.steps[index].endedAt = now()
+        }
+        record.endedAt = now()
+        writer.save(record)
+        // Whoever waits for the end may read the store next: it has the final record by then.
+        await writer.flush()
+        emit(.state(jobID: jobID, state: record.state, record: record))
+        log(record, "Job ended: \(record.state.rawValue)\(record.error.map { " — \($0)" } ?? "")", level: record.state == .failed ? .error : .info)
+        resumeWaiters(of: record)
+        await queue.finished(id: jobID)
+        if running.isEmpty {
+            for waiter in idleWaiters { waiter.resume() }
+            idleWaiters.removeAll()
+        }
+        await dispatch()
+    }
+
+    /// Waits until no job of this engine is running.
+    func waitUntilNoneRunning() async {
+        guard !running.isEmpty else { return }
+        await withCheckedContinuation { waiter in idleWaiters.append(waiter) }
+    }
+
+    /// `2h`, `90s`, `1m30s`: a duration as people write it in the configuration.
+    static func text(_ duration: Duration) -> String {
+        var seconds = Int(duration.components.seconds)
+        if seconds == 0 { return "\(Double(duration.components.attoseconds) / 1e18)s" }
+        var text = ""
+        for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] where seconds >= size {
+            text += "\(seconds / size)\(unit)"
+            seconds %= size
+        }
+        return text
+    }
+}

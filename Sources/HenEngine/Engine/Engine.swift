@@ -1,0 +1,324 @@
+import Foundation
+import HenDrivers
+import HenProcess
+import Logging
+
+/// The facade: everything the CLI, the API and the UI can do is a method here.
+///
+/// Jobs go in through ``submit(_:)`` (or ``runInProcess(_:onEvent:)`` for the in-process CLI), wait in the
+/// ``JobQueue``, run with a ``JobRunner`` and are recorded in the ``JobStore``. A daemon calls ``recover()``
+/// once at start (interrupted jobs, re-queued jobs, history retention) and ``shutdown(grace:)`` at the end;
+/// an in-process CLI does neither, so it never touches jobs that belong to a running daemon.
+public actor Engine {
+    public nonisolated let configuration: Configuration
+    public nonisolated let registry: DriverRegistry
+    public nonisolated let store: JobStore
+    let clock: any Clock<Duration>
+    let now: @Sendable () -> Date
+    let logger: Logger
+    let hooks: (any HookExecuting)?
+    let queue: JobQueue
+    let writer: StoreWriter
+
+    /// Queued and running jobs of this engine; finished ones live in the store only.
+    var active: [String: JobRecord] = [:]
+    var running: [String: RunningJob] = [:]
+    var subscribers: [UUID: Subscriber] = [:]
+    var completionWaiters: [String: [CheckedContinuation<JobRecord, Never>]] = [:]
+    var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    var acceptingJobs = true
+    /// When this engine was built: a cron schedule that never ran counts from here.
+    let createdAt: Date
+
+    struct RunningJob {
+        var task: Task<Void, Never>?
+        var timer: Task<Void, Never>?
+        /// Why it is being stopped, once someone asked: `cancelled`, `timed_out` or `interrupted`.
+        var stopReason: JobState?
+        var stopMessage: String?
+        var lastPersist: Date
+        var dirty = false
+        var lastProgressEvent: Date?
+        /// The watchdog warned about silence since this report time.
+        var stallWarnedSince: Date?
+    }
+
+    struct Subscriber {
+        var jobID: String?
+        var continuation: AsyncStream<JobEvent>.Continuation
+    }
+
+    public init(configuration: Configuration, registry: DriverRegistry, store: JobStore, clock: any Clock<Duration> = ContinuousClock(), now: @escaping @Sendable () -> Date = Date.init, logger: Logger, hooks: (any HookExecuting)? = nil) {
+        self.configuration = configuration
+        self.registry = registry
+        self.store = store
+        self.clock = clock
+        self.now = now
+        self.logger = logger
+        self.hooks = hooks
+        self.createdAt = now()
+        self.writer = StoreWriter(store: store, logger: logger)
+        // Backups share a repository only when its driver says it can take several at once.
+        var concurrent: Set<String> = []
+        for (name, repository) in configuration.repositories {
+            let context = DriverContext(hostname: configuration.hostname, executables: configuration.executables, logger: logger)
+            if let driver = try? registry.makeDriver(repository.driver, repository: repository.target, context: context),
+                driver.capabilities.contains(.concurrentBackups)
+            {
+                concurrent.insert(name)
+            }
+        }
+        self.queue = JobQueue(maxConcurrentJobs: configuration.maxConcurrentJobs, concurrentBackupRepositories: concurrent)
+    }
+
+    /// Opens the job store in `data_dir` and builds an engine on it.
+    public static func open(configuration: Configuration, registry: DriverRegistry, logger: Logger) async throws -> Engine {
+        let store = try JobStore(dataDirectory: configuration.dataDirectory)
+        return Engine(configuration: configuration, registry: registry, store: store, logger: logger)
+    }
+
+    // MARK: Drivers
+
+    /// The driver of a repository, built from the registry with this configuration's host, executables,
+    /// a cache below `data_dir/cache` and default niceness.
+    public nonisolated func driver(forRepository name: String) throws -> any BackupDriver {
+        try driver(forRepository: name, niceness: Niceness())
+    }
+
+    nonisolated func driver(forRepository name: String, niceness: Niceness) throws -> any BackupDriver {
+        guard let repository = configuration.repositories[name] else {
+            throw EngineError(.notFound, "There is no repository named \(name) (known: \(configuration.repositories.keys.sorted().joined(separator: ", "))).")
+        }
+        var driverLogger = logger
+        driverLogger[metadataKey: "repository"] = "\(name)"
+        driverLogger[metadataKey: "driver"] = "\(repository.driver)"
+        let context = DriverContext(
+            hostname: configuration.hostname,
+            executables: configuration.executables,
+            cacheDirectory: (configuration.dataDirectory as NSString).appendingPathComponent("cache"),
+            niceness: niceness,
+            logger: driverLogger
+        )
+        return try registry.makeDriver(repository.driver, repository: repository.target, context: context)
+    }
+
+    // MARK: Submitting
+
+    /// Queues a job and returns its record. An identical queued job (same operation and target) is not
+    /// queued twice: its record is returned, with its priority raised when this request's is higher.
+    public func submit(_ request: JobRequest) async throws -> JobRecord {
+        guard acceptingJobs else {
+            throw EngineError(.shuttingDown, "The engine is shutting down and accepts no new \(request.operation.name) job for \(request.operation.target).")
+        }
+        let repositories = try validate(request.operation)
+        let priority = request.priority ?? request.operation.backup.flatMap { configuration.backup(named: $0)?.priority } ?? .normal
+        let record = JobRecord(id: JobID.make(at: now()), request: request.operation, trigger: request.trigger, priority: priority, repositories: repositories, queuedAt: now())
+        // In `active` before the queue sees it, so that a dispatch running meanwhile finds its record.
+        active[record.id] = record
+        let admission = await queue.enqueue(JobQueue.Entry(id: record.id, operation: record.request, priority: priority, repositories: repositories))
+        switch admission {
+        case .queued:
+            writer.save(record)
+            emit(.state(jobID: record.id, state: .queued, record: record))
+            log(record, "Job queued (\(record.trigger), priority \(priority)).")
+            await dispatch()
+            return active[record.id] ?? record
+        case .existing(let id, let newPriority):
+            active[record.id] = nil
+            guard var existing = active[id] else {
+                throw EngineError(.conflict, "Job \(id) for \(record.target) ended while the request was being queued.")
+            }
+            if existing.priority != newPriority {
+                existing.priority = newPriority
+                active[id] = existing
+                writer.save(existing)
+                log(existing, "An identical request raised the job's priority to \(newPriority).")
+                await dispatch()
+            }
+            return existing
+        }
+    }
+
+    /// Runs one job now in this process (for the in-process CLI): recorded in the store, started past the
+    /// concurrency limit but never beside a job it collides with, and its events passed to `onEvent`.
+    /// Cancelling the calling task cancels the job cleanly. Returns the final record.
+    public func runInProcess(_ request: JobRequest, onEvent: @escaping @Sendable (JobEvent) -> Void) async throws -> JobRecord {
+        let (stream, token) = subscribe(jobID: nil)
+        defer { unsubscribe(token) }
+        var immediate = request
+        immediate.priority = .immediate
+        let record = try await submit(immediate)
+        let id = record.id
+        await withTaskCancellationHandler {
+            for await event in stream where event.jobID == id {
+                onEvent(event)
+                if case .state(_, let state, _) = event, state.isFinished { break }
+            }
+        } onCancel: {
+            Task { _ = try? await self.cancel(jobID: id) }
+        }
+        return try await waitForCompletion(jobID: id)
+    }
+
+    // MARK: Cancelling
+
+    /// Cancels a job: a queued one is removed from the queue, a running one is stopped cleanly (this waits
+    /// until it has stopped). Returns the final record. Throws `.notFound` for an unknown job and
+    /// `.conflict` for one that already ended or runs in another process.
+    public func cancel(jobID: String) async throws -> JobRecord {
+        if running[jobID] != nil {
+            stop(jobID: jobID, reason: .cancelled, message: "Cancelled by request while it ran.")
+            return try await waitForCompletion(jobID: jobID)
+        }
+        if var record = active[jobID] {
+            if await queue.remove(id: jobID) {
+                active[jobID] = nil
+                record.state = .cancelled
+                record.endedAt = now()
+                record.error = "Cancelled by request before it started."
+                writer.save(record)
+                emit(.state(jobID: jobID, state: .cancelled, record: record))
+                log(record, "Job cancelled before it started.")
+                resumeWaiters(of: record)
+                await dispatch()
+                return record
+            }
+            // It started meanwhile.
+            if running[jobID] != nil { return try await cancel(jobID: jobID) }
+        }
+        await writer.flush()
+        guard var record = try await store.record(id: jobID) else {
+            throw EngineError(.notFound, "There is no job \(jobID).")
+        }
+        switch record.state {
+        case .queued:
+            // Queued by another process (the daemon): marked here, and that process skips it.
+            record.state = .cancelled
+            record.endedAt = now()
+            record.error = "Cancelled by request before it started."
+            try await store.save(record)
+            return record
+        case .running:
+            throw EngineError(.conflict, "Job \(jobID) runs in another process (the daemon); cancel it through the daemon.")
+        default:
+            throw EngineError(.conflict, "Job \(jobID) already ended (\(record.state.rawValue)).")
+        }
+    }
+
+    // MARK: Reading
+
+    /// The record of a job, live while it is queued or running; nil when there is no such job.
+    public func job(id: String) async throws -> JobRecord? {
+        if let record = active[id] { return record }
+        await writer.flush()
+        return try await store.record(id: id)
+    }
+
+    /// Records matching `filter`, newest first, at most `filter.limit` (live for this engine's jobs).
+    public func jobs(_ filter: JobFilter) async throws -> [JobRecord] {
+        await writer.flush()
+        return try await store.records(filter).map { active[$0.id] ?? $0 }
+    }
+
+    /// Waits until a job has ended and returns its final record. Throws `.notFound` for an unknown job.
+    public func waitForCompletion(jobID: String) async throws -> JobRecord {
+        if let record = active[jobID], !record.state.isFinished {
+            return await withCheckedContinuation { waiter in
+                completionWaiters[jobID, default: []].append(waiter)
+            }
+        }
+        await writer.flush()
+        guard let record = try await store.record(id: jobID) else {
+            throw EngineError(.notFound, "There is no job \(jobID).")
+        }
+        return record
+    }
+
+    // MARK: Events
+
+    /// Live events of one job, or of every job when `jobID` is nil. The stream ends when the consumer
+    /// stops iterating or the engine shuts down; slow consumers lose the oldest events beyond 1000.
+    public func events(jobID: String?) -> AsyncStream<JobEvent> {
+        subscribe(jobID: jobID).stream
+    }
+
+    func subscribe(jobID: String?) -> (stream: AsyncStream<JobEvent>, token: UUID) {
+        let (stream, continuation) = AsyncStream.makeStream(of: JobEvent.self, bufferingPolicy: .bufferingNewest(1000))
+        let token = UUID()
+        subscribers[token] = Subscriber(jobID: jobID, continuation: continuation)
+        continuation.onTermination = { [weak self] _ in
+            guard let self else { return }
+            Task { await self.unsubscribe(token) }
+        }
+        return (stream, token)
+    }
+
+    func unsubscribe(_ token: UUID) {
+        subscribers.removeValue(forKey: token)?.continuation.finish()
+    }
+
+    func emit(_ event: JobEvent) {
+        for subscriber in subscribers.values where subscriber.jobID == nil || subscriber.jobID == event.jobID {
+            subscriber.continuation.yield(event)
+        }
+    }
+
+    // MARK: Helpers
+
+    func resumeWaiters(of record: JobRecord) {
+        for waiter in completionWaiters.removeValue(forKey: record.id) ?? [] {
+            waiter.resume(returning: record)
+        }
+    }
+
+    func log(_ record: JobRecord, _ message: String, level: Logger.Level = .info) {
+        logger.log(level: level, "\(message)", metadata: [
+            "job": "\(record.id)", "operation": "\(record.operation)", "target": "\(record.target)", "trigger": "\(record.trigger.kind)",
+        ])
+    }
+
+    /// Checks a request against the configuration; returns the repositories it touches.
+    func validate(_ operation: JobOperation) throws -> [String] {
+        if configuration.mode == .recovery {
+            switch operation {
+            case .restore, .check: break
+            default:
+                throw EngineError(.readOnly, "The configuration is in recovery mode: a \(operation.name) job for \(operation.target) would write to a repository.")
+            }
+        }
+        if let backupName = operation.backup {
+            guard let backup = configuration.backup(named: backupName) else {
+                throw EngineError(.notFound, "There is no backup named \(backupName) (known: \(configuration.backups.map(\.name).joined(separator: ", "))).")
+            }
+            if case .backup(_, let chosen?) = operation {
+                if chosen.isEmpty {
+                    throw EngineError(.invalidRequest, "A backup of \(backupName) needs at least one repository.")
+                }
+                if let stranger = chosen.first(where: { !backup.repositories.contains($0) }) {
+                    throw EngineError(.invalidRequest, "Backup \(backupName) does not use repository \(stranger) (it uses \(backup.repositories.joined(separator: ", "))).")
+                }
+            }
+            if case .prune = operation, backup.retention?.isEmpty ?? true {
+                throw EngineError(.invalidRequest, "Backup \(backupName) has no retention policy, so there is nothing to prune by.")
+            }
+        }
+        let repositories = operation.repositories(in: configuration)
+        if let unknown = repositories.first(where: { configuration.repositories[$0] == nil }) {
+            throw EngineError(.notFound, "There is no repository named \(unknown) (known: \(configuration.repositories.keys.sorted().joined(separator: ", "))).")
+        }
+        if case .restore(_, _, let target, _) = operation {
+            let allowed = configuration.restore.allowedTargets
+            let standardized = (target as NSString).standardizingPath
+            guard target.hasPrefix("/") else {
+                throw EngineError(.invalidRequest, "The restore target \(target) must be an absolute path.")
+            }
+            if !allowed.isEmpty, !allowed.contains(where: { standardized == $0 || standardized.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) {
+                throw EngineError(.invalidRequest, "Restores may only write below \(allowed.joined(separator: ", ")); \(target) is not among them.")
+            }
+        }
+        if case .forget(_, let snapshots) = operation, snapshots.isEmpty {
+            throw EngineError(.invalidRequest, "A forget job needs at least one snapshot id.")
+        }
+        return repositories
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// What a job did to one repository.
+public struct RepositoryResult: Sendable, Hashable, Codable {
+    public var repository: String
+    /// The snapshot a backup wrote.
+    public var snapshotID: String?
+    public var filesNew: UInt64?
+    public var filesChanged: UInt64?
+    public var filesUnmodified: UInt64?
+    public var filesProcessed: UInt64?
+    public var bytesProcessed: UInt64?
+    /// Bytes the repository grew by.
+    public var bytesAdded: UInt64?
+    /// Snapshots a forget or prune removed.
+    public var snapshotsRemoved: [String]?
+    public var snapshotsKept: Int?
+    /// Files and bytes a restore wrote.
+    public var filesRestored: UInt64?
+    public var bytesRestored: UInt64?
+    /// Problems a check found.
+    public var checkErrors: [String]?
+
+    public init(repository: String, snapshotID: String? = nil, filesNew: UInt64? = nil, filesChanged: UInt64? = nil, filesUnmodified: UInt64? = nil, filesProcessed: UInt64? = nil, bytesProcessed: UInt64? = nil, bytesAdded: UInt64? = nil, snapshotsRemoved: [String]? = nil, snapshotsKept: Int? = nil, filesRestored: UInt64? = nil, bytesRestored: UInt64? = nil, checkErrors: [String]? = nil) {
+        self.repository = repository
+        self.snapshotID = snapshotID
+        self.filesNew = filesNew
+        self.filesChanged = filesChanged
+        self.filesUnmodified = filesUnmodified
+        self.filesProcessed = filesProcessed
+        self.bytesProcessed = bytesProcessed
+        self.bytesAdded = bytesAdded
+        self.snapshotsRemoved = snapshotsRemoved
+        self.snapshotsKept = snapshotsKept
+        self.filesRestored = filesRestored
+        self.bytesRestored = bytesRestored
+        self.checkErrors = checkErrors
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case repository
+        case snapshotID = "snapshot_id"
+        case filesNew = "files_new"
+        case filesChanged = "files_changed"
+        case filesUnmodified = "files_unmodified"
+        case filesProcessed = "files_processed"
+        case bytesProcessed = "bytes_processed"
+        case bytesAdded = "bytes_added"
+        case snapshotsRemoved = "snapshots_removed"
+        case snapshotsKept = "snapshots_kept"
+        case filesRestored = "files_restored"
+        case bytesRestored = "bytes_restored"
+        case checkErrors = "check_errors"
+    }
+}

@@ -1,0 +1,292 @@
+import Foundation
+import HenDrivers
+import HenHooks
+import HenProcess
+import Logging
+
+/// Runs one job: hooks (backups only), then its operation as one step per repository, reporting every
+/// step, driver event and result through `report`. Cancelling the calling task stops the work cleanly
+/// (drivers interrupt their child processes and wait for them) and the outcome says `stopped`.
+struct JobRunner: Sendable {
+    typealias DriverFactory = @Sendable (_ repository: String, _ niceness: Niceness) throws -> any BackupDriver
+
+    var configuration: Configuration
+    var makeDriver: DriverFactory
+    var hooks: (any HookExecuting)?
+    var now: @Sendable () -> Date
+    var logger: Logger
+
+    func run(_ record: JobRecord, report: @escaping @Sendable (JobUpdate) -> Void) async -> JobOutcome {
+        var run = Run(record: record, report: report, now: now)
+        let backup = record.request.backup.flatMap { configuration.backup(named: $0) }
+        let phases = (record.operation == "backup" ? backup?.hooks : nil) ?? Configuration.Backup.Hooks()
+        var broke = false
+
+        if !phases.before.isEmpty, let hooks {
+            let outcome = await hooks.run(phases.before, phase: .before, context: run.hookContext(configuration, state: .running), onStep: { report(.step($0)) })
+            run.absorb(outcome)
+            broke = outcome.broke
+        }
+        if !broke && !Task.isCancelled {
+            await perform(record, backup: backup, run: &run)
+        }
+        let failedSoFar = run.failure != nil
+        if let hooks, !Task.isCancelled {
+            if !failedSoFar, !phases.after.isEmpty {
+                run.absorb(await hooks.run(phases.after, phase: .after, context: run.hookContext(configuration, state: .running), onStep: { report(.step($0)) }))
+            }
+            if run.failure != nil, !phases.failure.isEmpty {
+                run.absorb(await hooks.run(phases.failure, phase: .failure, context: run.hookContext(configuration, state: .failed), onStep: { report(.step($0)) }))
+            }
+        }
+        if let hooks, !phases.finally.isEmpty {
+            // `finally` runs even when the job was stopped, so that hooks can release what `before` took.
+            let state: JobState = Task.isCancelled ? .cancelled : (run.failure != nil ? .failed : (run.warned ? .warning : .succeeded))
+            run.absorb(await hooks.run(phases.finally, phase: .finally, context: run.hookContext(configuration, state: state), onStep: { report(.step($0)) }))
+        }
+        return run.outcome(stopped: run.stopped || Task.isCancelled)
+    }
+
+    // MARK: Operations
+
+    private func perform(_ record: JobRecord, backup: Configuration.Backup?, run: inout Run) async {
+        switch record.request {
+        case .backup(let name, _):
+            guard let backup else { return run.fail("Backup \(name) is not in the configuration.") }
+            for repository in record.repositories {
+                if Task.isCancelled { run.stopped = true; return }
+                await backUp(backup, to: repository, run: &run)
+            }
+        case .prune(let name):
+            guard let backup else { return run.fail("Backup \(name) is not in the configuration.") }
+            guard let retention = backup.retention, !retention.isEmpty else {
+                return run.fail("Backup \(name) has no retention policy, so there is nothing to prune by.")
+            }
+            for repository in record.repositories {
+                if Task.isCancelled { run.stopped = true; return }
+                await step(id: "prune:\(repository)", name: "forget and prune \(repository)", repository: repository, niceness: backup.nice, run: &run) { driver, events in
+                    let summary = try await driver.forget(ForgetRequest(selection: .policy(retention), tags: [SnapshotTag.backup(name)], prune: true), events: events)
+                    return StepResult(
+                        message: "kept \(summary.kept.count), removed \(summary.removed.count) snapshot\(summary.removed.count == 1 ? "" : "s")",
+                        result: RepositoryResult(repository: repository, snapshotsRemoved: summary.removed, snapshotsKept: summary.kept.count)
+                    )
+                }
+            }
+        case .check(let repository, let subset):
+            let readDataSubset = subset ?? configuration.repositories[repository]?.check.readDataSubset
+            await step(id: "check:\(repository)", name: "check \(repository)", repository: repository, run: &run) { driver, events in
+                let summary = try await driver.check(CheckRequest(readDataSubset: readDataSubset), events: events)
+                if !summary.ok {
+                    let first = summary.errors[0]
+                    throw DriverError(.checkFailed, "The check of repository \(repository) found \(summary.errors.count) problem\(summary.errors.count == 1 ? "" : "s"), the first: \(first)", repository: repository)
+                }
+                return StepResult(
+                    message: readDataSubset.map { "no problems (read back \($0) of the data)" } ?? "no problems",
+                    warnings: summary.warnings,
+                    result: RepositoryResult(repository: repository, checkErrors: [])
+                )
+            }
+        case .restore(let repository, let snapshot, let target, let includes):
+            await step(id: "restore:\(repository)", name: "restore \(snapshot) from \(repository)", repository: repository, run: &run) { driver, events in
+                let summary = try await driver.restore(RestoreRequest(snapshot: snapshot, target: target, includes: includes), events: events)
+                return StepResult(
+                    message: "restored \(summary.filesRestored.map(String.init) ?? "the") files to \(target)",
+                    warnings: summary.warnings,
+                    result: RepositoryResult(repository: repository, filesRestored: summary.filesRestored, bytesRestored: summary.bytesRestored)
+                )
+            }
+        case .forget(let repository, let snapshots):
+            await step(id: "forget:\(repository)", name: "forget \(snapshots.count) snapshot\(snapshots.count == 1 ? "" : "s") in \(repository)", repository: repository, run: &run) { driver, events in
+                let summary = try await driver.forget(ForgetRequest(selection: .snapshots(snapshots)), events: events)
+                return StepResult(
+                    message: "removed \(summary.removed.count) snapshot\(summary.removed.count == 1 ? "" : "s")",
+                    result: RepositoryResult(repository: repository, snapshotsRemoved: summary.removed, snapshotsKept: summary.kept.count)
+                )
+            }
+        case .initialize(let repository):
+            await step(id: "init:\(repository)", name: "initialize \(repository)", repository: repository, run: &run) { driver, events in
+                let result = try await driver.initialize(events: events)
+                return StepResult(message: result == .created ? "created" : "already initialized")
+            }
+        case .unlock(let repository):
+            await step(id: "unlock:\(repository)", name: "remove stale locks of \(repository)", repository: repository, run: &run) { driver, events in
+                try await driver.unlock(events: events)
+                return StepResult(message: "stale locks removed")
+            }
+        }
+    }
+
+    private func backUp(_ backup: Configuration.Backup, to repository: String, run: inout Run) async {
+        guard let definition = configuration.repositories[repository] else {
+            return run.failStep(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, message: "Repository \(repository) of backup \(backup.name) is not in the configuration.")
+        }
+        // A missing repository is created first when allowed: one step of its own, so the record says so.
+        let driver: any BackupDriver
+        do {
+            driver = try makeDriver(repository, backup.nice)
+        } catch {
+            return run.failStep(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, message: Self.message(error, repository: repository))
+        }
+        let initialized: Bool
+        do {
+            initialized = try await driver.isInitialized()
+        } catch {
+            if Self.isCancellation(error) { run.stopped = true; return }
+            return run.failStep(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, message: Self.message(error, repository: repository))
+        }
+        if !initialized {
+            guard definition.autoInit else {
+                return run.failStep(
+                    id: "backup:\(repository)", name: "backup to \(repository)", repository: repository,
+                    message: "Repository \(repository) does not exist and auto_init is false; create it with `hen-backup init \(repository)` or set auto_init: true."
+                )
+            }
+            let created = await step(id: "init:\(repository)", name: "initialize \(repository)", repository: repository, driver: driver, run: &run) { driver, events in
+                let result = try await driver.initialize(events: events)
+                return StepResult(message: result == .created ? "created" : "already initialized")
+            }
+            guard created else { return }
+        }
+        let limits = backup.limits.combined(with: definition.limits).combined(with: configuration.limits)
+        let request = BackupRequest(
+            paths: backup.paths,
+            excludes: backup.excludes,
+            tags: [SnapshotTag.backup(backup.name), SnapshotTag.job(run.record.id)],
+            limits: limits
+        )
+        await step(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, driver: driver, run: &run) { driver, events in
+            let summary = try await driver.backup(request, events: events)
+            return StepResult(
+                message: "snapshot \(summary.snapshotID.prefix(8)): \(summary.filesNew) new, \(summary.filesChanged) changed, \(summary.filesUnmodified) unmodified files, \(summary.dataAdded) bytes added",
+                warnings: summary.warnings,
+                result: RepositoryResult(
+                    repository: repository, snapshotID: summary.snapshotID, filesNew: summary.filesNew, filesChanged: summary.filesChanged,
+                    filesUnmodified: summary.filesUnmodified, filesProcessed: summary.totalFilesProcessed,
+                    bytesProcessed: summary.totalBytesProcessed, bytesAdded: summary.dataAdded
+                )
+            )
+        }
+    }
+
+    // MARK: Steps
+
+    struct StepResult: Sendable {
+        var message: String
+        var warnings: [String] = []
+        var result: RepositoryResult?
+    }
+
+    /// Runs one driver operation as a step; true when it succeeded (possibly with warnings).
+    @discardableResult
+    private func step(
+        id: String, name: String, repository: String, niceness: Niceness = Niceness(), driver existing: (any BackupDriver)? = nil, run: inout Run,
+        _ body: @Sendable (any BackupDriver, @escaping DriverEventHandler) async throws -> StepResult
+    ) async -> Bool {
+        let report = run.report
+        let events: DriverEventHandler = { report(.driver($0)) }
+        var step = JobStep(id: id, name: name, repository: repository, state: .running, startedAt: now())
+        report(.step(step))
+        do {
+            let driver = try existing ?? makeDriver(repository, niceness)
+            let outcome = try await body(driver, events)
+            for warning in outcome.warnings { report(.warning(warning)) }
+            if let result = outcome.result {
+                report(.result(result))
+                run.results.append(result)
+            }
+            step.state = outcome.warnings.isEmpty ? .succeeded : .warning
+            step.message = outcome.message
+            if !outcome.warnings.isEmpty { run.warned = true }
+            step.endedAt = now()
+            report(.step(step))
+            return true
+        } catch {
+            step.endedAt = now()
+            if Self.isCancellation(error) || Task.isCancelled {
+                step.state = .cancelled
+                step.message = "stopped"
+                run.stopped = true
+            } else {
+                step.state = .failed
+                step.message = Self.message(error, repository: repository)
+                run.fail(step.message ?? "")
+                if let detail = (error as? DriverError)?.detail, !detail.isEmpty {
+                    report(.log(.error, detail))
+                }
+            }
+            report(.step(step))
+            return false
+        }
+    }
+
+    static func isCancellation(_ error: any Error) -> Bool {
+        if error is CancellationError { return true }
+        if let error = error as? DriverError, error.code == .cancelled { return true }
+        return false
+    }
+
+    /// One sentence naming the repository.
+    static func message(_ error: any Error, repository: String) -> String {
+        if let error = error as? DriverError {
+            return error.message.contains(repository) ? error.message : "Repository \(repository): \(error.message)"
+        }
+        if let error = error as? EngineError { return error.message }
+        return "Repository \(repository): \(error)"
+    }
+}
+
+extension JobRunner {
+    /// What a run found out so far.
+    struct Run {
+        var record: JobRecord
+        var report: @Sendable (JobUpdate) -> Void
+        var now: @Sendable () -> Date
+        var failures: [String] = []
+        var warned = false
+        var stopped = false
+        var results: [RepositoryResult] = []
+
+        init(record: JobRecord, report: @escaping @Sendable (JobUpdate) -> Void, now: @escaping @Sendable () -> Date) {
+            self.record = record
+            self.report = report
+            self.now = now
+        }
+
+        /// The job's error: the first failure, and how many more there were.
+        var failure: String? {
+            guard let first = failures.first else { return nil }
+            return failures.count == 1 ? first : "\(first) (and \(failures.count - 1) more failure\(failures.count == 2 ? "" : "s"))"
+        }
+
+        mutating func fail(_ message: String) {
+            failures.append(message)
+            report(.log(.error, message))
+        }
+
+        mutating func failStep(id: String, name: String, repository: String, message: String) {
+            let date = now()
+            report(.step(JobStep(id: id, name: name, repository: repository, state: .failed, startedAt: date, endedAt: date, message: message)))
+            fail(message)
+        }
+
+        mutating func absorb(_ outcome: HookPhaseOutcome) {
+            for warning in outcome.warnings { report(.warning(warning)) }
+            if !outcome.warnings.isEmpty { warned = true }
+            if outcome.failed { fail(outcome.error ?? "A hook of the job failed.") }
+        }
+
+        func hookContext(_ configuration: Configuration, state: JobState) -> HookRunContext {
+            var snapshots: [String: String] = [:]
+            for result in results { if let id = result.snapshotID { snapshots[result.repository] = id } }
+            return HookRunContext(
+                jobID: record.id, operation: record.operation, backup: record.request.backup, repositories: record.repositories,
+                trigger: record.trigger, state: state, error: failure, snapshotIDs: snapshots, hostname: configuration.hostname
+            )
+        }
+
+        func outcome(stopped: Bool) -> JobOutcome {
+            if let failure { return JobOutcome(state: .failed, error: failure, stopped: stopped) }
+            return JobOutcome(state: warned ? .warning : .succeeded, error: nil, stopped: stopped)
+        }
+    }
+}

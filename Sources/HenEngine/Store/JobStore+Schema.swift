@@ -1,0 +1,113 @@
+import Foundation
+import GRDB
+import HenDrivers
+
+extension JobStore {
+    /// Every schema version, from the first on. Add a migration; never edit a shipped one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE job (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        operation TEXT NOT NULL,
+                        target TEXT NOT NULL,
+                        backup TEXT,
+                        request TEXT NOT NULL,
+                        trigger TEXT NOT NULL,
+                        priority TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        repositories TEXT NOT NULL,
+                        queued_at REAL NOT NULL,
+                        started_at REAL,
+                        ended_at REAL,
+                        last_report_at REAL,
+                        steps TEXT NOT NULL,
+                        progress TEXT,
+                        warnings TEXT NOT NULL,
+                        error TEXT,
+                        results TEXT NOT NULL,
+                        log TEXT NOT NULL
+                    );
+                    CREATE INDEX job_by_state ON job(state);
+                    CREATE INDEX job_by_queued_at ON job(queued_at);
+                    CREATE INDEX job_by_operation_target ON job(operation, target);
+                    CREATE INDEX job_by_backup ON job(backup);
+                    """
+            )
+        }
+        return migrator
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return encoder
+    }()
+
+    private static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try decoder.decode(type, from: Data(text.utf8))
+    }
+
+    static func arguments(for record: JobRecord) throws -> StatementArguments {
+        let values: [(any DatabaseValueConvertible)?] = [
+            record.id,
+            record.operation,
+            record.target,
+            record.request.backup,
+            try json(record.request),
+            try json(record.trigger),
+            record.priority.description,
+            record.state.rawValue,
+            try json(record.repositories),
+            record.queuedAt.timeIntervalSince1970,
+            record.startedAt?.timeIntervalSince1970,
+            record.endedAt?.timeIntervalSince1970,
+            record.lastReportAt?.timeIntervalSince1970,
+            try json(record.steps),
+            try record.progress.map { try json($0) },
+            try json(record.warnings),
+            record.error,
+            try json(record.results),
+            try json(record.log),
+        ]
+        return StatementArguments(values)
+    }
+
+    static func record(from row: Row) throws -> JobRecord {
+        let priorityText: String = row["priority"]
+        let stateText: String = row["state"]
+        guard let priority = JobPriority(recordText: priorityText), let state = JobState(rawValue: stateText) else {
+            throw EngineError(.store, "The job store holds job \(row["id"] as String) with an unknown priority or state.")
+        }
+        let progressText: String? = row["progress"]
+        let startedAt: Double? = row["started_at"]
+        let endedAt: Double? = row["ended_at"]
+        let lastReportAt: Double? = row["last_report_at"]
+        return JobRecord(
+            id: row["id"],
+            request: try decode(JobOperation.self, row["request"]),
+            trigger: try decode(JobTrigger.self, row["trigger"]),
+            priority: priority,
+            state: state,
+            repositories: try decode([String].self, row["repositories"]),
+            queuedAt: Date(timeIntervalSince1970: row["queued_at"]),
+            startedAt: startedAt.map(Date.init(timeIntervalSince1970:)),
+            endedAt: endedAt.map(Date.init(timeIntervalSince1970:)),
+            steps: try decode([JobStep].self, row["steps"]),
+            progress: try progressText.map { try decode(HenDrivers.Progress.self, $0) },
+            lastReportAt: lastReportAt.map(Date.init(timeIntervalSince1970:)),
+            warnings: try decode([String].self, row["warnings"]),
+            error: row["error"],
+            results: try decode([RepositoryResult].self, row["results"]),
+            log: try decode([JobLogLine].self, row["log"])
+        )
+    }
+}

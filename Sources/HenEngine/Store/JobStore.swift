@@ -1,0 +1,166 @@
+import Foundation
+import GRDB
+import HenDrivers
+
+/// The durable record of every job: SQLite (WAL) at `data_dir/jobs.sqlite`, migrated from its first
+/// version on. Several processes may open it at once (the daemon and an in-process CLI).
+public final class JobStore: Sendable {
+    public let path: String
+    private let pool: DatabasePool
+
+    /// Opens (creating when needed) the store at `path` and migrates it to the current schema.
+    public init(path: String) throws {
+        self.path = path
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            var configuration = GRDB.Configuration()
+            // The daemon and a CLI may write at the same moment; wait for each other instead of failing.
+            configuration.busyMode = .timeout(10)
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw EngineError(.store, "The job store \(path) cannot be opened: \(error).")
+        }
+    }
+
+    /// Opens the store of a data directory: `data_dir/jobs.sqlite`.
+    public convenience init(dataDirectory: String) throws {
+        try self.init(path: (dataDirectory as NSString).appendingPathComponent("jobs.sqlite"))
+    }
+
+    // MARK: Writing
+
+    /// Inserts or replaces a record.
+    public func save(_ record: JobRecord) async throws {
+        let arguments = try Self.arguments(for: record)
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO job (id, operation, target, backup, request, trigger, priority, state, repositories,
+                        queued_at, started_at, ended_at, last_report_at, steps, progress, warnings, error, results, log)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: arguments
+            )
+        }
+    }
+
+    /// Marks every job left `running` (by a process that died) as `interrupted`, and returns them.
+    public func markRunningInterrupted(at date: Date, reason: String) async throws -> [JobRecord] {
+        let running = try await records(states: [.running])
+        var changed: [JobRecord] = []
+        for var record in running {
+            record.state = .interrupted
+            record.endedAt = date
+            record.error = record.error ?? reason
+            for index in record.steps.indices where record.steps[index].state == .running {
+                record.steps[index].state = .cancelled
+                record.steps[index].endedAt = date
+            }
+            try await save(record)
+            changed.append(record)
+        }
+        return changed
+    }
+
+    /// Deletes finished jobs that ended before `cutoff`, then all but the newest `maxJobs` finished jobs.
+    /// Returns how many were deleted.
+    @discardableResult
+    public func enforceRetention(endedBefore cutoff: Date, maxJobs: Int) async throws -> Int {
+        try await write { db in
+            let finished = "state NOT IN ('queued', 'running')"
+            try db.execute(sql: "DELETE FROM job WHERE \(finished) AND COALESCE(ended_at, queued_at) < ?", arguments: [cutoff.timeIntervalSince1970])
+            var deleted = db.changesCount
+            try db.execute(
+                sql: "DELETE FROM job WHERE id IN (SELECT id FROM job WHERE \(finished) ORDER BY queued_at DESC, id DESC LIMIT -1 OFFSET ?)",
+                arguments: [max(0, maxJobs)]
+            )
+            deleted += db.changesCount
+            return deleted
+        }
+    }
+
+    // MARK: Reading
+
+    public func record(id: String) async throws -> JobRecord? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM job WHERE id = ?", arguments: [id]).map(Self.record(from:))
+        }
+    }
+
+    /// Records matching `filter`, newest first, at most `filter.limit`.
+    public func records(_ filter: JobFilter) async throws -> [JobRecord] {
+        var clauses: [String] = []
+        var arguments: StatementArguments = []
+        if !filter.states.isEmpty {
+            clauses.append("state IN (\(filter.states.map { _ in "?" }.joined(separator: ", ")))")
+            for state in filter.states { _ = arguments.append(contentsOf: [state.rawValue]) }
+        }
+        if let backup = filter.backup {
+            clauses.append("backup = ?")
+            _ = arguments.append(contentsOf: [backup])
+        }
+        if let target = filter.target {
+            clauses.append("target = ?")
+            _ = arguments.append(contentsOf: [target])
+        }
+        if let operation = filter.operation {
+            clauses.append("operation = ?")
+            _ = arguments.append(contentsOf: [operation])
+        }
+        let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        _ = arguments.append(contentsOf: [max(0, filter.limit)])
+        let sql = "SELECT * FROM job \(whereClause) ORDER BY queued_at DESC, id DESC LIMIT ?"
+        let finalArguments = arguments
+        return try await read { db in
+            try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(Self.record(from:))
+        }
+    }
+
+    /// Every record in these states, oldest first (for recovery: not bounded).
+    public func records(states: [JobState]) async throws -> [JobRecord] {
+        let sql = "SELECT * FROM job WHERE state IN (\(states.map { _ in "?" }.joined(separator: ", "))) ORDER BY queued_at, id"
+        let arguments = StatementArguments(states.map(\.rawValue))
+        return try await read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.record(from:))
+        }
+    }
+
+    /// When an operation on a target last ran: the start (or queueing) of its newest job that was not
+    /// interrupted. An interrupted job does not count, so the next start runs it again.
+    public func lastRun(operation: String, target: String) async throws -> Date? {
+        try await read { db in
+            try Double.fetchOne(
+                db,
+                sql: "SELECT MAX(COALESCE(started_at, queued_at)) FROM job WHERE operation = ? AND target = ? AND state != 'interrupted'",
+                arguments: [operation, target]
+            ).map { Date(timeIntervalSince1970: $0) }
+        }
+    }
+
+    public func count() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job") ?? 0 }
+    }
+
+    // MARK: Plumbing
+
+    private func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(updates)
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw EngineError(.store, "The job store \(path) cannot be written: \(error).")
+        }
+    }
+
+    private func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(value)
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw EngineError(.store, "The job store \(path) cannot be read: \(error).")
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import HenEngine
+
+struct JobCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "job",
+        abstract: "Show one job: its steps, results, warnings, error and log."
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The job's id.")
+    var id: String
+
+    func run() async throws {
+        let engine = try await EngineCommandSupport.openEngine(options)
+        guard let record = try await EngineCommandSupport.report({ try await engine.job(id: id) }) else {
+            EngineCommandSupport.printError("There is no job \(id).")
+            throw ExitCode.failure
+        }
+        if options.json {
+            try EngineCommandSupport.printJSON(record)
+            return
+        }
+        print("Job \(record.id): \(record.operation) \(record.target)")
+        print("  state:     \(record.state.rawValue)")
+        print("  trigger:   \(record.trigger)")
+        print("  priority:  \(record.priority)")
+        print("  queued:    \(EngineCommandSupport.time(record.queuedAt))")
+        print("  started:   \(EngineCommandSupport.time(record.startedAt))")
+        print("  ended:     \(EngineCommandSupport.time(record.endedAt))  (took \(EngineCommandSupport.duration(of: record)))")
+        if !record.repositories.isEmpty { print("  repositories: \(record.repositories.joined(separator: ", "))") }
+        if let error = record.error { print("  error:     \(error)") }
+        if let progress = record.progress, record.state == .running {
+            let percent = progress.fraction.map { "\(Int($0 * 100))%" } ?? "?"
+            print("  progress:  \(percent), \(progress.filesDone.map(String.init) ?? "?") files, \(progress.bytesDone.map(String.init) ?? "?") bytes")
+        }
+        if !record.steps.isEmpty {
+            print("Steps:")
+            for step in record.steps {
+                print("  \(step.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(step.name)\(step.message.map { ": \($0)" } ?? "")")
+            }
+        }
+        if !record.results.isEmpty {
+            print("Results:")
+            for result in record.results {
+                var parts: [String] = []
+                if let snapshot = result.snapshotID { parts.append("snapshot \(snapshot.prefix(8))") }
+                if let files = result.filesNew { parts.append("\(files) new files") }
+                if let added = result.bytesAdded { parts.append("\(added) bytes added") }
+                if let removed = result.snapshotsRemoved { parts.append("\(removed.count) snapshots removed") }
+                if let restored = result.filesRestored { parts.append("\(restored) files restored") }
+                print("  \(result.repository): \(parts.joined(separator: ", "))")
+            }
+        }
+        if !record.warnings.isEmpty {
+            print("Warnings:")
+            for warning in record.warnings { print("  \(warning)") }
+        }
+        if !record.log.isEmpty {
+            print("Log:")
+            for line in record.log { print("  \(EngineCommandSupport.time(line.time)) \(line.level.rawValue): \(line.message)") }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import HenDrivers
+import HenEngine
+import Logging
+
+struct JobsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs",
+        abstract: "List jobs, newest first."
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .long, help: "Only jobs in this state (queued, running, succeeded, warning, failed, cancelled, timed_out, interrupted; repeatable).")
+    var state: [JobState] = []
+
+    @Option(name: .long, help: "Only jobs of this backup.")
+    var backup: String?
+
+    @Option(name: .long, help: "At most this many jobs.")
+    var limit: Int = 50
+
+    func run() async throws {
+        let engine = try await EngineCommandSupport.openEngine(options)
+        let records = try await EngineCommandSupport.report { try await engine.jobs(JobFilter(states: state, backup: backup, limit: limit)) }
+        if options.json {
+            // The list leaves out each job's log; `hen-backup job ID --json` has it.
+            let objects = try records.map { record -> Any in
+                var object = try JSONSerialization.jsonObject(with: JobRecord.jsonEncoder().encode(record)) as? [String: Any] ?? [:]
+                object["log"] = nil
+                return object
+            }
+            let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        guard !records.isEmpty else {
+            print("No jobs.")
+            return
+        }
+        let rows = records.map { record in
+            [
+                record.id, record.state.rawValue, "\(record.operation) \(record.target)", record.trigger.kind, record.priority.description,
+                EngineCommandSupport.time(record.queuedAt), EngineCommandSupport.duration(of: record), record.error ?? (record.warnings.isEmpty ? "" : "\(record.warnings.count) warning(s)"),
+            ]
+        }
+        EngineCommandSupport.printTable(header: ["ID", "STATE", "JOB", "TRIGGER", "PRIORITY", "QUEUED", "TOOK", "NOTE"], rows: rows)
+    }
+}
+
+extension JobState: ExpressibleByArgument {}
+
+/// What the job commands (`daemon`, `jobs`, `job`, `cancel`, `status`) share: loading the configuration,
+/// opening the engine in-process, printing.
+enum EngineCommandSupport {
+    /// The configuration named by `--config`, `$HEN_CONFIG`, `./config.yml` or `/etc/hen-backup/config.yml`.
+    /// Prints every problem and exits 1 when it cannot be loaded.
+    static func loadConfiguration(_ options: GlobalOptions) throws -> Configuration {
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            let path = try ConfigurationLocator.resolve(explicit: options.config, environment: environment)
+            return try ConfigurationLoader(environment: environment).load(path: path)
+        } catch let error as ConfigurationError {
+            printError(error.description)
+            throw ExitCode.failure
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    /// The drivers the engine builds repositories with. The one line to change to `DriverRegistry.standard`
+    /// when the restic and tar drivers are merged; until then every driver operation fails as unknown.
+    static var registry: DriverRegistry { DriverRegistry() }
+
+    static func openEngine(_ options: GlobalOptions, logger: Logger = Logger(label: "hen.cli")) async throws -> Engine {
+        let configuration = try loadConfiguration(options)
+        do {
+            return try await Engine.open(configuration: configuration, registry: registry, logger: logger)
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    /// Runs `body`; an engine error is printed as its one sentence and exits 1.
+    static func report<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as EngineError {
+            printError(error.message)
+            throw ExitCode.failure
+        }
+    }
+
+    static func printError(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+
+    static func printJSON(_ value: some Encodable) throws {
+        print(String(decoding: try JobRecord.jsonEncoder().encode(value), as: UTF8.self))
+    }
+
+    static func time(_ date: Date?) -> String {
+        guard let date else { return "-" }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.string(from: date)
+    }
+
+    /// How long a job ran (or has been running).
+    static func duration(of record: JobRecord) -> String {
+        guard let started = record.startedAt else { return "-" }
+        let seconds = Int((record.endedAt ?? Date()).timeIntervalSince(started).rounded())
+        return seconds >= 3600 ? "\(seconds / 3600)h\(seconds % 3600 / 60)m" : seconds >= 60 ? "\(seconds / 60)m\(seconds % 60)s" : "\(seconds)s"
+    }
+
+    static func printTable(header: [String], rows: [[String]]) {
+        var widths = header.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        print(line(header))
+        for row in rows { print(line(row)) }
+    }
+}

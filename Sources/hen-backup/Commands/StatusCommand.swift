@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import HenEngine
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "What runs now, what waits, and when each backup, prune and check runs next, and why."
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        let engine = try await EngineCommandSupport.openEngine(options)
+        let status = await engine.status()
+        if options.json {
+            try EngineCommandSupport.printJSON(status)
+            return
+        }
+        print("Running (\(status.running.count), at most \(status.maxConcurrentJobs) at a time):")
+        if status.running.isEmpty { print("  nothing") }
+        for job in status.running {
+            let record = job.record
+            var parts = [record.id]
+            if let step = record.steps.last(where: { $0.state == .running }) { parts.append(step.name) }
+            if let fraction = record.progress?.fraction { parts.append("\(Int(fraction * 100))%") }
+            parts.append("last report \(Int(job.secondsSinceLastReport))s ago")
+            print("  \(record.operation) \(record.target): \(parts.joined(separator: ", "))")
+        }
+        print("Queued (\(status.queued.count)):")
+        if status.queued.isEmpty { print("  nothing") }
+        for record in status.queued {
+            print("  \(record.operation) \(record.target): \(record.id), priority \(record.priority), \(record.trigger)")
+        }
+        print("Next runs:")
+        if status.nextRuns.isEmpty { print("  nothing is scheduled") }
+        for run in status.nextRuns {
+            print("  \(run.operation) \(run.target): \(run.reason)")
+        }
+    }
+}

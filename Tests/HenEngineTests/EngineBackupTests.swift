@@ -1,0 +1,177 @@
+import Foundation
+import HenDrivers
+import Testing
+@testable import HenEngine
+
+@Suite struct EngineBackupTests {
+    @Test func backupInitializesAMissingRepositoryThenBacksUpWithTagsAndLimits() async throws {
+        let fixture = try EngineFixture(repositories: ["local": "fake"], backups: [
+            Configuration.Backup(name: "documents", paths: ["/data/docs"], excludes: ["*.tmp"], repositories: ["local"], limits: TransferLimits(uploadBytesPerSecond: 500)),
+        ]) { configuration in
+            configuration.repositories["local"]?.limits = TransferLimits(uploadBytesPerSecond: 900, downloadBytesPerSecond: 100)
+            configuration.limits = TransferLimits(uploadBytesPerSecond: 2_000, downloadBytesPerSecond: 50)
+        }
+        defer { fixture.close() }
+        let engine = try fixture.makeEngine()
+        let queued = try await engine.backup("documents", trigger: .cli)
+        let record = try await engine.waitForCompletion(jobID: queued.id)
+
+        #expect(record.state == .succeeded)
+        #expect(record.error == nil)
+        #expect(record.steps.map(\.id) == ["init:local", "backup:local"])
+        #expect(record.steps.allSatisfy { $0.state == .succeeded && $0.startedAt != nil && $0.endedAt != nil })
+        let backup = try #require(fixture.backend.calls("backup").first)
+        #expect(backup.tags == ["backup=documents", "job=\(record.id)"])
+        #expect(backup.paths == ["/data/docs"])
+        #expect(backup.limits == TransferLimits(uploadBytesPerSecond: 500, downloadBytesPerSecond: 50))
+        #expect(backup.hostname == "testhost")
+        #expect(record.results.count == 1)
+        #expect(record.results.first?.snapshotID?.hasPrefix("00000001") == true)
+        #expect(record.results.first?.bytesAdded == 2048)
+
+        // The store has the same final record, and the JSON keys scripts rely on.
+        let stored = try #require(try await engine.store.record(id: record.id))
+        #expect(stored.state == .succeeded)
+        #expect(stored.steps == record.steps)
+        #expect(stored.trigger == .cli)
+        let json = try JSONSerialization.jsonObject(with: JobRecord.jsonEncoder().encode(stored)) as? [String: Any]
+        for key in ["id", "operation", "target", "trigger", "priority", "state", "queued_at", "started_at", "ended_at", "warnings", "error", "steps", "progress", "results", "log"] {
+            #expect(json?.keys.contains(key) == true, "missing \(key)")
+        }
+        #expect(json?["operation"] as? String == "backup")
+        #expect(json?["target"] as? String == "documents")
+        #expect(json?["priority"] as? String == "normal")
+        let decoded = try JobRecord.jsonDecoder().decode(JobRecord.self, from: JobRecord.jsonEncoder().encode(stored))
+        #expect(decoded.id == stored.id && decoded.steps == stored.steps && decoded.results == stored.results)
+    }
+
+    @Test func oneRepositoryFailingDoesNotStopTheOthers() async throws {
+        let fixture = try EngineFixture(repositories: ["local": "fake", "usb": "fake", "cloud": "fake"], backups: [
+            Configuration.Backup(name: "documents", paths: ["/data"], repositories: ["local", "usb", "cloud"]),
+        ])
+        defer { fixture.close() }
+        for name in ["local", "usb", "cloud"] { fixture.backend.setInitialized(name) }
+        fixture.backend.fail("usb", "backup", DriverError(.backendUnreachable, "Repository usb cannot be reached at /mnt/usb.", repository: "usb"))
+        let engine = try fixture.makeEngine()
+        let record = try await engine.waitForCompletion(jobID: engine.backup("documents").id)
+
+        #expect(record.state == .failed)
+        #expect(record.error == "Repository usb cannot be reached at /mnt/usb.")
+        #expect(record.steps.map(\.state) == [.succeeded, .failed, .succeeded])
+        #expect(fixture.backend.finished.filter { $0.operation == "backup" }.map(\.repository) == ["local", "cloud"])
+        #expect(record.results.map(\.repository) == ["local", "cloud"])
+    }
+
+    @Test func aMissingRepositoryWithoutAutoInitFailsItsStep() async throws {
+        let fixture = try EngineFixture { $0.repositories["local"]?.autoInit = false }
+        defer { fixture.close() }
+        let engine = try fixture.makeEngine()
+        let record = try await engine.waitForCompletion(jobID: engine.backup("documents").id)
+        #expect(record.state == .failed)
+        #expect(record.error?.contains("Repository local does not exist and auto_init is false") == true)
+        #expect(fixture.backend.calls("initialize").isEmpty)
+        #expect(fixture.backend.calls("backup").isEmpty)
+    }
+
+    @Test func driverWarningsEndInTheWarningState() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.close() }
+        fixture.backend.setInitialized("local")
+        fixture.backend.warnOnBackup(["/data/locked.db: permission denied"])
+        let engine = try fixture.makeEngine()
+        let record = try await engine.waitForCompletion(jobID: engine.backup("documents").id)
+        #expect(record.state == .warning)
+        #expect(record.warnings == ["/data/locked.db: permission denied"])
+        #expect(record.steps.last?.state == .warning)
+    }
+
+    @Test func pruneForgetsByRetentionLimitedToTheBackupTagThenPrunes() async throws {
+        let retention = RetentionPolicy(keepLast: 3, keepDaily: 7)
+        let fixture = try EngineFixture(backups: [
+            Configuration.Backup(name: "documents", paths: ["/data"], repositories: ["local", "usb"], retention: retention),
+        ])
+        defer { fixture.close() }
+        let engine = try fixture.makeEngine()
+        let record = try await engine.waitForCompletion(jobID: engine.submit(JobRequest(operation: .prune(backup: "documents"), trigger: .api)).id)
+        #expect(record.state == .succeeded)
+        #expect(record.operation == "prune")
+        let forgets = fixture.backend.calls("forget")
+        #expect(forgets.map(\.repository) == ["local", "usb"])
+        #expect(forgets.allSatisfy { $0.forget == ForgetRequest(selection: .policy(retention), tags: ["backup=documents"], prune: true) })
+        #expect(record.results.map(\.snapshotsRemoved) == [["b", "c"], ["b", "c"]])
+    }
+
+    @Test func checkUsesTheConfiguredReadDataSubset() async throws {
+        let fixture = try EngineFixture { $0.repositories["local"]?.check = .init(schedules: [], readDataSubset: "5%") }
+        defer { fixture.close() }
+        let engine = try fixture.makeEngine()
+        let configured = try await engine.waitForCompletion(jobID: engine.submit(JobRequest(operation: .check(repository: "local", readDataSubset: nil), trigger: .api)).id)
+        let explicit = try await engine.waitForCompletion(jobID: engine.submit(JobRequest(operation: .check(repository: "local", readDataSubset: "1/10"), trigger: .api)).id)
+        #expect(configured.state == .succeeded && explicit.state == .succeeded)
+        #expect(fixture.backend.calls("check").map(\.readDataSubset) == ["5%", "1/10"])
+    }
+
+    @Test func requestsThatDoNotFitTheConfigurationAreRefused() async throws {
+        let fixture = try EngineFixture { $0.restore = .init(allowedTargets: ["/srv/restore"]) }
+        defer { fixture.close() }
+        let engine = try fixture.makeEngine()
+        await #expect(throws: EngineError.self) { try await engine.backup("nope") }
+        await #expect(throws: EngineError.self) { try await engine.backup("documents", repositories: ["usb"]) }
+        await #expect(throws: EngineError.self) { try await engine.submit(JobRequest(operation: .prune(backup: "documents"), trigger: .api)) }
+        await #expect(throws: EngineError.self) {
+            try await engine.submit(JobRequest(operation: .restore(repository: "local", snapshot: "abc", target: "/etc", includes: []), trigger: .api))
+        }
+        let restore = try await engine.submit(JobRequest(operation: .restore(repository: "local", snapshot: "abc", target: "/srv/restore/x", includes: []), trigger: .api))
+        #expect(try await engine.waitForCompletion(jobID: restore.id).state == .succeeded)
+    }
+
+    @Test func dedupAnswersWithTheQueuedJob() async throws {
+        let fixture = try EngineFixture(backups: [
+            Configuration.Backup(name: "documents", paths: ["/data"], repositories: ["local"]),
+            Configuration.Backup(name: "pictures", paths: ["/pics"], repositories: ["usb"]),
+        ])
+        defer { fixture.close() }
+        fixture.backend.setInitialized("local")
+        fixture.backend.setInitialized("usb")
+        fixture.backend.block("local", "backup")
+        let engine = try fixture.makeEngine()
+        let running = try await engine.backup("documents")
+        await fixture.backend.waitForCall("local", "backup")
+        let first = try await engine.backup("pictures", priority: .inferior)
+        let second = try await engine.backup("pictures", priority: .superior)
+        #expect(first.id == second.id)
+        #expect(second.priority == .superior)
+        #expect(second.state == .queued)
+        // The running one is not queued: a new request for it is a new job.
+        let again = try await engine.backup("documents")
+        #expect(again.id != running.id)
+        #expect(try await engine.jobs(JobFilter(states: [.queued])).map(\.id).sorted() == [first.id, again.id].sorted())
+        fixture.backend.release("local", "backup")
+        #expect(try await engine.waitForCompletion(jobID: again.id).state == .succeeded)
+        #expect(try await engine.waitForCompletion(jobID: first.id).state == .succeeded)
+        #expect(fixture.backend.calls("backup").map(\.repository) == ["local", "usb", "local"])
+    }
+
+    @Test func progressIsThrottledToAboutOncePerSecond() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.close() }
+        fixture.backend.setInitialized("local")
+        fixture.backend.reportProgress(50)
+        let engine = try fixture.makeEngine()
+        let events = await engine.events(jobID: nil)
+        let record = try await engine.waitForCompletion(jobID: engine.backup("documents").id)
+        var progressEvents = 0
+        var logLines = 0
+        for await event in events {
+            if case .progress = event { progressEvents += 1 }
+            if case .log = event { logLines += 1 }
+            if case .state(_, let state, _) = event, state.isFinished { break }
+        }
+        // Time stands still in this test: 50 reports, one event.
+        #expect(progressEvents == 1)
+        #expect(logLines == 1)
+        #expect(record.progress?.fraction == 1.0)
+        #expect(record.lastReportAt != nil)
+        #expect(record.log.map(\.message) == ["backing up /home/me/documents"])
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+@testable import HenEngine
+
+@Suite struct JobStoreTests {
+    private func temporaryPath() throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hen-store-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    private func record(_ id: String, _ operation: JobOperation, state: JobState, at seconds: Double) -> JobRecord {
+        JobRecord(
+            id: id, request: operation, trigger: .schedule("every 1h"), priority: .level(7), state: state, repositories: ["local"],
+            queuedAt: Date(timeIntervalSince1970: seconds), startedAt: state == .queued ? nil : Date(timeIntervalSince1970: seconds + 1),
+            endedAt: state.isFinished ? Date(timeIntervalSince1970: seconds + 2) : nil
+        )
+    }
+
+    @Test func recordsRoundTripAndFilterNewestFirst() async throws {
+        let directory = try temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try JobStore(dataDirectory: directory)
+        #expect(FileManager.default.fileExists(atPath: "\(directory)/jobs.sqlite"))
+        var full = record("a", .backup(backup: "documents", repositories: ["local"]), state: .warning, at: 100)
+        full.steps = [JobStep(id: "backup:local", name: "backup to local", repository: "local", state: .warning, startedAt: Date(timeIntervalSince1970: 101), message: "done")]
+        full.progress = .init(fraction: 0.5, filesDone: 3)
+        full.warnings = ["w"]
+        full.error = nil
+        full.results = [RepositoryResult(repository: "local", snapshotID: "abc", bytesAdded: 5)]
+        for index in 0..<(JobRecord.maximumLogLines + 20) {
+            full.appendLog(JobLogLine(time: Date(timeIntervalSince1970: 100), level: .info, message: "line \(index)"))
+        }
+        try await store.save(full)
+        try await store.save(record("b", .prune(backup: "documents"), state: .failed, at: 200))
+        try await store.save(record("c", .check(repository: "local", readDataSubset: "5%"), state: .queued, at: 300))
+        try await store.save(record("d", .backup(backup: "pictures", repositories: nil), state: .succeeded, at: 400))
+
+        let loaded = try #require(try await store.record(id: "a"))
+        #expect(loaded == full)
+        #expect(loaded.log.count == JobRecord.maximumLogLines)
+        #expect(loaded.log.first?.message == "line 20")
+        #expect(try await store.records(JobFilter()).map(\.id) == ["d", "c", "b", "a"])
+        #expect(try await store.records(JobFilter(limit: 2)).map(\.id) == ["d", "c"])
+        #expect(try await store.records(JobFilter(backup: "documents")).map(\.id) == ["b", "a"])
+        #expect(try await store.records(JobFilter(states: [.failed, .queued])).map(\.id) == ["c", "b"])
+        #expect(try await store.records(JobFilter(operation: "check")).map(\.id) == ["c"])
+        #expect(try await store.lastRun(operation: "backup", target: "documents") == Date(timeIntervalSince1970: 101))
+        #expect(try await store.lastRun(operation: "backup", target: "nothing") == nil)
+
+        // A second connection (another process) sees the same, and opening again does not migrate twice.
+        let again = try JobStore(dataDirectory: directory)
+        #expect(try await again.count() == 4)
+    }
+
+    @Test func historyRetentionKeepsRecentAndBoundedRecordsButNeverActiveOnes() async throws {
+        let directory = try temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try JobStore(dataDirectory: directory)
+        for index in 0..<10 {
+            try await store.save(record("old\(index)", .backup(backup: "documents", repositories: nil), state: .succeeded, at: Double(index)))
+        }
+        for index in 0..<10 {
+            try await store.save(record("new\(index)", .backup(backup: "documents", repositories: nil), state: .failed, at: 1_000 + Double(index)))
+        }
+        try await store.save(record("queued", .backup(backup: "pictures", repositories: nil), state: .queued, at: 0))
+        try await store.save(record("running", .backup(backup: "music", repositories: nil), state: .running, at: 0))
+        // Older than 500: the ten old ones; beyond the newest 6 finished: four more.
+        let deleted = try await store.enforceRetention(endedBefore: Date(timeIntervalSince1970: 500), maxJobs: 6)
+        #expect(deleted == 14)
+        let left = try await store.records(JobFilter(limit: 100)).map(\.id).sorted()
+        #expect(left == ["new4", "new5", "new6", "new7", "new8", "new9", "queued", "running"])
+        let interrupted = try await store.markRunningInterrupted(at: Date(timeIntervalSince1970: 2_000), reason: "crashed")
+        #expect(interrupted.map(\.id) == ["running"])
+        #expect(try await store.record(id: "running")?.state == .interrupted)
+        #expect(try await store.record(id: "running")?.error == "crashed")
+    }
+}
