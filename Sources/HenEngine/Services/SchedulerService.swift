@@ -45,12 +45,11 @@ public struct SchedulerService: Service {
         }
         let runs = (try? await engine.plannedRuns()) ?? []
         let date = now()
-        // A run that is due now but not submitted (its job is still queued or running) is looked at again
-        // after a short while rather than in a busy loop.
-        let upcoming = runs.map(\.date).filter { $0 > date }.min()
+        // A run that is due but not submitted (its job is still queued or running) is looked at again
+        // every second, so that the next run follows soon after that job ends; not in a busy loop.
         var wait = maximumSleep
-        if let upcoming {
-            let seconds = upcoming.timeIntervalSince(date)
+        if let upcoming = runs.map(\.date).min() {
+            let seconds = upcoming > date ? upcoming.timeIntervalSince(date) : 1
             wait = min(maximumSleep, .milliseconds(Int64((seconds * 1000).rounded(.up))))
         }
         try await clock.sleep(for: max(wait, .milliseconds(100)))

@@ -70,9 +70,12 @@ enum EngineCommandSupport {
         }
     }
 
-    /// The drivers the engine builds repositories with. The one line to change to `DriverRegistry.standard`
-    /// when the restic and tar drivers are merged; until then every driver operation fails as unknown.
-    static var registry: DriverRegistry { DriverRegistry() }
+    /// The drivers the engine builds repositories with (`DriverRegistry.standard` once that lists them all).
+    static var registry: DriverRegistry {
+        var registry = DriverRegistry()
+        ResticDriver.register(in: &registry)
+        return registry
+    }
 
     static func openEngine(_ options: GlobalOptions, logger: Logger = Logger(label: "hen.cli")) async throws -> Engine {
         let configuration = try loadConfiguration(options)

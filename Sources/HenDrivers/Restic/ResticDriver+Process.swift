@@ -1,0 +1,200 @@
+import Foundation
+import HenProcess
+
+extension ResticDriver {
+    /// What restic may see of the daemon's environment: what rclone, sftp and the cache need, nothing else.
+    static let passedThroughEnvironment = ["PATH", "HOME", "TZ", "TMPDIR", "USER", "LANG"]
+
+    /// The child's complete environment. Secrets travel here, never in argv.
+    var environment: [String: String] {
+        var environment = ChildProcessRequest.currentEnvironment(keeping: Self.passedThroughEnvironment)
+        // Progress lines four times a second: enough for a live view, few enough for the job log.
+        environment["RESTIC_PROGRESS_FPS"] = "4"
+        for (name, value) in repository.environment { environment[name] = value.value }
+        environment["RESTIC_REPOSITORY"] = repository.location
+        if let password = repository.password {
+            environment["RESTIC_PASSWORD"] = password.value
+            environment["RESTIC_PASSWORD_FILE"] = nil
+        } else if let passwordFile = repository.passwordFile {
+            environment["RESTIC_PASSWORD_FILE"] = passwordFile
+            environment["RESTIC_PASSWORD"] = nil
+        }
+        return environment
+    }
+
+    /// Everything redacted from restic's output: the target's secrets and a password inside the location.
+    var secrets: [String] {
+        var secrets = repository.secretValues
+        if let password = Self.locationPassword(repository.location) { secrets.append(password) }
+        return secrets
+    }
+
+    /// The location as it may appear in a message: without a password in a URL.
+    var displayLocation: String {
+        guard let password = Self.locationPassword(repository.location) else { return repository.location }
+        return repository.location.replacingOccurrences(of: ":" + password + "@", with: ":***@")
+    }
+
+    private static func locationPassword(_ location: String) -> String? {
+        guard let scheme = location.range(of: "://") else { return nil }
+        let rest = location[scheme.upperBound...]
+        guard let at = rest.firstIndex(of: "@") else { return nil }
+        let userInfo = rest[..<at]
+        guard !userInfo.contains("/"), let colon = userInfo.firstIndex(of: ":") else { return nil }
+        let password = String(userInfo[userInfo.index(after: colon)...])
+        return password.isEmpty ? nil : password
+    }
+
+    /// restic's `--limit-*` take KiB/s: round up, and never 0 (which would mean unlimited).
+    static func kibibytesPerSecond(_ bytesPerSecond: Int) -> Int {
+        max(1, (bytesPerSecond + 1023) / 1024)
+    }
+
+    /// The version of this driver's restic, read once per executable.
+    func version() async throws(DriverError) -> ResticVersion {
+        if let cached = ResticVersionCache.cached(executable) { return cached }
+        let relay = ResticOutputRelay()
+        let request = ChildProcessRequest(
+            executable: executable,
+            arguments: ["version"],
+            environment: ChildProcessRequest.currentEnvironment(keeping: Self.passedThroughEnvironment),
+            terminationGrace: .seconds(2)
+        )
+        async let outcome = Self.relaying(request, to: relay)
+        var output: [String] = []
+        while let line = await relay.next() {
+            if case .stdout(let text) = line { output.append(text) }
+        }
+        let result: ChildProcessResult
+        switch await outcome {
+        case .success(let value): result = value
+        case .failure(let error): throw processFailure(error, operation: "version")
+        }
+        if result.wasInterrupted { throw cancelled("version") }
+        guard result.succeeded else {
+            throw DriverError(
+                .binaryMissing,
+                "\(executable) does not work (restic version ended with \(result)): reinstall restic (apt-get install restic) or fix executables.restic.",
+                repository: repository.name,
+                detail: result.stderrTail.joined(separator: "\n")
+            )
+        }
+        let version = ResticVersion(versionOutput: output.joined(separator: " ")) ?? .floor
+        ResticVersionCache.store(version, for: executable)
+        return version
+    }
+
+    /// The request for one restic command: its global flags (cache, limits, lock retry) after the command
+    /// name, the environment, the secrets to redact and the niceness.
+    func processRequest(_ arguments: [String], version: ResticVersion, limits: TransferLimits? = nil, retryLock: Bool = true) -> ChildProcessRequest {
+        var global: [String] = []
+        if let cache = context.cacheDirectory { global += ["--cache-dir", cache] }
+        let limits = limits ?? repository.limits
+        if let upload = limits.uploadBytesPerSecond { global += ["--limit-upload", String(Self.kibibytesPerSecond(upload))] }
+        if let download = limits.downloadBytesPerSecond { global += ["--limit-download", String(Self.kibibytesPerSecond(download))] }
+        if retryLock && version.supportsRetryLock { global += ["--retry-lock", "1m"] }
+        return ChildProcessRequest(
+            executable: executable,
+            arguments: Array(arguments.prefix(1)) + global + Array(arguments.dropFirst()),
+            environment: environment,
+            niceness: context.niceness,
+            secrets: secrets
+        )
+    }
+
+    static func relaying(_ request: ChildProcessRequest, to relay: ResticOutputRelay) async -> Result<ChildProcessResult, ChildProcessError> {
+        defer { relay.finish() }
+        do {
+            return .success(try await ChildProcess.run(request) { relay.yield($0) })
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Runs one restic command to completion and returns its result once restic has exited.
+    ///
+    /// `onLine` sees every line, in the caller's task; stderr lines also become log events. `accept` says
+    /// which results are not failures (default: exit 0). A failure is classified into a ``DriverError``;
+    /// a lock gets one `restic unlock` (stale locks only) and one more attempt, `beforeAttempt` resetting
+    /// whatever the caller collected. A cancelled caller gets SIGINT sent to restic, restic's output is
+    /// read until it exits, and then `.cancelled` is thrown.
+    func runToCompletion(
+        _ arguments: [String],
+        operation: String,
+        limits: TransferLimits? = nil,
+        events: DriverEventHandler,
+        handlesLocks: Bool = true,
+        beforeAttempt: () -> Void = {},
+        onLine: (ChildOutputLine) -> Void = { _ in },
+        accept: (ChildProcessResult) -> Bool = { $0.succeeded }
+    ) async throws(DriverError) -> ChildProcessResult {
+        let version = try await version()
+        var attempt = 1
+        while true {
+            if Task.isCancelled { throw cancelled(operation) }
+            beforeAttempt()
+            let request = processRequest(arguments, version: version, limits: limits, retryLock: handlesLocks)
+            let relay = ResticOutputRelay()
+            async let outcome = Self.relaying(request, to: relay)
+            while let line = await relay.next() {
+                if case .stderr(let text) = line { log(text, events: events) }
+                onLine(line)
+            }
+            let result: ChildProcessResult
+            switch await outcome {
+            case .success(let value): result = value
+            case .failure(let error): throw processFailure(error, operation: operation)
+            }
+            if result.wasInterrupted { throw cancelled(operation) }
+            if accept(result) { return result }
+            let error = classify(result, operation: operation, version: version)
+            if error.code == .repositoryLocked, handlesLocks, attempt == 1 {
+                attempt += 1
+                events(.log(level: .warning, message: "Repository \"\(repository.name)\" is locked; removing stale locks (restic unlock) and trying again."))
+                try await removeStaleLocks(events: events)
+                continue
+            }
+            throw error
+        }
+    }
+
+    /// `restic unlock`: removes locks whose process is gone (or that are too old); never `--remove-all`.
+    func removeStaleLocks(events: DriverEventHandler) async throws(DriverError) {
+        _ = try await runToCompletion(["unlock"], operation: "unlock", events: events, handlesLocks: false)
+    }
+
+    /// A stderr line as a log event, its level guessed from restic's wording.
+    func log(_ text: String, events: DriverEventHandler) {
+        let line = Self.plain(text)
+        guard !line.isEmpty else { return }
+        let lower = line.lowercased()
+        let level: DriverEvent.LogLevel
+        if lower.hasPrefix("fatal") || lower.hasPrefix("error") {
+            level = .error
+        } else if lower.hasPrefix("warning") || lower.contains("error") {
+            level = .warning
+        } else {
+            level = .info
+        }
+        events(.log(level: level, message: line))
+    }
+
+    /// A line without terminal control sequences (restic clears the status line with `ESC[2K`).
+    static func plain(_ text: String) -> String {
+        guard text.contains("\u{1B}") else { return text.trimmingCharacters(in: .whitespaces) }
+        var result = ""
+        var iterator = text.unicodeScalars.makeIterator()
+        while let scalar = iterator.next() {
+            if scalar == "\u{1B}" {
+                // Skip a CSI sequence: ESC [ parameters final-byte.
+                guard let next = iterator.next() else { break }
+                if next == "[" {
+                    while let byte = iterator.next(), !(0x40...0x7E).contains(byte.value) {}
+                }
+                continue
+            }
+            result.unicodeScalars.append(scalar)
+        }
+        return result.trimmingCharacters(in: .whitespaces)
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import HenEngine
+import Testing
+
+/// The real daemon process with real restic: schedules produce snapshots, SIGTERM ends it cleanly without
+/// a restic lock, and the records survive a restart. (Wall-clock waits are the point here: this is the
+/// one place the whole daemon runs as users run it.)
+@Suite(.serialized) struct DaemonEndToEndTests {
+    static let restic = "/usr/bin/restic"
+
+    /// A temporary directory with data to back up, a password file and a configuration.
+    struct Setup {
+        let directory: String
+        var configPath: String { "\(directory)/config.yml" }
+        var dataDirectory: String { "\(directory)/data" }
+        var repository: String { "\(directory)/repo" }
+        var passwordFile: String { "\(directory)/password" }
+
+        init(schedule: String, shutdownGrace: String = "5s", extraBackupYAML: String = "", sourceBytes: Int = 0) throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("hen-daemon-\(UUID().uuidString)").path
+            let fileManager = FileManager.default
+            try fileManager.createDirectory(atPath: "\(directory)/source/notes", withIntermediateDirectories: true)
+            try "buy eggs\n".write(toFile: "\(directory)/source/notes/todo.txt", atomically: true, encoding: .utf8)
+            if sourceBytes > 0 {
+                // Random, so that restic can neither compress nor deduplicate it.
+                var generator = SystemRandomNumberGenerator()
+                let words = (0..<(sourceBytes / 8)).map { _ in generator.next() }
+                let data = words.withUnsafeBufferPointer { Data(buffer: $0) }
+                try data.write(to: URL(fileURLWithPath: "\(directory)/source/big.bin"))
+            }
+            try "correct horse battery staple\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+            let yaml = """
+                hostname: e2e-host
+                data_dir: \(dataDirectory)
+                status_interval: 1s
+                shutdown_grace: \(shutdownGrace)
+                executables: { restic: \(DaemonEndToEndTests.restic) }
+                repositories:
+                  local:
+                    location: \(repository)
+                    password_file: \(passwordFile)
+                backups:
+                  documents:
+                    paths: [\(directory)/source]
+                    schedules: [\(schedule)]
+                    repositories: [local]
+                \(extraBackupYAML)
+                """
+            try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        }
+
+        func startDaemon(_ name: String) throws -> DaemonProcess {
+            try DaemonProcess(arguments: ["daemon", "--config", configPath], logPath: "\(directory)/\(name).log")
+        }
+
+        func records() async throws -> [JobRecord] {
+            try await JobStore(dataDirectory: dataDirectory).records(JobFilter(limit: 1_000))
+        }
+
+        /// Polls the job store until `condition` holds (at most `timeout` seconds).
+        func waitForRecords(timeout: Double, _ condition: ([JobRecord]) -> Bool) async throws -> [JobRecord] {
+            let deadline = Date().addingTimeInterval(timeout)
+            while true {
+                if FileManager.default.fileExists(atPath: "\(dataDirectory)/jobs.sqlite") {
+                    let records = try await records()
+                    if condition(records) { return records }
+                    if let failed = records.first(where: { $0.state == .failed }) {
+                        throw DaemonTestError("Job \(failed.id) failed: \(failed.error ?? "?")")
+                    }
+                }
+                guard Date() < deadline else {
+                    let log = (try? String(contentsOfFile: "\(directory)/first.log", encoding: .utf8)) ?? ""
+                    throw DaemonTestError("The job store did not reach the expected state within \(timeout)s. Daemon output:\n\(log.suffix(3_000))")
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+
+        var locks: [String] {
+            (try? FileManager.default.contentsOfDirectory(atPath: "\(repository)/locks")) ?? []
+        }
+
+        /// `restic snapshots --json` of the repository.
+        func snapshots() throws -> [[String: Any]] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: DaemonEndToEndTests.restic)
+            process.arguments = ["-r", repository, "--password-file", passwordFile, "--no-cache", "snapshots", "--json"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (try JSONSerialization.jsonObject(with: data) as? [[String: Any]]) ?? []
+        }
+
+        func remove() {
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: restic)))
+    func scheduledBackupsMakeSnapshotsSIGTERMStopsCleanlyAndRecordsSurviveARestart() async throws {
+        let setup = try Setup(schedule: "2s")
+        defer { setup.remove() }
+        let first = try setup.startDaemon("first")
+        defer { first.close() }
+
+        let before = try await setup.waitForRecords(timeout: 90) { $0.filter { $0.state == .succeeded }.count >= 2 }
+        first.signal(SIGTERM)
+        let status = await first.waitForExit(timeout: 30)
+        #expect(status == 0, "daemon output:\n\(first.output)")
+        #expect(setup.locks.isEmpty, "restic locks left: \(setup.locks)")
+
+        let afterStop = try await setup.records()
+        #expect(!afterStop.contains { $0.state == .running || $0.state == .queued && $0.startedAt != nil })
+        let succeeded = afterStop.filter { $0.state == .succeeded }
+        #expect(succeeded.count >= before.filter { $0.state == .succeeded }.count)
+        for record in succeeded {
+            #expect(record.trigger == .schedule("every 2s"))
+            #expect(record.steps.map(\.id).last == "backup:local")
+            #expect(record.results.first?.snapshotID != nil)
+        }
+        // The first job created the repository.
+        #expect(afterStop.last?.steps.map(\.id) == ["init:local", "backup:local"])
+
+        let snapshots = try setup.snapshots()
+        #expect(snapshots.count == succeeded.count)
+        for snapshot in snapshots {
+            #expect(snapshot["hostname"] as? String == "e2e-host")
+            let tags = snapshot["tags"] as? [String] ?? []
+            #expect(tags.contains("backup=documents"))
+            #expect(tags.contains { $0.hasPrefix("job=") })
+        }
+
+        // A restart keeps every record and goes on backing up.
+        let second = try setup.startDaemon("second")
+        defer { second.close() }
+        let afterRestart = try await setup.waitForRecords(timeout: 60) { records in
+            records.filter { $0.state == .succeeded }.count > succeeded.count
+        }
+        second.signal(SIGTERM)
+        #expect(await second.waitForExit(timeout: 30) == 0, "daemon output:\n\(second.output)")
+        for record in afterStop where record.state.isFinished {
+            #expect(afterRestart.first { $0.id == record.id }?.state == record.state)
+        }
+        #expect(setup.locks.isEmpty)
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: restic)))
+    func aSecondSignalStopsARunningBackupAtOnceWithoutLeavingALock() async throws {
+        // 8 MiB of random data at 64 KiB/s: the backup runs far longer than the test waits.
+        let setup = try Setup(schedule: "1h", shutdownGrace: "10m", extraBackupYAML: "    limits: { upload: 64K }", sourceBytes: 8 << 20)
+        defer { setup.remove() }
+        let daemon = try setup.startDaemon("daemon")
+        defer { daemon.close() }
+        _ = try await setup.waitForRecords(timeout: 60) { records in
+            records.contains { $0.state == .running && $0.steps.contains { $0.id == "backup:local" && $0.state == .running } }
+        }
+        try await Task.sleep(for: .seconds(1))
+        daemon.signal(SIGTERM)
+        try await Task.sleep(for: .milliseconds(500))
+        daemon.signal(SIGTERM)
+        // The grace is 10 minutes; a second signal must not wait for it.
+        let status = await daemon.waitForExit(timeout: 20)
+        #expect(status == 0, "daemon output:\n\(daemon.output)")
+        let records = try await setup.records()
+        let backup = try #require(records.first { $0.operation == "backup" })
+        #expect(backup.state == .interrupted)
+        #expect(setup.locks.isEmpty, "restic locks left: \(setup.locks)")
+    }
+}
