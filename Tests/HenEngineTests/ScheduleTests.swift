@@ -36,6 +36,8 @@ import Testing
         #expect(DurationText.format(.seconds(5_400)) == "1h30m")
         #expect(DurationText.format(.seconds(1_209_600)) == "2w")
         #expect(DurationText.format(.zero) == "0s")
+        #expect(DurationText.format(.seconds(90 * 86_400)) == "90d")
+        #expect(DurationText.format(.seconds(86_400 + 61)) == "1d1m1s")
     }
 
     @Test(arguments: ["5x", "5", "m", "30m1h", "1h1h", "-5m", "1.5h"])

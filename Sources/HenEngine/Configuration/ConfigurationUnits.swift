@@ -28,6 +28,15 @@ public enum ConfigurationUnits {
         return Int(total.rounded(.down))
     }
 
+    /// The shortest exact notation of a byte count: `5M`, `1536K`, `1000`.
+    public static func size(_ bytes: Int) -> String {
+        for (letter, power) in [("T", 4.0), ("G", 3), ("M", 2), ("K", 1)] {
+            let unit = Int(pow(1024, power))
+            if bytes >= unit, bytes % unit == 0 { return "\(bytes / unit)\(letter)" }
+        }
+        return String(bytes)
+    }
+
     /// A rate for people: `5 MiB/s (41.9 Mbit/s)`. Binary units for bytes, decimal megabits as ISPs count.
     public static func rate(_ bytesPerSecond: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]

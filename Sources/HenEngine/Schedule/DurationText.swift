@@ -40,13 +40,15 @@ public enum DurationText {
         return total
     }
 
-    /// The shortest notation for a duration in whole seconds: `1h30m`, `2w`, `0s`.
+    /// A duration in whole seconds in Hen's notation: `1h30m`, `2w`, `90d`, `0s`.
     public static func format(_ duration: Duration) -> String {
         var remaining = duration.components.seconds
         if remaining == 0 { return "0s" }
         var text = remaining < 0 ? "-" : ""
         remaining = Swift.abs(remaining)
-        for (letter, size) in [("w", Int64(604_800)), ("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] where remaining >= size {
+        // Weeks only when they are the whole story (90d, not 12w6d).
+        let units: [(String, Int64)] = remaining % 604_800 == 0 ? [("w", 604_800)] : [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)]
+        for (letter, size) in units where remaining >= size {
             text += "\(remaining / size)\(letter)"
             remaining %= size
         }

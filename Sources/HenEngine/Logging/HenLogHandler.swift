@@ -1,0 +1,134 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Writes one line per log entry: JSON for log collectors, or text for a person at a terminal.
+///
+/// A JSON line is `{"time":…,"level":…,"message":…,"component":…, …metadata}`; nested metadata becomes
+/// nested JSON. The component is the logger label without its `hen.` prefix (`engine`, `driver`,
+/// `hooks`, `api`), and its level can be set apart from the default (`log.levels` in the configuration).
+public struct HenLogHandler: LogHandler {
+    public enum Format: String, Sendable {
+        case json, text
+    }
+
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level
+    public let label: String
+    private let format: Format
+    private let output: LogOutput
+
+    public init(label: String, format: Format, level: Logger.Level, output: LogOutput = .standardError) {
+        self.label = label
+        self.format = format
+        self.logLevel = level
+        self.output = output
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    /// The component a logger label names: `hen.driver` → `driver`.
+    public static func component(of label: String) -> String {
+        label.hasPrefix("hen.") ? String(label.dropFirst(4)) : label
+    }
+
+    /// Sets up swift-log for the whole process. `levels` maps a component to its level.
+    public static func bootstrap(format: Format, level: Logger.Level, levels: [String: Logger.Level] = [:], output: LogOutput = .standardError) {
+        LoggingSystem.bootstrap { label in
+            HenLogHandler(label: label, format: format, level: levels[component(of: label)] ?? level, output: output)
+        }
+    }
+
+    /// Text on a terminal, JSON otherwise.
+    public static var defaultFormat: Format {
+        isatty(STDERR_FILENO) == 1 ? .text : .json
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let extra = event.metadata {
+            merged.merge(extra) { _, new in new }
+        }
+        let line: String
+        switch format {
+        case .json: line = jsonLine(level: event.level, message: "\(event.message)", metadata: merged)
+        case .text: line = textLine(level: event.level, message: "\(event.message)", metadata: merged)
+        }
+        output.write(line + "\n")
+    }
+
+    private func jsonLine(level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {
+        var text = "{\"time\":" + JSONText.quote(Self.timestamp(Date()))
+        text += ",\"level\":" + JSONText.quote(level.rawValue)
+        text += ",\"message\":" + JSONText.quote(message)
+        text += ",\"component\":" + JSONText.quote(Self.component(of: label))
+        for key in metadata.keys.sorted() where !["time", "level", "message", "component"].contains(key) {
+            text += "," + JSONText.quote(key) + ":" + JSONText.value(metadata[key]!)
+        }
+        return text + "}"
+    }
+
+    private func textLine(level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {
+        var text = Self.timestamp(Date()) + " " + level.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)
+        text += " [" + Self.component(of: label) + "] " + message
+        if !metadata.isEmpty {
+            text += " " + metadata.keys.sorted().map { "\($0)=\(metadata[$0]!)" }.joined(separator: " ")
+        }
+        return text
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon))
+    }
+}
+
+/// Where log lines go. Writes are whole lines, never interleaved between threads.
+public final class LogOutput: Sendable {
+    private let sink: Mutex<(String) -> Void>
+
+    public init(_ write: @escaping @Sendable (String) -> Void) {
+        sink = Mutex(write)
+    }
+
+    public static let standardError = LogOutput { line in
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func write(_ line: String) {
+        sink.withLock { $0(line) }
+    }
+}
+
+/// The few JSON helpers the log handler needs, without going through JSONEncoder for every line.
+enum JSONText {
+    static func quote(_ string: String) -> String {
+        var result = "\""
+        result.reserveCapacity(string.utf8.count + 2)
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20:
+                result += String(format: "\\u%04x", scalar.value)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+
+    static func value(_ value: Logger.Metadata.Value) -> String {
+        switch value {
+        case .string(let string): quote(string)
+        case .stringConvertible(let convertible): quote(convertible.description)
+        case .array(let array): "[" + array.map(Self.value).joined(separator: ",") + "]"
+        case .dictionary(let dictionary):
+            "{" + dictionary.keys.sorted().map { quote($0) + ":" + Self.value(dictionary[$0]!) }.joined(separator: ",") + "}"
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import HenDrivers
+import HenEngine
+import Logging
+import Synchronization
+
+/// What every command starts from: the configuration it names, logging set up, and the engine.
+struct CommandContext {
+    let options: GlobalOptions
+    let configuration: Configuration
+    let logger: Logger
+
+    /// Loads and validates the configuration; prints every error and exits 1 when it is invalid.
+    static func load(_ options: GlobalOptions, component: String = "cli") throws -> CommandContext {
+        let configuration = try loadConfiguration(options)
+        bootstrapLogging(options, configuration: configuration)
+        return CommandContext(options: options, configuration: configuration, logger: Logger(label: "hen.\(component)"))
+    }
+
+    static func loadConfiguration(_ options: GlobalOptions) throws -> Configuration {
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            let path = try ConfigurationLocator.resolve(explicit: options.config, environment: environment)
+            return try ConfigurationLoader(environment: environment, driverNames: DriverRegistry.standard.names).load(path: path)
+        } catch let error as ConfigurationError {
+            printError(error.description)
+            throw ExitCode.failure
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    private static let bootstrapped = BootstrapOnce()
+
+    static func bootstrapLogging(_ options: GlobalOptions, configuration: Configuration?) {
+        let format: HenLogHandler.Format = switch options.logFormat {
+        case .json: .json
+        case .text: .text
+        case nil: HenLogHandler.defaultFormat
+        }
+        let level = configuration.flatMap { Logger.Level(rawValue: $0.log.level) } ?? .info
+        var levels: [String: Logger.Level] = [:]
+        for (component, name) in configuration?.log.levels ?? [:] {
+            if let value = Logger.Level(rawValue: name) { levels[component] = value }
+        }
+        bootstrapped.run { HenLogHandler.bootstrap(format: format, level: level, levels: levels) }
+    }
+
+    func openEngine() async throws -> Engine {
+        do {
+            return try await Engine.open(configuration: configuration, registry: .standard, logger: Logger(label: "hen.engine"))
+        } catch {
+            printError("Cannot open the job store in \(configuration.dataDirectory): \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// LoggingSystem.bootstrap may run once per process.
+final class BootstrapOnce: Sendable {
+    private let done = Mutex(false)
+    func run(_ body: () -> Void) {
+        let first = done.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        if first { body() }
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}

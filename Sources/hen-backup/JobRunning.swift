@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import HenDrivers
+import HenEngine
+import Synchronization
+
+/// Runs one job in this process, as `backup`, `prune`, `check` and `restore` do: shows progress on a
+/// terminal, prints the outcome (or the record with `--json`), and exits 0, 1 or 3.
+enum JobRunning {
+    static func run(_ operation: JobOperation, context: CommandContext) async throws {
+        let engine = try await context.openEngine()
+        let request = JobRequest(operation: operation, trigger: .cli, priority: .immediate)
+        let progress = ProgressLine(enabled: !context.options.json && isatty(STDERR_FILENO) == 1)
+        let record: JobRecord
+        do {
+            record = try await engine.runInProcess(request) { event in progress.show(event) }
+        } catch {
+            progress.clear()
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+        progress.clear()
+        if context.options.json {
+            print(String(decoding: try JobRecord.jsonEncoder().encode(record), as: UTF8.self))
+        } else {
+            printOutcome(record)
+        }
+        try exit(for: record)
+    }
+
+    static func exit(for record: JobRecord) throws {
+        switch record.state {
+        case .succeeded: return
+        case .warning: throw ExitCode(3)
+        default: throw ExitCode.failure
+        }
+    }
+
+    static func printOutcome(_ record: JobRecord) {
+        let took = record.startedAt.flatMap { start in record.endedAt.map { Formatting.duration(seconds: $0.timeIntervalSince(start)) } } ?? "-"
+        print("\(record.operation) \(record.target): \(record.state.rawValue) in \(took) (job \(record.id))")
+        for result in record.results {
+            var parts: [String] = []
+            if let id = result.snapshotID { parts.append("snapshot \(id.prefix(8))") }
+            if let new = result.filesNew, let changed = result.filesChanged {
+                parts.append("\(new) new, \(changed) changed, \(result.filesUnmodified ?? 0) unchanged files")
+            }
+            if let added = result.bytesAdded { parts.append("\(Formatting.bytes(added)) added") }
+            if let removed = result.snapshotsRemoved { parts.append("\(removed.count) snapshots removed, \(result.snapshotsKept ?? 0) kept") }
+            if let restored = result.filesRestored { parts.append("\(restored) files restored") }
+            if let errors = result.checkErrors { parts.append(errors.isEmpty ? "no errors" : "\(errors.count) errors") }
+            print("  \(result.repository): \(parts.joined(separator: ", "))")
+            for error in result.checkErrors ?? [] { print("    \(error)") }
+        }
+        for step in record.steps where step.state == .failed || step.state == .skipped {
+            print("  step \(step.name): \(step.state.rawValue)\(step.message.map { " — \($0)" } ?? "")")
+        }
+        for warning in record.warnings.prefix(20) { print("  warning: \(warning)") }
+        if record.warnings.count > 20 { print("  … and \(record.warnings.count - 20) more warnings (hen-backup job \(record.id))") }
+        if let error = record.error { print("  error: \(error)") }
+    }
+}
+
+/// One line on stderr that rewrites itself: `[ 42%] 120/300 files  1.2 GiB/3.0 GiB  ETA 0:35  backup to local-disk`.
+final class ProgressLine: Sendable {
+    private let enabled: Bool
+    private let state = Mutex<(step: String, shown: Bool)>(("", false))
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func show(_ event: JobEvent) {
+        guard enabled else { return }
+        switch event {
+        case .stepStarted(_, let step):
+            state.withLock { $0.step = step.name }
+            write("\(step.name)…")
+        case .progress(_, let progress):
+            var text = progress.fraction.map { String(format: "[%3.0f%%]", $0 * 100) } ?? "[ …  ]"
+            if let done = progress.filesDone { text += " \(done)\(progress.totalFiles.map { "/\($0)" } ?? "") files" }
+            if let bytes = progress.bytesDone { text += "  \(Formatting.bytes(bytes))\(progress.totalBytes.map { "/" + Formatting.bytes($0) } ?? "")" }
+            if let remaining = progress.secondsRemaining, remaining > 0 { text += "  ETA \(Formatting.duration(seconds: remaining))" }
+            write(text + "  " + state.withLock { $0.step })
+        default:
+            break
+        }
+    }
+
+    func clear() {
+        guard enabled, state.withLock({ $0.shown }) else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+    }
+
+    private func write(_ text: String) {
+        state.withLock { $0.shown = true }
+        let width = 100
+        let clipped = text.count > width ? String(text.prefix(width - 1)) + "…" : text
+        FileHandle.standardError.write(Data("\r\u{1B}[2K\(clipped)".utf8))
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import HenEngine
+
+@Suite struct ConfigRepositoryTests {
+    @Test func inlineRepositories() throws {
+        let directory = try ConfigTempDirectory()
+        let configuration = try directory.load("""
+            repositories:
+              shared: { location: ./shared, password: x }
+            backups:
+              docs:
+                paths: [./docs]
+                repositories:
+                  - shared
+                  - name: usb
+                    driver: tar
+                    location: /mnt/usb
+                  - name: cloud
+                    location: "s3:s3.amazonaws.com/bucket"
+                    password: y
+                    auto_init: false
+                    check: { schedules: ["@monthly"], read_data_subset: 1/10 }
+                schedules: [1h]
+              mail:
+                paths: [./mail]
+                repositories: [shared]
+                schedules: [1h]
+            """)
+        #expect(configuration.backups.map(\.repositories) == [["shared", "usb", "cloud"], ["shared"]])
+        #expect(configuration.repositories.keys.sorted() == ["cloud", "shared", "usb"])
+        #expect(configuration.repositories["shared"]?.definedInBackup == nil)
+        #expect(configuration.repositories["usb"]?.definedInBackup == "docs")
+        #expect(configuration.repositories["usb"]?.driver == "tar")
+        #expect(configuration.repositories["cloud"]?.autoInit == false)
+        #expect(configuration.repositories["cloud"]?.check.readDataSubset == "1/10")
+        #expect(configuration.repositories["cloud"]?.location == "s3:s3.amazonaws.com/bucket")
+    }
+
+    @Test func nameClashes() throws {
+        let directory = try ConfigTempDirectory()
+        #expect(directory.issues("""
+            repositories:
+              shared: { location: ./shared, password: x }
+            backups:
+              docs:
+                paths: [./docs]
+                repositories:
+                  - shared
+                  - { name: shared, location: ./other, password: x }
+                  - { name: usb, driver: tar, location: /mnt/usb }
+                  - { name: usb, driver: tar, location: /mnt/usb2 }
+                  - shared
+              mail:
+                paths: [./mail]
+                repositories:
+                  - { name: usb, driver: tar, location: /mnt/usb }
+                  - { location: ./nameless, password: x }
+                  - { name: "bad name", location: ./x, password: x }
+                  - [nested]
+            """) == [
+            "config.yml:8:17: backups.docs.repositories[1].name: the inline repository \"shared\" has the name of a global repository; rename one of them",
+            "config.yml:10:9: backups.docs.repositories[3]: repository \"usb\" appears twice in this backup",
+            "config.yml:11:9: backups.docs.repositories[4]: repository \"shared\" appears twice in this backup",
+            "config.yml:15:17: backups.mail.repositories[0].name: the inline repository \"usb\" is already defined in backup \"docs\"; define it once under repositories: to share it",
+            "config.yml:16:9: backups.mail.repositories[1]: an inline repository needs a name (name: usb)",
+            "config.yml:17:17: backups.mail.repositories[2].name: the repository name \"bad name\" may only contain letters, digits, \".\", \"_\" and \"-\"",
+            "config.yml:18:9: backups.mail.repositories[3]: expected a repository name or an inline repository, found a list",
+        ])
+    }
+
+    @Test func globalNamesAreChecked() throws {
+        let directory = try ConfigTempDirectory()
+        #expect(directory.issues("""
+            repositories:
+              "my repo": { location: ./a, password: x }
+            backups:
+              "a/b": { paths: [./x], repositories: [], schedules: [1h] }
+            """) == [
+            "config.yml:2:3: repositories.my repo: the repository name \"my repo\" may only contain letters, digits, \".\", \"_\" and \"-\"",
+            "config.yml:4:3: backups.a/b: the backup name \"a/b\" may only contain letters, digits, \".\", \"_\" and \"-\"",
+        ])
+    }
+
+    @Test func driversComeFromTheLoader() throws {
+        let directory = try ConfigTempDirectory()
+        let yaml = minimalConfig(repositoryExtra: "\n    driver: borg")
+        #expect(directory.issues(yaml) == [
+            "config.yml:5:13: repositories.main.driver: unknown driver \"borg\" (known: restic, tar)",
+        ])
+        #expect(directory.issues(minimalConfig(repositoryExtra: "\n    driver: restik")) == [
+            "config.yml:5:13: repositories.main.driver: unknown driver \"restik\" (known: restic, tar); did you mean \"restic\"?",
+        ])
+        // A plugin registered later is accepted; it decides itself whether it needs a password.
+        let configuration = try directory.load(yaml, drivers: ["restic", "tar", "borg"])
+        #expect(configuration.repositories["main"]?.driver == "borg")
+        #expect(configuration.repositories["main"]?.location == "./repo")
+    }
+
+    @Test func checkSettings() throws {
+        let directory = try ConfigTempDirectory()
+        #expect(directory.issues(minimalConfig(repositoryExtra: "\n    check: { schedules: [1w], read_data_subset: 150% }")) == [
+            "config.yml:5:49: repositories.main.check.read_data_subset: \"150%\" is not a subset (a percentage such as 5%, a fraction n/t such as 1/10, or a size such as 500M)",
+        ])
+        for subset in ["5%", "2.5%", "1/10", "500M"] {
+            let configuration = try directory.load(minimalConfig(repositoryExtra: "\n    check: { read_data_subset: \"\(subset)\" }"))
+            #expect(configuration.repositories["main"]?.check.readDataSubset == subset)
+        }
+    }
+}
