@@ -69,10 +69,24 @@ import Testing
                     }
                 }
                 guard Date() < deadline else {
-                    let log = (try? String(contentsOfFile: "\(directory)/first.log", encoding: .utf8)) ?? ""
-                    throw DaemonTestError("The job store did not reach the expected state within \(timeout)s. Daemon output:\n\(log.suffix(3_000))")
+                    throw DaemonTestError("The job store did not reach the expected state within \(timeout)s. Daemon output:\n\(daemonLogs.suffix(4_000))")
                 }
                 try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+
+        /// Every daemon log of the test, in order.
+        var daemonLogs: String {
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".log") }.sorted()
+            return names.map { "== \($0)\n" + ((try? String(contentsOfFile: "\(directory)/\($0)", encoding: .utf8)) ?? "") }.joined(separator: "\n")
+        }
+
+        /// Waits until `condition` holds (at most `timeout` seconds).
+        func wait(timeout: Double, for what: String, _ condition: () -> Bool) async throws {
+            let deadline = Date().addingTimeInterval(timeout)
+            while !condition() {
+                guard Date() < deadline else { throw DaemonTestError("Waited \(timeout)s for \(what).") }
+                try await Task.sleep(for: .milliseconds(100))
             }
         }
 
@@ -167,6 +181,48 @@ import Testing
         let records = try await setup.records()
         let backup = try #require(records.first { $0.operation == "backup" })
         #expect(backup.state == .interrupted)
+        #expect(setup.locks.isEmpty, "restic locks left: \(setup.locks)")
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: restic)))
+    func afterKillNineTheRecordIsInterruptedTheStaleLockIsRemovedAndTheBackupRunsAgain() async throws {
+        let setup = try Setup(schedule: "1h", extraBackupYAML: "    limits: { upload: 64K }", sourceBytes: 8 << 20)
+        defer { setup.remove() }
+        let crashed = try setup.startDaemon("first")
+        defer { crashed.close() }
+        let running = try await setup.waitForRecords(timeout: 120) { records in
+            records.contains { $0.state == .running && $0.steps.contains { $0.id == "backup:local" && $0.state == .running } }
+        }
+        let job = try #require(running.first { $0.state == .running })
+        try await setup.wait(timeout: 30, for: "restic's lock") { !setup.locks.isEmpty }
+        // The machine "loses power": the daemon and its restic die at once, restic's lock stays behind.
+        let children = crashed.descendants
+        #expect(!children.isEmpty)
+        crashed.signal(SIGKILL)
+        for child in children { kill(child, SIGKILL) }
+        _ = await crashed.waitForExit(timeout: 10)
+        // restic calls a lock stale only when its process is gone (reaped), as after a reboot.
+        try await setup.wait(timeout: 30, for: "the killed restic to be gone") {
+            children.allSatisfy { !FileManager.default.fileExists(atPath: "/proc/\($0)") }
+        }
+        let staleLocks = setup.locks
+        #expect(!staleLocks.isEmpty)
+
+        let restarted = try setup.startDaemon("second")
+        defer { restarted.close() }
+        let records = try await setup.waitForRecords(timeout: 120) { records in
+            records.contains { $0.operation == "unlock" && $0.state == .succeeded }
+                && records.contains { $0.operation == "backup" && $0.id != job.id && $0.state == .running }
+        }
+        let interrupted = try #require(records.first { $0.id == job.id })
+        #expect(interrupted.state == .interrupted)
+        #expect(interrupted.endedAt != nil)
+        let unlock = try #require(records.first { $0.operation == "unlock" })
+        #expect(unlock.trigger == .startup && unlock.target == "local")
+        #expect(Set(setup.locks).isDisjoint(with: staleLocks), "the stale lock is still there")
+        restarted.signal(SIGTERM)
+        restarted.signal(SIGTERM)
+        #expect(await restarted.waitForExit(timeout: 20) == 0, "daemon output:\n\(restarted.output)")
         #expect(setup.locks.isEmpty, "restic locks left: \(setup.locks)")
     }
 }

@@ -50,6 +50,27 @@ final class DaemonProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Every process below this one (restic children), from /proc.
+    var descendants: [Int32] {
+        var parents: [Int32: [Int32]] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // After "pid (comm)": state, then the parent's pid.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = Int32(fields[1]) { parents[parent, default: []].append(pid) }
+        }
+        var result: [Int32] = []
+        var pending = [process.processIdentifier]
+        while let next = pending.popLast() {
+            let children = parents[next] ?? []
+            result.append(contentsOf: children)
+            pending.append(contentsOf: children)
+        }
+        return result
+    }
+
     func close() {
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)

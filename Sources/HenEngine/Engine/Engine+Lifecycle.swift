@@ -122,6 +122,12 @@ extension Engine {
     public func watchdogTick() async -> EngineStatus {
         let date = now()
         let limit = Double(configuration.stallWarning.components.seconds)
+        // Progress held back by the once-a-second throttle is written now, so the store is never far behind.
+        for (id, job) in running where job.dirty {
+            if let record = active[id] { writer.save(record) }
+            running[id]?.dirty = false
+            running[id]?.lastPersist = date
+        }
         for (id, job) in running {
             guard var record = active[id], let started = record.startedAt else { continue }
             let since = record.lastReportAt ?? started
