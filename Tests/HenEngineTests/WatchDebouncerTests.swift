@@ -4,7 +4,7 @@ import Testing
 @testable import HenEngine
 
 /// The debouncer on a manual clock: no test here waits on wall time.
-@Suite struct WatchDebouncerTests {
+@Suite(.timeLimit(.minutes(1))) struct WatchDebouncerTests {
     /// Runs a debouncer and hands its bursts over one at a time.
     final class Harness: Sendable {
         let clock = ManualClock()

@@ -116,9 +116,10 @@ struct InotifyTree {
                 removeTree(path)
             }
             if event.mask & (UInt32(IN_CREATE) | UInt32(IN_MOVED_TO)) != 0 {
+                // Counted before the watches are added: if the kernel's limit stops that, the change still counts.
+                if !suppressed { batch.add(path, limit: limit) }
                 var found: WatchBatch? = suppressed ? nil : WatchBatch()
                 try addTree(path, reporting: &found, limit: limit)
-                if !suppressed { batch.add(path, limit: limit) }
                 if let found {
                     for child in found.paths { batch.add(child, limit: limit) }
                     batch.count += max(0, found.count - found.paths.count)
