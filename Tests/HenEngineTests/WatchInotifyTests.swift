@@ -93,6 +93,28 @@ import Testing
         #expect(!changes.paths.contains { $0.hasSuffix("after.txt") })
     }
 
+    @Test func aRemovedRootIsWatchedAgainWhenItComesBack() async throws {
+        let scratch = try WatchScratch()
+        defer { scratch.remove() }
+        try scratch.makeDirectory("root")
+        let watcher = try makeWatcher(scratch, paths: [scratch.file("root")])
+        let changes = BatchCollector.start(await watcher.start())
+        defer { watcher.stop() }
+
+        try FileManager.default.removeItem(atPath: scratch.file("root"))
+        #expect(await changes.wait(for: scratch.file("root")))
+        // Only the parent's watch (filtered to the root's name) is left.
+        #expect(await eventually { watcher.watchCount == 1 })
+        try scratch.write("root/back.txt")
+        #expect(await eventually { watcher.watchCount == 2 })
+        try scratch.write("root/after.txt")
+        #expect(await changes.wait(for: scratch.file("root/after.txt")))
+        try scratch.write("unrelated.txt")
+        try scratch.write("root/sentinel.txt")
+        #expect(await changes.wait(for: scratch.file("root/sentinel.txt")))
+        #expect(!changes.paths.contains(scratch.file("unrelated.txt")))
+    }
+
     @Test func excludedPathsChangeNothing() async throws {
         let scratch = try WatchScratch()
         defer { scratch.remove() }

@@ -130,6 +130,10 @@ struct InotifyTree {
         if event.mask & Self.changeMask != 0, !suppressed {
             batch.add(path, limit: limit)
         }
+        if event.mask & UInt32(IN_DELETE_SELF) != 0, event.name.isEmpty, watch.recursive, roots.contains(path) {
+            // A watched directory itself was removed: watch for it to come back through its parent.
+            _ = try addWatch(WatchPath.parent(of: path), recursive: false, names: [WatchPath.name(of: path)])
+        }
     }
 
     /// Adds (or refreshes) a watch. False when the directory cannot be watched (gone, not a directory,
