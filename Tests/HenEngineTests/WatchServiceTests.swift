@@ -232,6 +232,33 @@ import Testing
         }
     }
 
+    @Test func withNothingToWatchTheServiceWaitsForShutdown() async throws {
+        let scratch = try WatchScratch()
+        defer { scratch.remove() }
+        var calls = InotifyCalls.system
+        calls.initialize = { .failure(InotifyCallError(errno: EMFILE)) }
+        let service = WatchService(
+            backups: [
+                Self.backup("degraded", paths: [scratch.path], latency: .milliseconds(100), maxWait: .seconds(5)),
+                Configuration.Backup(name: "unwatched", paths: [scratch.path], repositories: ["local"]),
+            ],
+            logger: WatchLogLines().logger(), calls: calls, submit: { _, _, _ in }
+        )
+        let ended = CallCounter()
+        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [], logger: Logger(label: "hen.test"))
+        let task = Task {
+            try await group.run()
+            _ = ended.next()
+        }
+        #expect(await eventually { await service.status().first?.state == .degraded })
+        // A service that returned here would end the daemon's whole group.
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(ended.current == 0)
+        await group.triggerGracefulShutdown()
+        try await task.value
+        #expect(ended.current == 1)
+    }
+
     @Test func gracefulShutdownStopsTheWatchers() async throws {
         let scratch = try WatchScratch()
         defer { scratch.remove() }

@@ -51,6 +51,9 @@ public struct WatchService: Service {
                     group.addTask { await watch(backup) }
                 }
             }
+            // Nothing (left) to watch, every watcher degraded: stay until the daemon stops, because a
+            // service that returns early ends the whole service group.
+            try? await gracefulShutdown()
         }
     }
 
