@@ -147,3 +147,10 @@ extension Duration {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
+
+extension WatchService: CustomStringConvertible {
+    /// Short on purpose: service-lifecycle prints a failed service, and a backup's hooks may hold secrets.
+    public var description: String {
+        "WatchService(backups: \(backups.map(\.name).joined(separator: ", ")))"
+    }
+}
