@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+@testable import HenEngine
+
+/// A temporary directory for watcher tests; `remove()` deletes it.
+struct WatchScratch {
+    let path: String
+
+    init() throws {
+        // Resolved: inotify reports paths as given, and /tmp is not a symlink here, but be sure.
+        let base = FileManager.default.temporaryDirectory.resolvingSymlinksInPath().path
+        path = "\(base)/hen-watch-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func file(_ relative: String) -> String { "\(path)/\(relative)" }
+
+    func write(_ relative: String, _ text: String = "x") throws {
+        let target = file(relative)
+        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: target))
+    }
+
+    func makeDirectory(_ relative: String) throws {
+        try FileManager.default.createDirectory(atPath: file(relative), withIntermediateDirectories: true)
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// Log lines written through the real handler, kept for assertions.
+final class WatchLogLines: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    var all: [String] { lines.withLock { $0 } }
+
+    func logger() -> Logger {
+        let output = LogOutput { line in self.lines.withLock { $0.append(line) } }
+        return Logger(label: "hen.watch") { HenLogHandler(label: $0, format: .text, level: .debug, output: output) }
+    }
+}
+
+/// Reads a watcher's stream on a task and keeps every batch, so tests can wait for a path with a bound.
+final class BatchCollector: Sendable {
+    private struct State {
+        var batches: [WatchBatch] = []
+        var ended = false
+    }
+
+    private let state = Mutex(State())
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    private init() {}
+
+    static func start(_ stream: AsyncStream<WatchBatch>) -> BatchCollector {
+        let collector = BatchCollector()
+        collector.task.withLock {
+            $0 = Task {
+                for await batch in stream { collector.state.withLock { $0.batches.append(batch) } }
+                collector.state.withLock { $0.ended = true }
+            }
+        }
+        return collector
+    }
+
+    var all: [WatchBatch] { state.withLock { $0.batches } }
+    var paths: [String] { all.flatMap(\.paths) }
+    var isEnded: Bool { state.withLock { $0.ended } }
+
+    /// Waits (at most `timeout`) until `condition` holds for the batches seen.
+    @discardableResult
+    func wait(timeout: Duration = .seconds(5), until condition: @escaping ([WatchBatch]) -> Bool) async -> Bool {
+        await eventually(timeout: timeout) { condition(self.all) }
+    }
+
+    func wait(for path: String, timeout: Duration = .seconds(5)) async -> Bool {
+        await wait(timeout: timeout) { $0.contains { $0.paths.contains(path) } }
+    }
+
+    func waitForEnd(timeout: Duration = .seconds(5)) async -> Bool {
+        await eventually(timeout: timeout) { self.isEnded }
+    }
+
+    func cancel() { task.withLock { $0?.cancel() } }
+}
+
+/// Waits (at most `timeout`) for a condition that real file-system events make true.
+func eventually(timeout: Duration = .seconds(5), _ condition: () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return await condition()
+}
+
+/// An `addWatch` that lets the first `allowed` calls through to the kernel and then fails with `errno`.
+func failingAddWatch(after allowed: Int, errno code: Int32) -> InotifyCalls {
+    let calls = CallCounter()
+    var injected = InotifyCalls.system
+    injected.addWatch = { descriptor, path, mask in
+        let count = calls.next()
+        if count > allowed { return .failure(InotifyCallError(errno: code)) }
+        return InotifyCalls.system.addWatch(descriptor, path, mask)
+    }
+    return injected
+}
+
+final class CallCounter: Sendable {
+    private let count = Mutex(0)
+
+    var current: Int { count.withLock { $0 } }
+
+    func next() -> Int {
+        count.withLock { count in
+            count += 1
+            return count
+        }
+    }
+}
