@@ -25,13 +25,6 @@ public struct ResticDriver: BackupDriver {
         self.executable = context.executables["restic"] ?? "restic"
     }
 
-    /// Adds `restic` to a registry.
-    public static func register(in registry: inout DriverRegistry) {
-        registry.register("restic") { repository, context in
-            try ResticDriver(repository: repository, context: context)
-        }
-    }
-
     public var capabilities: DriverCapabilities {
         [.encrypted, .concurrentBackups, .bandwidthLimits, .deduplication, .readDataSubset, .locks]
     }
