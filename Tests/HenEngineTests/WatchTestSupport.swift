@@ -73,15 +73,15 @@ final class BatchCollector: Sendable {
 
     /// Waits (at most `timeout`) until `condition` holds for the batches seen.
     @discardableResult
-    func wait(timeout: Duration = .seconds(5), until condition: @escaping ([WatchBatch]) -> Bool) async -> Bool {
+    func wait(timeout: Duration = .seconds(30), until condition: @escaping ([WatchBatch]) -> Bool) async -> Bool {
         await eventually(timeout: timeout) { condition(self.all) }
     }
 
-    func wait(for path: String, timeout: Duration = .seconds(5)) async -> Bool {
+    func wait(for path: String, timeout: Duration = .seconds(30)) async -> Bool {
         await wait(timeout: timeout) { $0.contains { $0.paths.contains(path) } }
     }
 
-    func waitForEnd(timeout: Duration = .seconds(5)) async -> Bool {
+    func waitForEnd(timeout: Duration = .seconds(30)) async -> Bool {
         await eventually(timeout: timeout) { self.isEnded }
     }
 
@@ -89,7 +89,7 @@ final class BatchCollector: Sendable {
 }
 
 /// Waits (at most `timeout`) for a condition that real file-system events make true.
-func eventually(timeout: Duration = .seconds(5), _ condition: () async -> Bool) async -> Bool {
+func eventually(timeout: Duration = .seconds(30), _ condition: () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if await condition() { return true }

@@ -6,6 +6,14 @@ enum ConformanceShell {
         let description: String
     }
 
+    /// Runs blocking work (a child process waited for) on its own thread: blocking one of the cooperative
+    /// pool's few threads starves every other test running in parallel.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
+    }
+
     static func run(_ executable: String, _ arguments: [String], stdoutTo path: String? = nil, stdinFrom input: String? = nil, workingDirectory: String? = nil) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

@@ -1,0 +1,68 @@
+import HenEngine
+import Hummingbird
+import NIOCore
+
+/// An API error: `{"error": {"code": "...", "message": "..."}}` with a 4xx status for anything the client got
+/// wrong. Every route throws this (or an `EngineError`, which ``APIErrorMiddleware`` maps).
+public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
+    public var status: HTTPResponse.Status
+    /// Stable, snake_case (`not_found`, `invalid_request`…); clients switch on it.
+    public var code: String
+    /// One sentence for a person, naming what is affected. Never a secret.
+    public var message: String
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    public static func notFound(_ message: String) -> APIError { APIError(.notFound, "not_found", message) }
+    public static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }
+    public static func invalid(_ message: String) -> APIError { APIError(.unprocessableContent, "invalid_request", message) }
+    public static func conflict(_ message: String) -> APIError { APIError(.conflict, "conflict", message) }
+
+    /// The engine's error codes as HTTP statuses.
+    public init(_ error: EngineError) {
+        switch error.code {
+        case .notFound: self.init(.notFound, error.code.rawValue, error.message)
+        case .invalidRequest: self.init(.unprocessableContent, error.code.rawValue, error.message)
+        case .conflict: self.init(.conflict, error.code.rawValue, error.message)
+        case .readOnly: self.init(.forbidden, error.code.rawValue, error.message)
+        case .shuttingDown: self.init(.serviceUnavailable, error.code.rawValue, error.message)
+        default: self.init(.internalServerError, error.code.rawValue, error.message)
+        }
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var buffer = ByteBuffer()
+        buffer.writeString(#"{"error":{"code":"#)
+        buffer.writeString(Self.jsonString(code))
+        buffer.writeString(#","message":"#)
+        buffer.writeString(Self.jsonString(message))
+        buffer.writeString("}}")
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        if status == .unauthorized { headers[.wwwAuthenticate] = #"Basic realm="hen-backup", charset="UTF-8""# }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
+    }
+
+    /// A JSON string literal for `text` (quotes, backslashes and control characters escaped).
+    static func jsonString(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case let c where c.value < 0x20: result += String(format: "\\u%04x", c.value)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}
