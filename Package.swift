@@ -84,15 +84,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "HenDriversTests", dependencies: ["HenDrivers", "HenProcess"]),
-        .testTarget(name: "HenHooksTests", dependencies: ["HenHooks"]),
-        .testTarget(name: "HenEngineTests", dependencies: ["HenEngine", "HenDrivers"]),
-        .testTarget(name: "HenBackupTests", dependencies: ["HenEngine"]),
+        // Helpers every test target shares (child processes waited for without starving the pool).
+        .target(name: "HenTestSupport", path: "Tests/HenTestSupport"),
+        .testTarget(name: "HenDriversTests", dependencies: ["HenDrivers", "HenProcess", "HenTestSupport"]),
+        .testTarget(name: "HenHooksTests", dependencies: ["HenHooks", "HenTestSupport"]),
+        .testTarget(name: "HenEngineTests", dependencies: ["HenEngine", "HenDrivers", "HenTestSupport"]),
+        .testTarget(name: "HenBackupTests", dependencies: ["HenEngine", "HenTestSupport"]),
         .testTarget(
             name: "HenServerTests",
             dependencies: [
                 "HenServer",
                 "HenEngine",
+                "HenTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

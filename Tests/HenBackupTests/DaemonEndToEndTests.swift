@@ -1,4 +1,5 @@
 import Foundation
+import HenTestSupport
 import HenEngine
 import Testing
 
@@ -112,7 +113,7 @@ import Testing
             process.standardError = FileHandle.nullDevice
             try process.run()
             let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
+            process.reap()
             return (try JSONSerialization.jsonObject(with: data) as? [[String: Any]]) ?? []
         }
 
@@ -167,6 +168,27 @@ import Testing
             #expect(afterRestart.first { $0.id == record.id }?.state == record.state)
         }
         #expect(setup.locks.isEmpty)
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: restic)))
+    func aChangedFileQueuesABackupWithTriggerWatch() async throws {
+        let setup = try Setup(schedule: "1w", extraBackupYAML: "    watch: { latency: 1s, max_wait: 10s }")
+        defer { setup.remove() }
+        let daemon = try setup.startDaemon("daemon")
+        defer { daemon.close() }
+        // The weekly schedule never ran: one backup at start.
+        _ = try await setup.waitForRecords(timeout: 90) { records in records.contains { $0.state == .succeeded } }
+        try "call the vet\n".write(toFile: "\(setup.directory)/source/notes/monday.txt", atomically: false, encoding: .utf8)
+        let records = try await setup.waitForRecords(timeout: 90) { records in
+            records.contains { if case .watch = $0.trigger { $0.state == .succeeded } else { false } }
+        }
+        let watched = try #require(records.first { if case .watch = $0.trigger { true } else { false } })
+        guard case .watch(let paths, let count) = watched.trigger else { return }
+        #expect(paths.contains("\(setup.directory)/source/notes/monday.txt"), "paths: \(paths)")
+        #expect(count >= 1)
+        #expect(watched.results.first?.snapshotID != nil)
+        daemon.signal(SIGTERM)
+        #expect(await daemon.waitForExit(timeout: 30) == 0, "daemon output:\n\(daemon.output)")
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: restic)))

@@ -1,4 +1,5 @@
 import Foundation
+import HenTestSupport
 
 /// A `hen-backup` child process for end-to-end tests: started with a configuration, stopped with signals,
 /// its output kept in a file for failure messages. Killed (and waited for) by `close()` if still running.
@@ -72,10 +73,7 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     func close() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        if process.isRunning { process.killAndReap() }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HenTestSupport
 import HenDrivers
 import Testing
 
@@ -8,8 +9,8 @@ import Testing
 @Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/restic")))
 struct ExcludeMatcherResticTests {
     @Test func sameSelectionAsRestic() async throws {
-        // Many restic runs, each waited for: off the cooperative pool (see ConformanceShell.offPool).
-        try await ConformanceShell.offPool { try Self().compare() }
+        // Many restic runs, each waited for: off the cooperative pool (see HenTestSupport.offPool).
+        try await offPool { try Self().compare() }
     }
 
     private func compare() throws {
@@ -82,9 +83,9 @@ struct ExcludeMatcherResticTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ConformanceShell.Failed(description: "restic \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
+        let status = process.reap()
+        guard status == 0 else {
+            throw ConformanceShell.Failed(description: "restic \(arguments.joined(separator: " ")) exited with \(status)")
         }
         return String(decoding: data, as: UTF8.self)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HenTestSupport
 @testable import HenDrivers
 import Synchronization
 import Testing
@@ -341,7 +342,7 @@ struct TarDriverTests {
         let exited = Process()
         exited.executableURL = URL(fileURLWithPath: "/bin/true")
         try exited.run()
-        exited.waitUntilExit()
+        exited.reap()
         try writeLock(pid: exited.processIdentifier, machine: TarRepositoryLock.currentMachine)
         do {
             _ = try await driver.backup(BackupRequest(paths: [source.path]))

@@ -47,6 +47,7 @@ extension Engine {
             configuration: configuration,
             makeDriver: { [self] repository, niceness in try self.driver(forRepository: repository, niceness: niceness) },
             hooks: hooks,
+            watch: watchService,
             now: now,
             logger: jobLogger
         )

@@ -28,7 +28,8 @@ extension Engine {
             logger.error("The next runs cannot be planned: \(error)")
             nextRuns = []
         }
-        return EngineStatus(now: date, queued: queued, running: runningJobs, nextRuns: nextRuns, maxConcurrentJobs: configuration.maxConcurrentJobs)
+        let watchers = await watchService?.status() ?? []
+        return EngineStatus(now: date, queued: queued, running: runningJobs, nextRuns: nextRuns, maxConcurrentJobs: configuration.maxConcurrentJobs, watchers: watchers)
     }
 
     /// Every scheduled operation (backups, prunes, checks) with its next run, soonest first. Last runs come
@@ -120,7 +121,7 @@ extension Engine {
     }
 
     /// `45s`, `12m`, `2h`, `3d`: a span in its largest whole unit.
-    static func relative(_ seconds: Double) -> String {
+    public static func relative(_ seconds: Double) -> String {
         let value = Int(max(0, seconds))
         switch value {
         case ..<60: return "\(value)s"

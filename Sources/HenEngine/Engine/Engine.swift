@@ -28,6 +28,8 @@ public actor Engine {
     var completionWaiters: [String: [CheckedContinuation<JobRecord, Never>]] = [:]
     var idleWaiters: [CheckedContinuation<Void, Never>] = []
     var acceptingJobs = true
+    /// The daemon's watchers, once ``makeWatchService(logger:)`` made them.
+    var watchService: WatchService?
     /// Jobs cancelled while being taken from the queue (between the queue and `start`).
     var cancelRequests: Set<String> = []
     /// When this engine was built: a cron schedule that never ran counts from here.

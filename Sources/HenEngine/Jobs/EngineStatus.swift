@@ -10,6 +10,8 @@ public struct EngineStatus: Sendable, Hashable, Codable {
     /// The next scheduled run of each backup, prune and check, soonest first.
     public var nextRuns: [PlannedRun]
     public var maxConcurrentJobs: Int
+    /// The daemon's file watchers (empty outside the daemon, and for backups without `watch:`).
+    public var watchers: [WatchStatus]
 
     public struct RunningJob: Sendable, Hashable, Codable {
         public var record: JobRecord
@@ -27,7 +29,8 @@ public struct EngineStatus: Sendable, Hashable, Codable {
         }
     }
 
-    public init(now: Date, queued: [JobRecord], running: [RunningJob], nextRuns: [PlannedRun], maxConcurrentJobs: Int) {
+    public init(now: Date, queued: [JobRecord], running: [RunningJob], nextRuns: [PlannedRun], maxConcurrentJobs: Int, watchers: [WatchStatus] = []) {
+        self.watchers = watchers
         self.now = now
         self.queued = queued
         self.running = running
@@ -36,7 +39,7 @@ public struct EngineStatus: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case now, queued, running
+        case now, queued, running, watchers
         case nextRuns = "next_runs"
         case maxConcurrentJobs = "max_concurrent_jobs"
     }

@@ -13,6 +13,8 @@ struct JobRunner: Sendable {
     var configuration: Configuration
     var makeDriver: DriverFactory
     var hooks: (any HookExecuting)?
+    /// Set in the daemon: a restore's writes into watched paths must not queue a backup.
+    var watch: WatchService?
     var now: @Sendable () -> Date
     var logger: Logger
 
@@ -88,7 +90,12 @@ struct JobRunner: Sendable {
             }
         case .restore(let repository, let snapshot, let target, let includes):
             await step(id: "restore:\(repository)", name: "restore \(snapshot) from \(repository)", repository: repository, run: &run) { driver, events in
-                let summary = try await driver.restore(RestoreRequest(snapshot: snapshot, target: target, includes: includes), events: events)
+                let request = RestoreRequest(snapshot: snapshot, target: target, includes: includes)
+                let summary = if let watch {
+                    try await watch.suppress(paths: [target]) { try await driver.restore(request, events: events) }
+                } else {
+                    try await driver.restore(request, events: events)
+                }
                 return StepResult(
                     message: "restored \(summary.filesRestored.map(String.init) ?? "the") files to \(target)",
                     warnings: summary.warnings,

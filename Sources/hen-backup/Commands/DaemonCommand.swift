@@ -42,6 +42,7 @@ struct DaemonCommand: AsyncParsableCommand {
         let services: [any Service] = [
             EngineService(engine: engine, logger: Logger(label: "hen.engine")),
         ] + extraServices + [
+            await engine.makeWatchService(logger: Logger(label: "hen.watch")),
             SchedulerService(engine: engine, logger: Logger(label: "hen.scheduler")),
             WatchdogService(engine: engine, logger: Logger(label: "hen.watchdog")),
         ]

@@ -37,5 +37,24 @@ struct StatusCommand: AsyncParsableCommand {
         for run in status.nextRuns {
             print("  \(run.operation) \(run.target): \(run.reason)")
         }
+        if !status.watchers.isEmpty {
+            print("Watchers:")
+            for watcher in status.watchers {
+                print("  " + Self.describe(watcher, now: status.now))
+                if let degraded = watcher.degraded { print("    \(degraded)") }
+            }
+        }
+    }
+
+    /// `documents: watching 3 paths (412 watches); last change 2m ago; backup queued in 25s (14 changes)`.
+    static func describe(_ watcher: WatchStatus, now: Date) -> String {
+        var parts = ["\(watcher.state.rawValue) \(watcher.paths.count) path\(watcher.paths.count == 1 ? "" : "s") (\(watcher.watches) watches)"]
+        if let change = watcher.lastChange { parts.append("last change \(Engine.relative(now.timeIntervalSince(change))) ago") }
+        if let pending = watcher.pendingTrigger {
+            parts.append("backup queued in \(Int(max(0, pending.timeIntervalSince(now)).rounded()))s (\(watcher.pendingChanges) changes)")
+        } else if let last = watcher.lastTrigger {
+            parts.append("last queued a backup \(Engine.relative(now.timeIntervalSince(last))) ago")
+        }
+        return "\(watcher.backup): " + parts.joined(separator: "; ")
     }
 }

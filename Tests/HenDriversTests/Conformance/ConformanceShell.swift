@@ -1,17 +1,10 @@
 import Foundation
+import HenTestSupport
 
 /// Runs a helper tool in a test (gzip, tar) and fails loudly when it fails.
 enum ConformanceShell {
     struct Failed: Error, CustomStringConvertible {
         let description: String
-    }
-
-    /// Runs blocking work (a child process waited for) on its own thread: blocking one of the cooperative
-    /// pool's few threads starves every other test running in parallel.
-    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try body() }) }.start()
-        }
     }
 
     static func run(_ executable: String, _ arguments: [String], stdoutTo path: String? = nil, stdinFrom input: String? = nil, workingDirectory: String? = nil) throws {
@@ -33,9 +26,9 @@ enum ConformanceShell {
             process.standardInput = handle
         }
         try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failed(description: "\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
+        let status = process.reap()
+        guard status == 0 else {
+            throw Failed(description: "\(executable) \(arguments.joined(separator: " ")) exited with \(status)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HenTestSupport
 
 /// A self-signed certificate for 127.0.0.1, made by `openssl req -x509` in a temp dir.
 struct TestCertificate: Sendable {
@@ -22,8 +23,7 @@ struct TestCertificate: Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        guard process.reap() == 0 else {
             throw TestServerError(message: "openssl could not make a test certificate.")
         }
     }

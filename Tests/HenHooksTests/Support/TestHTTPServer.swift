@@ -1,4 +1,5 @@
 import Foundation
+import HenTestSupport
 import HenHooks
 
 /// Runs Tests/Support/http_test_server.py on 127.0.0.1 (ephemeral port) for one test.
@@ -63,8 +64,7 @@ final class TestHTTPServer: @unchecked Sendable {
         }
         guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
             try? stdinPipe.fileHandleForWriting.close()
-            process.terminate()
-            process.waitUntilExit()
+            process.killAndReap()
             throw TestServerError(message: "The test HTTP server did not print its port.")
         }
         self.port = port
@@ -81,18 +81,10 @@ final class TestHTTPServer: @unchecked Sendable {
     }
 
     func stop() {
-        // Closing stdin ends the script even if SIGTERM is blocked in it; terminate() is the second means.
+        // A test fixture: SIGKILL at once (a request may be sleeping for minutes), reaped without
+        // waitUntilExit (see Process.reap).
         try? stdinPipe.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-    }
-}
-
-/// Runs blocking work (waiting for a child) on a dedicated thread, so parallel tests do not starve
-/// Swift's cooperative pool (two threads on this machine).
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
+        process.killAndReap()
     }
 }
 
