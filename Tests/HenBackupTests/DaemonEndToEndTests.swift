@@ -171,6 +171,26 @@ import Testing
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: restic)))
+    func limitsAndPriorityReachResticAndTheJobRecordShowsThem() async throws {
+        let setup = try Setup(schedule: "1w", extraBackupYAML: "    limits: { upload: 5M, download: 1.5M }\n    nice: { cpu: 10, io: idle }")
+        defer { setup.remove() }
+        let daemon = try setup.startDaemon("daemon")
+        defer { daemon.close() }
+        let records = try await setup.waitForRecords(timeout: 90) { records in records.contains { $0.state == .succeeded } }
+        daemon.signal(SIGTERM)
+        #expect(await daemon.waitForExit(timeout: 30) == 0, "daemon output:\n\(daemon.output)")
+        let record = try #require(records.first { $0.state == .succeeded })
+        let commands = record.log.map(\.message).filter { $0.hasPrefix("run: ") && $0.contains(" backup ") }
+        let backup = try #require(commands.first, "log: \(record.log.map(\.message))")
+        // 5M = 5 MiB/s = 5120 KiB/s; 1.5M = 1536 KiB/s; CPU niceness 10 and the idle IO class.
+        #expect(backup.contains("--limit-upload 5120"), "\(backup)")
+        #expect(backup.contains("--limit-download 1536"), "\(backup)")
+        #expect(backup.contains("nice -n 10") && backup.contains("ionice -t -c 3"), "\(backup)")
+        let everything = try String(decoding: JobRecord.jsonEncoder().encode(record), as: UTF8.self) + daemon.output
+        #expect(!everything.contains("correct horse battery staple"))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: restic)))
     func aChangedFileQueuesABackupWithTriggerWatch() async throws {
         let setup = try Setup(schedule: "1w", extraBackupYAML: "    watch: { latency: 1s, max_wait: 10s }")
         defer { setup.remove() }

@@ -50,6 +50,19 @@ import Testing
         #expect(await queue.enqueue(entry("e", .backup(backup: "docs", repositories: ["usb"]))) == .queued)
     }
 
+    @Test func aJobAlreadyRunningOrQueuedIsNotQueuedAgain() async {
+        // Start recovery re-reads queued records while a just-submitted unlock already runs: enqueueing it a
+        // second time would leave a phantom that holds the repository and blocks every later job on it.
+        let queue = JobQueue(maxConcurrentJobs: 2)
+        _ = await queue.enqueue(entry("unlock", .unlock(repository: "local"), .next, repositories: ["local"]))
+        #expect(await queue.takeStartable().map(\.id) == ["unlock"])
+        #expect(await queue.enqueue(entry("unlock", .unlock(repository: "local"), .next, repositories: ["local"])) == .existing(id: "unlock", priority: .next))
+        _ = await queue.enqueue(entry("backup", backup("docs"), repositories: ["local"]))
+        #expect(await queue.enqueue(entry("backup", backup("docs"), .superior, repositories: ["local"])) == .existing(id: "backup", priority: .normal))
+        await queue.finished(id: "unlock")
+        #expect(await queue.takeStartable().map(\.id) == ["backup"])
+    }
+
     @Test func onIdleWaitsUntilNothingElseIsQueuedOrRunning() async {
         let queue = JobQueue(maxConcurrentJobs: 4)
         _ = await queue.enqueue(entry("idle", backup("idle"), .onIdle))

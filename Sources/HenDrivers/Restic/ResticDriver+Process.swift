@@ -141,6 +141,8 @@ extension ResticDriver {
             beforeAttempt()
             let request = processRequest(arguments, version: version, limits: limits, retryLock: handlesLocks)
             context.logger.debug("restic \(operation)", metadata: ["repository": "\(repository.name)", "arguments": "\(request.arguments)"])
+            // The job log shows what ran: limits and priority as restic got them (secrets redacted).
+            events(.log(level: .info, message: "run: \(request.displayCommandLine)"))
             let result: ChildProcessResult
             switch await Self.run(request, onLine: { line in
                 // JSON on stderr (restic's error messages) is the operation's to read.

@@ -23,6 +23,9 @@ extension Engine {
     public func recover() async throws -> Recovery {
         var recovery = Recovery(interrupted: [], unlocks: [], requeued: [], dropped: [], deleted: 0)
         let interrupted = try await store.markRunningInterrupted(at: now(), reason: "The daemon stopped while the job ran; it was found running at the next start.")
+        // Read before the unlocks below are submitted: those are this engine's own, and the store may still
+        // call one queued after it ran (writes are batched).
+        let queuedAtStart = try await store.records(states: [.queued])
         var repositoriesToUnlock: [String] = []
         for record in interrupted {
             recovery.interrupted.append(record.id)
@@ -39,7 +42,7 @@ extension Engine {
                 recovery.unlocks.append(record.id)
             }
         }
-        for var record in try await store.records(states: [.queued]) {
+        for var record in queuedAtStart where active[record.id] == nil {
             do {
                 _ = try validate(record.request)
                 active[record.id] = record

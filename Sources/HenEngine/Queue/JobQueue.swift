@@ -47,6 +47,11 @@ public actor JobQueue {
     /// Queues a job, unless an identical one (same operation and target) is queued already: then that one
     /// keeps its place, takes the higher of the two priorities, and is the answer.
     public func enqueue(_ entry: Entry) -> Admission {
+        // The same job twice (a recovered record the engine already knows) would occupy its repository
+        // as a phantom: answer with the one there is.
+        if let known = running[entry.id] ?? queued.first(where: { $0.entry.id == entry.id })?.entry {
+            return .existing(id: known.id, priority: known.priority)
+        }
         if let index = queued.firstIndex(where: { $0.entry.operation == entry.operation }) {
             if entry.priority.queueRank > queued[index].entry.priority.queueRank {
                 queued[index].entry.priority = entry.priority
