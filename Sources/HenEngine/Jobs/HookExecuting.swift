@@ -29,5 +29,10 @@ extension JobStep {
         case .failed: state = result.cancelled ? .cancelled : (result.policy == .ignore ? .warning : .failed)
         }
         self.init(id: "hook:\(result.phase.rawValue):\(result.index)", name: result.name, state: state, startedAt: result.start, endedAt: result.end, message: result.error)
+        hook = HookDetail(
+            phase: result.phase.rawValue, policy: result.policy.rawValue, exitCode: result.exitCode, signal: result.signal,
+            httpStatus: result.httpStatus, attempts: result.attempts, timedOut: result.timedOut,
+            output: result.output, outputTruncated: result.outputTruncated
+        )
     }
 }

@@ -16,6 +16,40 @@ public struct JobStep: Sendable, Hashable, Codable {
     public var endedAt: Date?
     /// What happened, in one sentence: the error of a failed step, a result summary of a good one.
     public var message: String?
+    /// A hook step's details: exit code or HTTP status, attempts, and its (bounded, redacted) output.
+    public var hook: HookDetail?
+
+    public struct HookDetail: Sendable, Hashable, Codable {
+        public var phase: String
+        public var policy: String
+        public var exitCode: Int32?
+        public var signal: Int32?
+        public var httpStatus: Int?
+        public var attempts: Int
+        public var timedOut: Bool
+        public var output: String
+        public var outputTruncated: Bool
+
+        public init(phase: String, policy: String, exitCode: Int32?, signal: Int32?, httpStatus: Int?, attempts: Int, timedOut: Bool, output: String, outputTruncated: Bool) {
+            self.phase = phase
+            self.policy = policy
+            self.exitCode = exitCode
+            self.signal = signal
+            self.httpStatus = httpStatus
+            self.attempts = attempts
+            self.timedOut = timedOut
+            self.output = output
+            self.outputTruncated = outputTruncated
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case phase, policy, signal, attempts, output
+            case exitCode = "exit_code"
+            case httpStatus = "http_status"
+            case timedOut = "timed_out"
+            case outputTruncated = "output_truncated"
+        }
+    }
 
     public init(id: String, name: String, repository: String? = nil, state: State, startedAt: Date? = nil, endedAt: Date? = nil, message: String? = nil) {
         self.id = id
@@ -28,7 +62,7 @@ public struct JobStep: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, name, repository, state, message
+        case id, name, repository, state, message, hook
         case startedAt = "started_at"
         case endedAt = "ended_at"
     }

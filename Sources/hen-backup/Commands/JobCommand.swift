@@ -39,7 +39,22 @@ struct JobCommand: AsyncParsableCommand {
         if !record.steps.isEmpty {
             print("Steps:")
             for step in record.steps {
-                print("  \(step.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(step.name)\(step.message.map { ": \($0)" } ?? "")")
+                var took = ""
+                if let start = step.startedAt, let end = step.endedAt { took = " (\(Formatting.duration(seconds: end.timeIntervalSince(start))))" }
+                print("  \(step.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(step.name)\(took)\(step.message.map { ": \($0)" } ?? "")")
+                if let hook = step.hook {
+                    var facts = ["on_failure: \(hook.policy)"]
+                    if let code = hook.exitCode { facts.append("exit code \(code)") }
+                    if let signal = hook.signal { facts.append("signal \(signal)") }
+                    if let status = hook.httpStatus { facts.append("HTTP \(status)") }
+                    if hook.attempts > 1 { facts.append("\(hook.attempts) attempts") }
+                    if hook.timedOut { facts.append("timed out") }
+                    print("            \(facts.joined(separator: ", "))")
+                    for line in hook.output.split(separator: "\n", omittingEmptySubsequences: false).prefix(20) where !hook.output.isEmpty {
+                        print("            | \(line)")
+                    }
+                    if hook.outputTruncated || hook.output.split(separator: "\n").count > 20 { print("            | … (more in --json)") }
+                }
             }
         }
         if !record.results.isEmpty {
