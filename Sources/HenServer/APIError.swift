@@ -1,5 +1,6 @@
 import HenEngine
 import Hummingbird
+import Foundation
 import NIOCore
 
 /// An API error: `{"error": {"code": "...", "message": "..."}}` with a 4xx status for anything the client got
@@ -37,32 +38,10 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var buffer = ByteBuffer()
-        buffer.writeString(#"{"error":{"code":"#)
-        buffer.writeString(Self.jsonString(code))
-        buffer.writeString(#","message":"#)
-        buffer.writeString(Self.jsonString(message))
-        buffer.writeString("}}")
+        let body = try JSONEncoder().encode(["error": ["code": code, "message": message]])
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         if status == .unauthorized { headers[.wwwAuthenticate] = #"Basic realm="hen-backup", charset="UTF-8""# }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
-    }
-
-    /// A JSON string literal for `text` (quotes, backslashes and control characters escaped).
-    static func jsonString(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case let c where c.value < 0x20: result += String(format: "\\u%04x", c.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

@@ -88,19 +88,6 @@ struct RetentionResticTests {
     }
 
     private func restic(_ arguments: [String], _ environment: [String: String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/restic")
-        process.arguments = arguments
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let status = process.reap()
-        guard status == 0 else {
-            throw ConformanceShell.Failed(description: "restic \(arguments.joined(separator: " ")) exited with \(status)")
-        }
-        return String(decoding: data, as: UTF8.self)
+        try runTool("/usr/bin/restic", arguments, environment: environment)
     }
 }

@@ -68,7 +68,7 @@ import Testing
         let engine = try fixture.makeEngine()
         let record = try await engine.waitForCompletion(jobID: engine.backup("documents").id)
         #expect(record.state == .failed)
-        #expect(record.error?.contains("Repository local does not exist and auto_init is false") == true)
+        #expect(record.error?.contains(#"Repository "local" does not exist and auto_init is false"#) == true)
         #expect(fixture.backend.calls("initialize").isEmpty)
         #expect(fixture.backend.calls("backup").isEmpty)
     }

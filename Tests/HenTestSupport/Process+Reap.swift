@@ -35,3 +35,26 @@ public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) asy
         Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }
+
+/// A tool's failure in a test: the command line and its exit status.
+public struct ToolFailed: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Runs a tool to its end (blocking: call it off the pool) and returns its stdout; a non-zero exit throws.
+public func runTool(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    let status = process.reap()
+    guard status == 0 else {
+        throw ToolFailed(description: "\(executable) \(arguments.joined(separator: " ")) exited with \(status)")
+    }
+    return String(decoding: data, as: UTF8.self)
+}

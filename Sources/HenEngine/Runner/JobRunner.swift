@@ -145,7 +145,7 @@ struct JobRunner: Sendable {
             guard definition.autoInit else {
                 return run.failStep(
                     id: "backup:\(repository)", name: "backup to \(repository)", repository: repository,
-                    message: "Repository \(repository) does not exist and auto_init is false; create it with `hen-backup init \(repository)` or set auto_init: true."
+                    message: "Repository \"\(repository)\" does not exist and auto_init is false: set auto_init: true to let Hen create it (or create it yourself, e.g. with `restic init`)."
                 )
             }
             let created = await step(id: "init:\(repository)", name: "initialize \(repository)", repository: repository, driver: driver, run: &run) { driver, events in
@@ -235,10 +235,10 @@ struct JobRunner: Sendable {
     /// One sentence naming the repository.
     static func message(_ error: any Error, repository: String) -> String {
         if let error = error as? DriverError {
-            return error.message.contains(repository) ? error.message : "Repository \(repository): \(error.message)"
+            return error.message.contains(repository) ? error.message : "Repository \"\(repository)\": \(error.message)"
         }
         if let error = error as? EngineError { return error.message }
-        return "Repository \(repository): \(error)"
+        return "Repository \"\(repository)\": \(error)"
     }
 }
 
