@@ -124,4 +124,35 @@ final class RecordingHooks: HookExecuting {
         let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(lines == ["before \(record.id) documents cli", "after \(snapshot)", "finally warning"])
     }
+
+    @Test func pruneAndCheckJobsRunTheirOwnHooks() async throws {
+        var fixture = try EngineFixture(backups: [
+            Configuration.Backup(name: "documents", paths: ["/data"], repositories: ["local"], retention: RetentionPolicy(keepLast: 3)),
+        ])
+        defer { fixture.close() }
+        let output = "\(fixture.directory)/hooks.txt"
+        func shell(_ script: String) -> HookDefinition {
+            HookDefinition(action: .command(CommandHook(invocation: .shell(script), timeout: 30)), onFailure: .continue)
+        }
+        fixture.configuration.backups[0].hooks = Configuration.Backup.Hooks(before: [shell("echo backup-hook >> \(output)")])
+        fixture.configuration.backups[0].prune.hooks = Configuration.Backup.Hooks(
+            before: [shell("echo \"prune before $HEN_OPERATION $HEN_BACKUP\" >> \(output)")],
+            finally: [shell("echo \"prune finally $HEN_STATE\" >> \(output)")]
+        )
+        fixture.configuration.repositories["local"]?.check.hooks = Configuration.Backup.Hooks(
+            after: [shell("echo \"check after $HEN_OPERATION $HEN_REPOSITORIES\" >> \(output)")]
+        )
+        fixture.backend.setInitialized("local")
+        let store = try JobStore(dataDirectory: fixture.configuration.dataDirectory)
+        let engine = Engine(configuration: fixture.configuration, registry: fixture.backend.registry(), store: store, logger: fixture.logger, hooks: HookRunner(logger: fixture.logger))
+        let prune = try await engine.waitForCompletion(jobID: engine.submit(JobRequest(operation: .prune(backup: "documents"), trigger: .cli)).id)
+        #expect(prune.state == .succeeded)
+        #expect(prune.steps.map(\.id) == ["hook:before:0", "prune:local", "hook:finally:0"])
+        let check = try await engine.waitForCompletion(jobID: engine.submit(JobRequest(operation: .check(repository: "local", readDataSubset: nil), trigger: .cli)).id)
+        #expect(check.state == .succeeded)
+        #expect(check.steps.map(\.id) == ["check:local", "hook:after:0"])
+        let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map(String.init)
+        // The backup's own hooks are not the prune's.
+        #expect(lines == ["prune before prune documents", "prune finally succeeded", "check after check local"])
+    }
 }

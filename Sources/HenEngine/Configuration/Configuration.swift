@@ -92,9 +92,12 @@ public struct Configuration: Sendable {
         public struct Check: Sendable {
             public var schedules: [Schedule]
             public var readDataSubset: String?
-            public init(schedules: [Schedule] = [], readDataSubset: String? = nil) {
+            /// Hooks around each check job of this repository.
+            public var hooks: Backup.Hooks
+            public init(schedules: [Schedule] = [], readDataSubset: String? = nil, hooks: Backup.Hooks = Backup.Hooks()) {
                 self.schedules = schedules
                 self.readDataSubset = readDataSubset
+                self.hooks = hooks
             }
         }
 
@@ -147,7 +150,12 @@ public struct Configuration: Sendable {
 
         public struct Prune: Sendable {
             public var schedules: [Schedule]
-            public init(schedules: [Schedule] = []) { self.schedules = schedules }
+            /// Hooks around each prune job of this backup.
+            public var hooks: Hooks
+            public init(schedules: [Schedule] = [], hooks: Hooks = Hooks()) {
+                self.schedules = schedules
+                self.hooks = hooks
+            }
         }
 
         public struct Hooks: Sendable {

@@ -21,7 +21,12 @@ struct JobRunner: Sendable {
     func run(_ record: JobRecord, report: @escaping @Sendable (JobUpdate) -> Void) async -> JobOutcome {
         var run = Run(record: record, report: report, now: now)
         let backup = record.request.backup.flatMap { configuration.backup(named: $0) }
-        let phases = (record.operation == "backup" ? backup?.hooks : nil) ?? Configuration.Backup.Hooks()
+        let phases: Configuration.Backup.Hooks = switch record.request {
+        case .backup: backup?.hooks ?? .init()
+        case .prune: backup?.prune.hooks ?? .init()
+        case .check(let repository, _): configuration.repositories[repository]?.check.hooks ?? .init()
+        default: .init()
+        }
         var broke = false
 
         if !phases.before.isEmpty, let hooks {
