@@ -3,6 +3,7 @@ import Foundation
 import HenDrivers
 import HenEngine
 import Synchronization
+import UnixSignals
 
 /// Runs one job in this process, as `backup`, `prune`, `check` and `restore` do: shows progress on a
 /// terminal, prints the outcome (or the record with `--json`), and exits 0, 1 or 3.
@@ -12,8 +13,24 @@ enum JobRunning {
         let request = JobRequest(operation: operation, trigger: .cli, priority: .immediate)
         let progress = ProgressLine(enabled: !context.options.json && isatty(STDERR_FILENO) == 1)
         let record: JobRecord
+        let job = Task { try await engine.runInProcess(request) { event in progress.show(event) } }
+        // Ctrl-C or SIGTERM stops the job the clean way (restic gets SIGINT, finishes, removes its lock) and
+        // records it cancelled; without this trap the signal would kill us and leave restic's lock behind.
+        let interrupted = Mutex(false)
+        let signals = Task {
+            for await signal in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
+                let first = interrupted.withLock { done in
+                    defer { done = true }
+                    return !done
+                }
+                progress.clear()
+                printError(first ? "\(signal): stopping the job cleanly…" : "\(signal): still stopping (restic is finishing; it is killed after a grace period).")
+                job.cancel()
+            }
+        }
+        defer { signals.cancel() }
         do {
-            record = try await engine.runInProcess(request) { event in progress.show(event) }
+            record = try await job.value
         } catch {
             progress.clear()
             printError("\(error)")
@@ -25,6 +42,7 @@ enum JobRunning {
         } else {
             printOutcome(record)
         }
+        if interrupted.withLock({ $0 }) { throw ExitCode(130) }
         try exit(for: record)
     }
 

@@ -50,6 +50,8 @@ extension ResticDriver {
         max(1, (bytesPerSecond + 1023) / 1024)
     }
 
+    static let interruptGrace: Duration = .seconds(30)
+
     /// The version of this driver's restic, read once per executable.
     func version() async throws(DriverError) -> ResticVersion {
         if let cached = ResticVersionCache.cached(executable) { return cached }
@@ -95,7 +97,9 @@ extension ResticDriver {
             arguments: Array(arguments.prefix(1)) + global + Array(arguments.dropFirst()),
             environment: environment,
             niceness: context.niceness,
-            secrets: secrets
+            secrets: secrets,
+            // restic's own cleanup after SIGINT (finish the packs in flight, remove its lock) gets this long.
+            terminationGrace: Self.interruptGrace
         )
     }
 
@@ -152,7 +156,17 @@ extension ResticDriver {
             case .success(let value): result = value
             case .failure(let error): throw processFailure(error, operation: operation)
             }
-            if result.wasInterrupted { throw cancelled(operation) }
+            if result.wasInterrupted {
+                if result.signal == SIGKILL, handlesLocks {
+                    // restic did not finish its cleanup within the grace (at a low upload limit, sending the
+                    // packs in flight can take minutes) and was killed: its lock is stale now that its
+                    // process is gone. Remove it, whatever cancelled us.
+                    let driver = self
+                    await Task.detached { try? await driver.removeStaleLocks(events: { _ in }) }.value
+                    events(.log(level: .warning, message: "restic did not stop within \(Self.interruptGrace) of SIGINT and was killed; its stale lock was removed."))
+                }
+                throw cancelled(operation)
+            }
             if accept(result) { return result }
             let error = classify(result, operation: operation, version: version)
             if error.code == .repositoryLocked, handlesLocks, attempt == 1 {

@@ -6,7 +6,9 @@ extension Engine {
     /// queue a backup (trigger `watch`, with the first changed paths and their count). The engine keeps it to
     /// show its watchers in ``status()`` and to keep a restore's own writes from queueing a backup.
     public func makeWatchService(logger: Logger) -> WatchService {
-        let service = WatchService(backups: configuration.backups, clock: clock, now: now, logger: logger) { [self] backup, paths, count in
+        // Recovery mode backs nothing up, so nothing is watched.
+        let watched = configuration.mode == .recovery ? [] : configuration.backups
+        let service = WatchService(backups: watched, clock: clock, now: now, logger: logger) { [self] backup, paths, count in
             do {
                 _ = try await submit(JobRequest(operation: .backup(backup: backup, repositories: nil), trigger: .watch(paths: paths, count: count)))
             } catch {
