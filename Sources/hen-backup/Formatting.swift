@@ -1,7 +1,15 @@
 import Foundation
+import Synchronization
 
 /// How numbers and times look to a person.
 enum Formatting {
+    /// The zone times are shown in: the configuration's `timezone`, once a command has loaded it.
+    static var timeZone: TimeZone {
+        get { zone.withLock { $0 } }
+        set { zone.withLock { $0 = newValue } }
+    }
+    private static let zone = Mutex<TimeZone>(.current)
+
     static func bytes(_ count: UInt64?) -> String {
         guard let count else { return "-" }
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
@@ -28,6 +36,7 @@ enum Formatting {
     static func localTime(_ date: Date?) -> String {
         guard let date else { return "-" }
         let formatter = DateFormatter()
+        formatter.timeZone = timeZone
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         return formatter.string(from: date)

@@ -16,7 +16,7 @@ struct JobCommand: AsyncParsableCommand {
     func run() async throws {
         let engine = try await EngineCommandSupport.openEngine(options)
         guard let record = try await EngineCommandSupport.report({ try await engine.job(id: id) }) else {
-            EngineCommandSupport.printError("There is no job \(id).")
+            printError("There is no job \(id).")
             throw ExitCode.failure
         }
         if options.json {
@@ -27,9 +27,9 @@ struct JobCommand: AsyncParsableCommand {
         print("  state:     \(record.state.rawValue)")
         print("  trigger:   \(record.trigger)")
         print("  priority:  \(record.priority)")
-        print("  queued:    \(EngineCommandSupport.time(record.queuedAt))")
-        print("  started:   \(EngineCommandSupport.time(record.startedAt))")
-        print("  ended:     \(EngineCommandSupport.time(record.endedAt))  (took \(EngineCommandSupport.duration(of: record)))")
+        print("  queued:    \(Formatting.localTime(record.queuedAt))")
+        print("  started:   \(Formatting.localTime(record.startedAt))")
+        print("  ended:     \(Formatting.localTime(record.endedAt))  (took \(EngineCommandSupport.duration(of: record)))")
         if !record.repositories.isEmpty { print("  repositories: \(record.repositories.joined(separator: ", "))") }
         if let error = record.error { print("  error:     \(error)") }
         if let progress = record.progress, record.state == .running {
@@ -75,7 +75,7 @@ struct JobCommand: AsyncParsableCommand {
         }
         if !record.log.isEmpty {
             print("Log:")
-            for line in record.log { print("  \(EngineCommandSupport.time(line.time)) \(line.level.rawValue): \(line.message)") }
+            for line in record.log { print("  \(Formatting.localTime(line.time)) \(line.level.rawValue): \(line.message)") }
         }
     }
 }

@@ -41,7 +41,7 @@ struct JobsCommand: AsyncParsableCommand {
         let rows = records.map { record in
             [
                 record.id, record.state.rawValue, "\(record.operation) \(record.target)", record.trigger.kind, record.priority.description,
-                EngineCommandSupport.time(record.queuedAt), EngineCommandSupport.duration(of: record), record.error ?? (record.warnings.isEmpty ? "" : "\(record.warnings.count) warning(s)"),
+                Formatting.localTime(record.queuedAt), EngineCommandSupport.duration(of: record), record.error ?? (record.warnings.isEmpty ? "" : "\(record.warnings.count) warning(s)"),
             ]
         }
         EngineCommandSupport.printTable(header: ["ID", "STATE", "JOB", "TRIGGER", "PRIORITY", "QUEUED", "TOOK", "NOTE"], rows: rows)
@@ -68,20 +68,8 @@ enum EngineCommandSupport {
         }
     }
 
-    static func printError(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
-    }
-
     static func printJSON(_ value: some Encodable) throws {
         print(String(decoding: try JobRecord.jsonEncoder().encode(value), as: UTF8.self))
-    }
-
-    static func time(_ date: Date?) -> String {
-        guard let date else { return "-" }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.string(from: date)
     }
 
     /// How long a job ran (or has been running).
