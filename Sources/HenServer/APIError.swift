@@ -31,7 +31,7 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
         case .notFound: self.init(.notFound, error.code.rawValue, error.message)
         case .invalidRequest: self.init(.unprocessableContent, error.code.rawValue, error.message)
         case .conflict: self.init(.conflict, error.code.rawValue, error.message)
-        case .readOnly: self.init(.forbidden, error.code.rawValue, error.message)
+        case .readOnly: self.init(.conflict, error.code.rawValue, error.message)
         case .shuttingDown: self.init(.serviceUnavailable, error.code.rawValue, error.message)
         default: self.init(.internalServerError, error.code.rawValue, error.message)
         }

@@ -273,7 +273,7 @@ public enum JobPriority: Sendable, Hashable, Codable, CustomStringConvertible {
 }
 
 /// An error or a warning about the configuration, pointing at where it is.
-public struct ConfigurationIssue: Sendable, Hashable, CustomStringConvertible {
+public struct ConfigurationIssue: Sendable, Hashable, Codable, CustomStringConvertible {
     public var file: String
     public var line: Int
     public var column: Int
@@ -290,6 +290,11 @@ public struct ConfigurationIssue: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `config.yml:14:7: backups.pictures.repositories[1]: unknown repository "ovh" (known: local-disk, aws)`.
+    private enum CodingKeys: String, CodingKey {
+        case file, line, column, message
+        case keyPath = "key_path"
+    }
+
     public var description: String {
         keyPath.isEmpty ? "\(file):\(line):\(column): \(message)" : "\(file):\(line):\(column): \(keyPath): \(message)"
     }
