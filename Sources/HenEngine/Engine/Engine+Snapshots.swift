@@ -47,10 +47,18 @@ extension Engine {
         return SnapshotPage(items: items, nextCursor: next)
     }
 
-    /// One of this host's snapshots by full id or unique prefix (at least 4 hex digits).
+    /// One of this host's snapshots by full id, unique prefix (at least 4 hex digits), or `latest`.
     public nonisolated func snapshot(repository: String, id: String) async throws -> RepositorySnapshot {
         let driver = try driver(forRepository: repository)
         let wanted = id.lowercased()
+        if wanted == "latest" {
+            try await ensureSnapshotList(repository: repository, force: false, driver: driver)
+            let newest = try await snapshotCatalog.store().listPage(repositories: [repository], hostname: configuration.hostname, backup: nil, after: nil, limit: 1)
+            guard let first = newest.first else {
+                throw EngineError(.notFound, "Repository \(repository) has no snapshot of host \(configuration.hostname) yet.")
+            }
+            return first
+        }
         guard wanted.count >= 4, wanted.count <= 64, wanted.allSatisfy(\.isHexDigit) else {
             throw EngineError(.notFound, "Repository \(repository) has no snapshot \(id) of host \(configuration.hostname).")
         }
