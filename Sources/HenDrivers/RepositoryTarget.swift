@@ -53,19 +53,23 @@ public struct DriverContext: Sendable {
     /// CPU and IO priority for the driver's processes.
     public var niceness: Niceness
     public var logger: Logger
+    /// Recovery mode: reads must not write to the repository (restic runs them with `--no-lock`).
+    public var readOnly: Bool
 
     public init(
         hostname: String,
         executables: [String: String] = [:],
         cacheDirectory: String? = nil,
         niceness: Niceness = Niceness(),
-        logger: Logger = Logger(label: "hen.driver")
+        logger: Logger = Logger(label: "hen.driver"),
+        readOnly: Bool = false
     ) {
         self.hostname = hostname
         self.executables = executables
         self.cacheDirectory = cacheDirectory
         self.niceness = niceness
         self.logger = logger
+        self.readOnly = readOnly
     }
 }
 

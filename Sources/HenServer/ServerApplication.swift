@@ -13,7 +13,8 @@ public func buildApplication(
     let router = Router(context: HenRequestContext.self)
     router.middlewares.add(APIErrorMiddleware())
     let api = router.group("api/v1")
-    _ = api
+    SnapshotRoutes(engine: engine).register(on: api)
+    RestoreRoutes(engine: engine).register(on: api)
     let (host, port) = try ListenAddress.parse(configuration.api.listen)
     return Application(
         router: router,

@@ -91,7 +91,13 @@ extension ResticDriver {
         let limits = limits ?? repository.limits
         if let upload = limits.uploadBytesPerSecond { global += ["--limit-upload", String(Self.kibibytesPerSecond(upload))] }
         if let download = limits.downloadBytesPerSecond { global += ["--limit-download", String(Self.kibibytesPerSecond(download))] }
-        if retryLock && version.supportsRetryLock { global += ["--retry-lock", "1m"] }
+        if context.readOnly {
+            // restic 0.14 honours --no-lock for snapshots, dump, restore, stats, check, cat and find (ls never
+            // locks); commands that write ignore it, and the engine refuses those in recovery mode anyway.
+            global.append("--no-lock")
+        } else if retryLock && version.supportsRetryLock {
+            global += ["--retry-lock", "1m"]
+        }
         return ChildProcessRequest(
             executable: executable,
             arguments: Array(arguments.prefix(1)) + global + Array(arguments.dropFirst()),
@@ -212,6 +218,9 @@ extension ResticDriver {
 
     /// `restic unlock`: removes locks whose process is gone (or that are too old); never `--remove-all`.
     func removeStaleLocks(events: DriverEventHandler) async throws(DriverError) {
+        guard !context.readOnly else {
+            throw failure(.repositoryLocked, "Repository \"\(repository.name)\" is locked, and recovery mode never removes locks.")
+        }
         _ = try await runToCompletion(["unlock"], operation: "unlock", events: events, handlesLocks: false)
     }
 

@@ -162,6 +162,8 @@ extension Engine {
             record.steps[index].endedAt = now()
         }
         record.endedAt = now()
+        // Before anyone hears of the end: a snapshot list read next must not be the one before this job.
+        await snapshotCatalog.jobEnded(record)
         writer.save(record)
         // Whoever waits for the end may read the store next: it has the final record by then.
         await writer.flush()

@@ -20,6 +20,8 @@ public actor Engine {
     let hooks: (any HookExecuting)?
     let queue: JobQueue
     let writer: StoreWriter
+    /// The snapshot list cache and tree index (`data_dir/snapshots.sqlite`), opened on first use.
+    nonisolated let snapshotCatalog: SnapshotCatalog
 
     /// Queued and running jobs of this engine; finished ones live in the store only.
     var active: [String: JobRecord] = [:]
@@ -63,6 +65,7 @@ public actor Engine {
         self.hooks = hooks
         self.createdAt = now()
         self.writer = StoreWriter(store: store, logger: logger)
+        self.snapshotCatalog = SnapshotCatalog(dataDirectory: configuration.dataDirectory)
         // Backups share a repository only when its driver says it can take several at once.
         var concurrent: Set<String> = []
         for (name, repository) in configuration.repositories {
@@ -105,7 +108,8 @@ public actor Engine {
             executables: configuration.executables,
             cacheDirectory: (configuration.dataDirectory as NSString).appendingPathComponent("cache"),
             niceness: niceness,
-            logger: driverLogger
+            logger: driverLogger,
+            readOnly: configuration.mode == .recovery
         )
         return try registry.makeDriver(repository.driver, repository: repository.target, context: context)
     }
@@ -306,7 +310,8 @@ public actor Engine {
     func validate(_ operation: JobOperation) throws -> [String] {
         if configuration.mode == .recovery {
             switch operation {
-            case .restore, .check: break
+            // A check takes a lock (a write) and is a maintenance job: recovery mode only reads and restores.
+            case .restore: break
             default:
                 throw EngineError(.readOnly, "The configuration is in recovery mode: a \(operation.name) job for \(operation.target) would write to a repository.")
             }

@@ -17,6 +17,8 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let shuttingDown = Code(rawValue: "shutting_down")
         /// The job store could not be read or written.
         public static let store = Code(rawValue: "store")
+        /// A repository could not be read (unreachable backend, wrong password, a driver failure).
+        public static let repository = Code(rawValue: "repository")
     }
 
     public var code: Code

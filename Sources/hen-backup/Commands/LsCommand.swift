@@ -14,7 +14,7 @@ struct LsCommand: AsyncParsableCommand {
     @Argument(help: "The repository.")
     var repository: String
 
-    @Argument(help: "The snapshot id (full or short).")
+    @Argument(help: "The snapshot id (full or short), or latest.")
     var snapshot: String
 
     @Argument(help: "A path inside the snapshot (default: everything).")
@@ -27,25 +27,44 @@ struct LsCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let engine = try await context.openEngine()
+        var first = true
         do {
-            let driver = try engine.driver(forRepository: repository)
-            var first = true
             if options.json { print("[", terminator: "") }
-            for try await node in driver.list(snapshot: snapshot, path: path) {
-                if options.json {
-                    print((first ? "\n" : ",\n") + (try JSONOutput.line(node)), terminator: "")
-                } else {
-                    let size = node.kind == .file ? Formatting.bytes(node.size) : ""
-                    let link = node.linkTarget.map { " -> \($0)" } ?? ""
-                    print("\(Formatting.mode(node.mode, directory: node.kind == .directory, symlink: node.kind == .symlink))  \(size.padding(toLength: 10, withPad: " ", startingAt: 0))  \(Formatting.localTime(node.modificationTime))  \(node.path)\(link)")
-                }
-                first = false
-            }
+            // From the engine's tree index (built on the first look at a snapshot), depth first and by name
+            // as restic lists it; the path itself comes first when it is given.
+            let start = path ?? "/"
+            let top = try await engine.node(repository: repository, snapshot: snapshot, path: start)
+            if path != nil, top.path != "/" { emit(top, first: &first) }
+            if top.kind == .directory { try await walk(top.path, engine: engine, first: &first) }
             if options.json { print(first ? "]" : "\n]") }
         } catch {
-            if options.json { print("]") }
+            if options.json { print(first ? "]" : "\n]") }
             printError("\(error)")
             throw ExitCode.failure
         }
+    }
+
+    /// Prints a directory's entries page by page, descending into each subdirectory as it comes.
+    private func walk(_ directory: String, engine: Engine, first: inout Bool) async throws {
+        var cursor: String?
+        repeat {
+            let page = try await engine.directory(repository: repository, snapshot: snapshot, path: directory, limit: Engine.maxPageSize, cursor: cursor)
+            for node in page.items {
+                emit(node, first: &first)
+                if node.kind == .directory { try await walk(node.path, engine: engine, first: &first) }
+            }
+            cursor = page.nextCursor
+        } while cursor != nil
+    }
+
+    private func emit(_ node: Node, first: inout Bool) {
+        if options.json {
+            print((first ? "\n" : ",\n") + ((try? JSONOutput.line(node)) ?? "{}"), terminator: "")
+        } else {
+            let size = node.kind == .file ? Formatting.bytes(node.size) : ""
+            let link = node.linkTarget.map { " -> \($0)" } ?? ""
+            print("\(Formatting.mode(node.mode, directory: node.kind == .directory, symlink: node.kind == .symlink))  \(size.padding(toLength: 10, withPad: " ", startingAt: 0))  \(Formatting.localTime(node.modificationTime))  \(node.path)\(link)")
+        }
+        first = false
     }
 }

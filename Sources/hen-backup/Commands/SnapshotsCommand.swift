@@ -17,6 +17,9 @@ struct SnapshotsCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Only this repository (repeatable).")
     var repository: [String] = []
 
+    @Flag(name: .long, help: "Read the lists from the repositories instead of the cache.")
+    var refresh = false
+
     /// One line of `--json` output.
     struct Entry: Encodable {
         var id: String
@@ -46,18 +49,22 @@ struct SnapshotsCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let engine = try await context.openEngine()
-        let filter = SnapshotFilter(tags: backup.map { [SnapshotTag.backup($0)] } ?? [])
-        // Streamed: each snapshot is printed as it is decoded, never collected.
         var first = true
         var failures = 0
         if options.json { print("[", terminator: "") }
         for name in names {
             do {
-                let driver = try engine.driver(forRepository: name)
+                // The engine's cached list (refreshed after every job that changes it), newest first:
+                // one repository's list is small, so it is reversed here to print oldest first as always.
+                var snapshots: [Snapshot] = []
+                var cursor: String?
+                repeat {
+                    let page = try await engine.snapshots(backup: backup, repository: name, limit: Engine.maxPageSize, cursor: cursor, refresh: refresh && cursor == nil)
+                    snapshots += page.items.map(\.snapshot)
+                    cursor = page.nextCursor
+                } while cursor != nil
                 if !options.json { print("repository \(name):") }
-                var count = 0
-                for try await snapshot in driver.snapshots(filter) {
-                    count += 1
+                for snapshot in snapshots.reversed() {
                     if options.json {
                         let entry = Entry(id: snapshot.id, shortId: snapshot.shortID, repository: name, backup: snapshot.backup, job: snapshot.jobID, time: snapshot.time, host: snapshot.host, paths: snapshot.paths, tags: snapshot.tags)
                         print((first ? "\n" : ",\n") + (try JSONOutput.line(entry)), terminator: "")
@@ -66,7 +73,7 @@ struct SnapshotsCommand: AsyncParsableCommand {
                         print("  \(snapshot.shortID)  \(Formatting.localTime(snapshot.time))  \((snapshot.backup ?? "-").padding(toLength: 16, withPad: " ", startingAt: 0))  \(snapshot.paths.joined(separator: ", "))")
                     }
                 }
-                if !options.json && count == 0 { print("  (no snapshots)") }
+                if !options.json && snapshots.isEmpty { print("  (no snapshots)") }
             } catch {
                 failures += 1
                 printError("\(error)")

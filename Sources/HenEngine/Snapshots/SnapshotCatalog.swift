@@ -1,0 +1,106 @@
+import Foundation
+import HenDrivers
+
+/// The engine's snapshot list cache and tree index, and the work on them in flight: one refresh per
+/// repository and one indexing per snapshot at a time, however many requests ask meanwhile.
+///
+/// The store (`data_dir/snapshots.sqlite`) is opened on first use, so engines that never browse never create it.
+public actor SnapshotCatalog {
+    let dataDirectory: String
+    private var opened: SnapshotIndexStore?
+    private var refreshes: [String: Task<Void, any Error>] = [:]
+    private var builds: [String: Task<Int64, any Error>] = [:]
+
+    init(dataDirectory: String) {
+        self.dataDirectory = dataDirectory
+    }
+
+    /// Where the cache and the index live.
+    public nonisolated var path: String { (dataDirectory as NSString).appendingPathComponent("snapshots.sqlite") }
+
+    func store() throws -> SnapshotIndexStore {
+        if let opened { return opened }
+        let store = try SnapshotIndexStore(path: path)
+        opened = store
+        return store
+    }
+
+    /// A job that may have added or removed snapshots makes the cached lists of its repositories stale.
+    func jobEnded(_ record: JobRecord) async {
+        switch record.request {
+        case .backup, .prune, .forget: break
+        default: return
+        }
+        // A store that cannot be opened has no cache to correct; the next read reports the problem.
+        guard let store = try? store() else { return }
+        try? await store.markStale(repositories: record.repositories)
+    }
+
+    /// Reads a repository's snapshot list from its driver into the cache, unless a refresh is running
+    /// already (then waits for that one). Indexes of snapshots that are gone are dropped.
+    func refreshList(repository: String, hostname: String, driver: any BackupDriver, now: Date) async throws {
+        let key = repository + "\n" + hostname
+        if let running = refreshes[key] { return try await running.value }
+        let store = try store()
+        let task = Task<Void, any Error> {
+            var snapshots: [Snapshot] = []
+            do {
+                for try await snapshot in driver.snapshots(SnapshotFilter()) where snapshot.host == hostname {
+                    snapshots.append(snapshot)
+                }
+            } catch let error as DriverError where error.code == .repositoryMissing {
+                // A repository not created yet has no snapshots; that is an answer worth caching.
+                snapshots = []
+            }
+            try Task.checkCancellation()
+            try await store.replaceList(repository: repository, hostname: hostname, snapshots: snapshots, at: now)
+            try await store.discardTrees(repository: repository, keeping: Set(snapshots.map(\.id)))
+        }
+        refreshes[key] = task
+        defer { refreshes[key] = nil }
+        try await task.value
+    }
+
+    /// The key of a snapshot's complete tree index, indexing it first when needed (streamed from the
+    /// driver's listing in batches). Callers that ask during indexing wait for the same indexing.
+    func tree(repository: String, snapshotID: String, driver: any BackupDriver, now: Date) async throws -> Int64 {
+        let store = try store()
+        if let key = try await store.completeTree(repository: repository, snapshotID: snapshotID) { return key }
+        let buildKey = repository + "\n" + snapshotID
+        if let running = builds[buildKey] { return try await running.value }
+        // Not a child of the caller: a client that goes away does not waste the indexing half done.
+        let task = Task<Int64, any Error> {
+            try await Self.build(store: store, repository: repository, snapshotID: snapshotID, driver: driver, now: now)
+        }
+        builds[buildKey] = task
+        defer { builds[buildKey] = nil }
+        return try await task.value
+    }
+
+    /// Nodes per insert transaction: large enough to be fast, small enough to keep memory flat.
+    static let batchSize = 2_000
+
+    private static func build(store: SnapshotIndexStore, repository: String, snapshotID: String, driver: any BackupDriver, now: Date) async throws -> Int64 {
+        let key = try await store.beginTree(repository: repository, snapshotID: snapshotID, at: now)
+        do {
+            var batch: [Node] = []
+            batch.reserveCapacity(batchSize)
+            var count = 0
+            for try await node in driver.list(snapshot: snapshotID, path: nil) {
+                batch.append(node)
+                count += 1
+                if batch.count == batchSize {
+                    try await store.insert(batch, tree: key)
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            try Task.checkCancellation()
+            if !batch.isEmpty { try await store.insert(batch, tree: key) }
+            try await store.completeTree(key, nodeCount: count)
+            return key
+        } catch {
+            try? await store.discardTree(key)
+            throw error
+        }
+    }
+}

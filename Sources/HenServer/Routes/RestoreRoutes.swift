@@ -1,0 +1,30 @@
+import HenEngine
+import Hummingbird
+
+/// `POST /restores` `{repository, snapshot, paths, target}` → `202 {"job": {...}}`. The engine checks the
+/// target against `restore.allowed_targets` (after `..` and symbolic links) and every path against the snapshot.
+public struct RestoreRoutes: Sendable {
+    let engine: Engine
+
+    public init(engine: Engine) {
+        self.engine = engine
+    }
+
+    public func register(on api: RouterGroup<HenRequestContext>) {
+        api.post("restores") { request, context in try await restore(request, context) }
+    }
+
+    struct Body: Decodable {
+        var repository: String
+        var snapshot: String
+        /// Paths inside the snapshot; missing or empty restores everything.
+        var paths: [String]?
+        var target: String
+    }
+
+    func restore(_ request: Request, _ context: HenRequestContext) async throws -> Response {
+        let body = try await request.decode(as: Body.self, context: context)
+        let record = try await engine.restore(repository: body.repository, snapshot: body.snapshot, paths: body.paths ?? [], target: body.target, trigger: .api)
+        return try SnapshotRoutes.json(SnapshotRoutes.JobEnvelope(job: record), status: .accepted)
+    }
+}

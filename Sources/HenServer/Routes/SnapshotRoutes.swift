@@ -1,0 +1,182 @@
+import Foundation
+import HenDrivers
+import HenEngine
+import Hummingbird
+import NIOCore
+
+/// `/snapshots` and `/repositories/{name}/snapshots/{id}[/tree|/download]`: this host's snapshots, their
+/// trees (one directory level a page, from the engine's index) and their contents (streamed, never buffered).
+///
+/// The repository parameter is `{name}`, as in `/repositories/{name}`, so that the router's tree has one
+/// capture at that level.
+public struct SnapshotRoutes: Sendable {
+    let engine: Engine
+
+    public init(engine: Engine) {
+        self.engine = engine
+    }
+
+    public func register(on api: RouterGroup<HenRequestContext>) {
+        api.get("snapshots") { request, _ in try await list(request) }
+        api.get("repositories/{name}/snapshots/{id}") { _, context in try await detail(context) }
+        api.delete("repositories/{name}/snapshots/{id}") { _, context in try await forget(context) }
+        api.get("repositories/{name}/snapshots/{id}/tree") { request, context in try await tree(request, context) }
+        api.get("repositories/{name}/snapshots/{id}/download") { request, context in try await download(request, context) }
+    }
+
+    // MARK: Handlers
+
+    func list(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        let page = try await engine.snapshots(
+            backup: query.get("backup"),
+            repository: query.get("repository"),
+            limit: try Self.limit(query.get("limit")),
+            cursor: query.get("cursor"),
+            refresh: try Self.flag(query.get("refresh"), name: "refresh")
+        )
+        return try Self.json(Page(items: page.items.map(Item.init), nextCursor: page.nextCursor))
+    }
+
+    func detail(_ context: HenRequestContext) async throws -> Response {
+        let found = try await engine.snapshot(repository: try context.parameters.require("name"), id: try context.parameters.require("id"))
+        return try Self.json(Item(found))
+    }
+
+    func forget(_ context: HenRequestContext) async throws -> Response {
+        let record = try await engine.forget(repository: try context.parameters.require("name"), snapshot: try context.parameters.require("id"), trigger: .api)
+        return try Self.json(JobEnvelope(job: record), status: .accepted)
+    }
+
+    func tree(_ request: Request, _ context: HenRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        let page = try await engine.directory(
+            repository: try context.parameters.require("name"),
+            snapshot: try context.parameters.require("id"),
+            path: query.get("path") ?? "/",
+            limit: try Self.limit(query.get("limit")),
+            cursor: query.get("cursor")
+        )
+        return try Self.json(TreePage(page))
+    }
+
+    func download(_ request: Request, _ context: HenRequestContext) async throws -> Response {
+        guard let path = request.uri.queryParameters.get("path") else {
+            throw APIError.badRequest("A download needs ?path= (a file, or a directory such as / for the whole snapshot).")
+        }
+        let download = try await engine.download(repository: try context.parameters.require("name"), snapshot: try context.parameters.require("id"), path: path)
+        var headers = HTTPFields()
+        headers[.contentType] = download.kind == .file ? "application/octet-stream" : "application/x-tar"
+        headers[.contentDisposition] = Self.attachment(download.fileName)
+        let bytes = download.bytes
+        // Written chunk by chunk as the driver produces them; the client's pace holds the driver back.
+        let body = ResponseBody(contentLength: download.size.map { Int($0) }) { writer in
+            for try await chunk in bytes {
+                try await writer.write(ByteBuffer(bytes: chunk))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    // MARK: Encoding
+
+    /// `{"items": [...], "next_cursor": ...}` with an explicit null on the last page.
+    struct Page: Encodable {
+        var items: [Item]
+        var nextCursor: String?
+        enum CodingKeys: String, CodingKey { case items, nextCursor = "next_cursor" }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encode(nextCursor, forKey: .nextCursor)
+        }
+    }
+
+    /// A snapshot as the API shows it.
+    struct Item: Encodable {
+        var found: RepositorySnapshot
+        init(_ found: RepositorySnapshot) { self.found = found }
+        enum CodingKeys: String, CodingKey { case repository, id, shortID = "short_id", time, host, tags, paths, parent, backup, job }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            let snapshot = found.snapshot
+            try container.encode(found.repository, forKey: .repository)
+            try container.encode(snapshot.id, forKey: .id)
+            try container.encode(snapshot.shortID, forKey: .shortID)
+            try container.encode(snapshot.time, forKey: .time)
+            try container.encode(snapshot.host, forKey: .host)
+            try container.encode(snapshot.tags, forKey: .tags)
+            try container.encode(snapshot.paths, forKey: .paths)
+            try container.encode(snapshot.parent, forKey: .parent)
+            try container.encode(snapshot.backup, forKey: .backup)
+            try container.encode(snapshot.jobID, forKey: .job)
+        }
+    }
+
+    struct TreePage: Encodable {
+        var page: DirectoryPage
+        init(_ page: DirectoryPage) { self.page = page }
+        enum CodingKeys: String, CodingKey { case repository, snapshot, path, items, nextCursor = "next_cursor" }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(page.repository, forKey: .repository)
+            try container.encode(page.snapshotID, forKey: .snapshot)
+            try container.encode(page.path, forKey: .path)
+            try container.encode(page.items.map(TreeEntry.init), forKey: .items)
+            try container.encode(page.nextCursor, forKey: .nextCursor)
+        }
+    }
+
+    /// One entry of a directory: `type` is file, directory, symlink or other; `mode` the permission bits.
+    struct TreeEntry: Encodable {
+        var node: Node
+        init(_ node: Node) { self.node = node }
+        enum CodingKeys: String, CodingKey { case name, path, type, size, mode, mtime, linkTarget = "link_target" }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(node.name, forKey: .name)
+            try container.encode(node.path, forKey: .path)
+            try container.encode(node.kind.rawValue, forKey: .type)
+            try container.encode(node.size, forKey: .size)
+            try container.encode(node.mode, forKey: .mode)
+            try container.encode(node.modificationTime, forKey: .mtime)
+            try container.encode(node.linkTarget, forKey: .linkTarget)
+        }
+    }
+
+    /// `202 {"job": {...}}`, the job record as the job routes show it.
+    struct JobEnvelope: Encodable {
+        var job: JobRecord
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try JobRecord.jsonEncoder().encode(value)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func limit(_ text: String?) throws -> Int {
+        guard let text else { return Engine.defaultPageSize }
+        guard let value = Int(text) else { throw APIError.badRequest("limit must be a whole number from 1 to \(Engine.maxPageSize), not \(text).") }
+        return value
+    }
+
+    static func flag(_ text: String?, name: String) throws -> Bool {
+        switch text {
+        case nil, "false", "0": return false
+        case "", "true", "1": return true
+        default: throw APIError.badRequest("\(name) must be true or false, not \(text ?? "").")
+        }
+    }
+
+    /// `attachment; filename="…"` with an ASCII fallback and the exact name in RFC 5987 form.
+    static func attachment(_ name: String) -> String {
+        let ascii = String(name.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0 != "\"" && $0 != "\\" ? Character($0) : "_" })
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "!#$&+-.^_`|~")
+        let encoded = name.addingPercentEncoding(withAllowedCharacters: allowed) ?? ascii
+        return "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"
+    }
+}
