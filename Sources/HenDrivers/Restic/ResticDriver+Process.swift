@@ -162,6 +162,9 @@ extension ResticDriver {
             case .success(let value): result = value
             case .failure(let error): throw processFailure(error, operation: operation)
             }
+            // restic may have finished its work before the SIGINT reached it (a backup whose snapshot is
+            // saved): that is an outcome to report truthfully, not a cancellation.
+            if result.wasInterrupted, result.exitCode == 0 || result.exitCode == 3, accept(result) { return result }
             if result.wasInterrupted {
                 if result.signal == SIGKILL, handlesLocks {
                     // restic did not finish its cleanup within the grace (at a low upload limit, sending the
