@@ -13,7 +13,7 @@ public func buildApplication(
     let router = Router(context: HenRequestContext.self)
     router.middlewares.add(APIErrorMiddleware())
     let api = router.group("api/v1")
-    _ = api
+    MonitoringRoutes.register(on: router, api: api, engine: engine)
     let (host, port) = try ListenAddress.parse(configuration.api.listen)
     return Application(
         router: router,
