@@ -165,6 +165,11 @@ extension Engine {
     }
 
     private func finish(jobID: String, outcome: JobOutcome) async {
+        let endedAt = now()
+        // The snapshot count for the metrics is taken while the job still holds its place in the queue (no
+        // prune or check meets the listing) and still counts as running (a shutdown waits for it, a stop
+        // interrupts it cleanly).
+        if !outcome.stopped, let record = active[jobID] { await countSnapshots(of: record) }
         let job = running.removeValue(forKey: jobID)
         job?.timer?.cancel()
         guard var record = active.removeValue(forKey: jobID) else {
@@ -184,9 +189,9 @@ extension Engine {
         // A step cut short by a stop is not left `running`.
         for index in record.steps.indices where record.steps[index].state == .running {
             record.steps[index].state = .cancelled
-            record.steps[index].endedAt = now()
+            record.steps[index].endedAt = endedAt
         }
-        record.endedAt = now()
+        record.endedAt = endedAt
         writer.save(record)
         // Whoever waits for the end may read the store next: it has the final record by then.
         await writer.flush()
@@ -195,7 +200,6 @@ extension Engine {
         emit(.state(jobID: jobID, state: record.state, record: record))
         log(record, "Job ended: \(record.state.rawValue)\(record.error.map { " — \($0)" } ?? "")", level: record.state == .failed ? .error : .info)
         resumeWaiters(of: record)
-        await countSnapshots(of: record)
         await queue.finished(id: jobID)
         if running.isEmpty {
             for waiter in idleWaiters { waiter.resume() }
