@@ -15,6 +15,7 @@ public func buildApplication(
     let api = router.group("api/v1")
     SnapshotRoutes(engine: engine).register(on: api)
     RestoreRoutes(engine: engine).register(on: api)
+    MonitoringRoutes.register(on: router, api: api, engine: engine)
     let (host, port) = try ListenAddress.parse(configuration.api.listen)
     return Application(
         router: router,

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import HenProcess
 
 extension ResticDriver {
@@ -209,6 +210,12 @@ extension ResticDriver {
         case "error":
             let warning = message.errorText
             report.warnings.append(warning)
+            // restic's error message as fields, for log collectors (the event carries it as one sentence).
+            var fields: Logger.Metadata = ["restic_message_type": "error"]
+            if let during = message.during { fields["during"] = "\(during)" }
+            if let item = message.item { fields["item"] = "\(item)" }
+            if let error = message.error?.text ?? message.message { fields["error"] = "\(error)" }
+            context.logger.warning("restic reported an error", metadata: fields)
             events(.warning(warning))
         case "summary":
             report.summary = message

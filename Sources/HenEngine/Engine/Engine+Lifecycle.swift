@@ -68,6 +68,8 @@ extension Engine {
         }
         recovery.deleted = try await enforceHistoryRetention()
         await writer.flush()
+        // Metrics start from the store, not from zero: last successes survive a restart.
+        try await publishStoredMetrics()
         await dispatch()
         return recovery
     }

@@ -17,6 +17,8 @@ extension Engine {
                 writer.save(record)
                 emit(.state(jobID: record.id, state: .cancelled, record: record))
                 log(record, "Job cancelled before it started.")
+                publishMetrics(ofEnded: record)
+                publishQueueMetrics()
                 resumeWaiters(of: record)
                 await queue.finished(id: entry.id)
                 continue
@@ -41,11 +43,10 @@ extension Engine {
         let (updates, sink) = AsyncStream.makeStream(of: JobUpdate.self)
         // The consumer is not a child of the job's task: cancelling the job must not drop its last updates.
         let consumer = Task { await self.consume(updates, jobID: record.id) }
-        var jobLogger = logger
-        jobLogger[metadataKey: "job"] = "\(record.id)"
+        let jobLogger = logger(for: record)
         let runner = JobRunner(
             configuration: configuration,
-            makeDriver: { [self] repository, niceness in try self.driver(forRepository: repository, niceness: niceness) },
+            makeDriver: { [self] repository, niceness, stepLogger in try self.driver(forRepository: repository, niceness: niceness, logger: stepLogger) },
             hooks: hooks,
             watch: watchService,
             now: now,
@@ -53,6 +54,7 @@ extension Engine {
         )
         let starting = record
         running[record.id] = RunningJob(lastPersist: now())
+        publishQueueMetrics()
         let task = Task {
             let outcome = await runner.run(starting) { sink.yield($0) }
             sink.finish()
@@ -85,8 +87,16 @@ extension Engine {
 
     /// Applies a running job's updates to its record, in order: events for subscribers, throttled writes.
     private func consume(_ updates: AsyncStream<JobUpdate>, jobID: String) async {
+        var stepLogger: Logger?
+        var lastProgressLine: Date?
         for await update in updates {
             guard var record = active[jobID] else { continue }
+            // Driver output is relayed as lines of the `driver` component, with the job's identity and step.
+            let driverLogger: Logger = {
+                var relay = stepLogger ?? self.logger(for: record)
+                relay[metadataKey: "component"] = "driver"
+                return relay
+            }()
             let date = now()
             var writeNow = false
             switch update {
@@ -94,7 +104,14 @@ extension Engine {
                 record.record(step)
                 writeNow = true
                 emit(step.state == .running ? .stepStarted(jobID: jobID, step: step) : .stepEnded(jobID: jobID, step: step))
-                log(record, "Step \(step.name): \(step.state.rawValue)\(step.message.map { " — \($0)" } ?? "")", level: step.state == .failed ? .error : .info)
+                var lineLogger = logger(for: record)
+                lineLogger[metadataKey: "step"] = "\(step.id)"
+                if let repository = step.repository { lineLogger[metadataKey: "repository"] = "\(repository)" }
+                lineLogger.log(
+                    level: step.state == .failed ? .error : .info, "Step \(step.name): \(step.state.rawValue)\(step.message.map { " — \($0)" } ?? "")",
+                    metadata: ["step_state": "\(step.state.rawValue)"]
+                )
+                stepLogger = step.state == .running ? lineLogger : nil
                 if step.state == .running { record.progress = nil }
             case .driver(let event):
                 record.lastReportAt = date
@@ -108,10 +125,17 @@ extension Engine {
                         running[jobID]?.lastProgressEvent = date
                         emit(.progress(jobID: jobID, progress: progress))
                     }
+                    // Progress in the log is sampled: one line every 30 seconds at most, at debug.
+                    if lastProgressLine == nil || date.timeIntervalSince(lastProgressLine!) >= 30 {
+                        lastProgressLine = date
+                        driverLogger.debug("progress", metadata: Self.metadata(of: progress))
+                    }
                 case .warning(let message):
                     record.appendWarning(message)
                     emit(.warning(jobID: jobID, message: message))
+                    driverLogger.warning("\(message)", metadata: ["event": "warning"])
                 case .log(let level, let message):
+                    driverLogger.log(level: Self.loggerLevel(level), "\(message)")
                     let line = JobLogLine(time: date, level: level, message: message)
                     record.appendLog(line)
                     emit(.log(jobID: jobID, line: line))
@@ -122,7 +146,9 @@ extension Engine {
             case .warning(let message):
                 record.appendWarning(message)
                 emit(.warning(jobID: jobID, message: message))
+                (stepLogger ?? logger(for: record)).warning("\(message)")
             case .log(let level, let message):
+                (stepLogger ?? logger(for: record)).log(level: Self.loggerLevel(level), "\(message)")
                 let line = JobLogLine(time: date, level: level, message: message)
                 record.appendLog(line)
                 emit(.log(jobID: jobID, line: line))
@@ -140,6 +166,11 @@ extension Engine {
     }
 
     private func finish(jobID: String, outcome: JobOutcome) async {
+        let endedAt = now()
+        // The snapshot count for the metrics is taken while the job still holds its place in the queue (no
+        // prune or check meets the listing) and still counts as running (a shutdown waits for it, a stop
+        // interrupts it cleanly).
+        if !outcome.stopped, let record = active[jobID] { await countSnapshots(of: record) }
         let job = running.removeValue(forKey: jobID)
         job?.timer?.cancel()
         guard var record = active.removeValue(forKey: jobID) else {
@@ -159,14 +190,16 @@ extension Engine {
         // A step cut short by a stop is not left `running`.
         for index in record.steps.indices where record.steps[index].state == .running {
             record.steps[index].state = .cancelled
-            record.steps[index].endedAt = now()
+            record.steps[index].endedAt = endedAt
         }
-        record.endedAt = now()
+        record.endedAt = endedAt
         // Before anyone hears of the end: a snapshot list read next must not be the one before this job.
         await snapshotCatalog.jobEnded(record)
         writer.save(record)
         // Whoever waits for the end may read the store next: it has the final record by then.
         await writer.flush()
+        publishMetrics(ofEnded: record)
+        publishQueueMetrics()
         emit(.state(jobID: jobID, state: record.state, record: record))
         log(record, "Job ended: \(record.state.rawValue)\(record.error.map { " — \($0)" } ?? "")", level: record.state == .failed ? .error : .info)
         resumeWaiters(of: record)
@@ -176,6 +209,27 @@ extension Engine {
             idleWaiters.removeAll()
         }
         await dispatch()
+    }
+
+    static func loggerLevel(_ level: DriverEvent.LogLevel) -> Logger.Level {
+        switch level {
+        case .debug: .debug
+        case .info: .info
+        case .warning: .warning
+        case .error: .error
+        }
+    }
+
+    /// A driver's progress as log fields.
+    static func metadata(of progress: HenDrivers.Progress) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [:]
+        if let fraction = progress.fraction { metadata["fraction"] = "\((fraction * 1000).rounded() / 1000)" }
+        if let files = progress.filesDone { metadata["files_done"] = "\(files)" }
+        if let files = progress.totalFiles { metadata["total_files"] = "\(files)" }
+        if let bytes = progress.bytesDone { metadata["bytes_done"] = "\(bytes)" }
+        if let bytes = progress.totalBytes { metadata["total_bytes"] = "\(bytes)" }
+        if let seconds = progress.secondsElapsed { metadata["seconds_elapsed"] = "\(Int(seconds))" }
+        return metadata
     }
 
     /// Waits until no job of this engine is running.

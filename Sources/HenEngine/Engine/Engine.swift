@@ -3,6 +3,7 @@ import HenDrivers
 import HenHooks
 import HenProcess
 import Logging
+import Metrics
 
 /// The facade: everything the CLI, the API and the UI can do is a method here.
 ///
@@ -22,6 +23,9 @@ public actor Engine {
     let writer: StoreWriter
     /// The snapshot list cache and tree index (`data_dir/snapshots.sqlite`), opened on first use.
     nonisolated let snapshotCatalog: SnapshotCatalog
+    /// Where the engine's metrics go (``metricsFactory`` is what HenServer's `/metrics` reads).
+    let metrics: EngineMetrics
+    public nonisolated var metricsFactory: any MetricsFactory { metrics.factory }
 
     /// Queued and running jobs of this engine; finished ones live in the store only.
     var active: [String: JobRecord] = [:]
@@ -55,8 +59,9 @@ public actor Engine {
         var continuation: AsyncStream<JobEvent>.Continuation
     }
 
-    public init(configuration: Configuration, registry: DriverRegistry, store: JobStore, clock: any Clock<Duration> = ContinuousClock(), now: @escaping @Sendable () -> Date = Date.init, logger: Logger, hooks: (any HookExecuting)? = nil) {
+    public init(configuration: Configuration, registry: DriverRegistry, store: JobStore, clock: any Clock<Duration> = ContinuousClock(), now: @escaping @Sendable () -> Date = Date.init, logger: Logger, hooks: (any HookExecuting)? = nil, metrics: (any MetricsFactory)? = nil) {
         self.configuration = configuration
+        self.metrics = EngineMetrics(factory: metrics ?? MetricsSystem.factory)
         self.registry = registry
         self.store = store
         self.clock = clock
@@ -81,11 +86,11 @@ public actor Engine {
 
     /// Opens the job store in `data_dir` and builds an engine on it that runs hooks with HenHooks'
     /// ``HookRunner``.
-    public static func open(configuration: Configuration, registry: DriverRegistry, logger: Logger) async throws -> Engine {
+    public static func open(configuration: Configuration, registry: DriverRegistry, logger: Logger, metrics: (any MetricsFactory)? = nil) async throws -> Engine {
         let store = try JobStore(dataDirectory: configuration.dataDirectory)
         var hookLogger = logger
         hookLogger[metadataKey: "component"] = "hooks"
-        return Engine(configuration: configuration, registry: registry, store: store, logger: logger, hooks: HookRunner(logger: hookLogger))
+        return Engine(configuration: configuration, registry: registry, store: store, logger: logger, hooks: HookRunner(logger: hookLogger), metrics: metrics)
     }
 
     // MARK: Drivers
@@ -96,11 +101,13 @@ public actor Engine {
         try driver(forRepository: name, niceness: Niceness())
     }
 
-    nonisolated func driver(forRepository name: String, niceness: Niceness) throws -> any BackupDriver {
+    nonisolated func driver(forRepository name: String, niceness: Niceness, logger base: Logger? = nil) throws -> any BackupDriver {
         guard let repository = configuration.repositories[name] else {
             throw EngineError(.notFound, "There is no repository named \(name) (known: \(configuration.repositories.keys.sorted().joined(separator: ", "))).")
         }
-        var driverLogger = logger
+        // A job's driver logs with the job's identity (and its step), as the `driver` component.
+        var driverLogger = base ?? logger
+        driverLogger[metadataKey: "component"] = "driver"
         driverLogger[metadataKey: "repository"] = "\(name)"
         driverLogger[metadataKey: "driver"] = "\(repository.driver)"
         let context = DriverContext(
@@ -163,6 +170,7 @@ public actor Engine {
         active[record.id] = record
         writer.save(record)
         emit(.state(jobID: record.id, state: .queued, record: record))
+        publishQueueMetrics()
         log(record, "Job queued (\(record.trigger), priority \(record.priority)).")
     }
 
@@ -301,9 +309,7 @@ public actor Engine {
     }
 
     func log(_ record: JobRecord, _ message: String, level: Logger.Level = .info) {
-        logger.log(level: level, "\(message)", metadata: [
-            "job": "\(record.id)", "operation": "\(record.operation)", "target": "\(record.target)", "trigger": "\(record.trigger.kind)",
-        ])
+        logger.log(level: level, "\(message)", metadata: Self.identity(of: record))
     }
 
     /// Checks a request against the configuration; returns the repositories it touches.

@@ -1,5 +1,6 @@
 import Foundation
 import HenHooks
+import Logging
 
 /// Runs a phase's hooks for a job. The seam between the engine and HenHooks: ``HookRunner`` conforms
 /// (``Engine/open(configuration:registry:logger:)`` uses it); tests pass a recording fake; without one,
@@ -8,6 +9,16 @@ public protocol HookExecuting: Sendable {
     /// Runs `hooks` in order, reporting each as a ``JobStep`` through `onStep`, and says what the phase
     /// means for the job (HenHooks' ``HookPhaseOutcome``: failed, broke, cancelled, warnings, error).
     func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome
+
+    /// The same, logging with `logger`: the job's logger, so that hook lines carry the job's identity.
+    func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, logger: Logger, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome
+}
+
+extension HookExecuting {
+    /// Executors that log nothing of their own ignore the logger.
+    public func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, logger: Logger, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome {
+        await run(hooks, phase: phase, context: context, onStep: onStep)
+    }
 }
 
 /// What a hook may know about its job: HenHooks' ``HookContext`` (`HEN_*` variables, `{{job.*}}`).
@@ -16,6 +27,13 @@ public typealias HookRunContext = HookContext
 extension HookRunner: HookExecuting {
     public func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome {
         await run(hooks, phase: phase, context: context, onStep: { (result: HookStepResult) in onStep(JobStep(result)) })
+    }
+
+    public func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, logger: Logger, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome {
+        var runner = self
+        runner.logger = logger
+        runner.logger[metadataKey: "component"] = "hooks"
+        return await runner.run(hooks, phase: phase, context: context, onStep: { (result: HookStepResult) in onStep(JobStep(result)) })
     }
 }
 

@@ -5,23 +5,36 @@ import Synchronization
 /// Writes one line per log entry: JSON for log collectors, or text for a person at a terminal.
 ///
 /// A JSON line is `{"time":…,"level":…,"message":…,"component":…, …metadata}`; nested metadata becomes
-/// nested JSON. The component is the logger label without its `hen.` prefix (`engine`, `driver`,
-/// `hooks`, `api`), and its level can be set apart from the default (`log.levels` in the configuration).
+/// nested JSON. The component is the `component` metadata value when a logger carries one (a job's driver
+/// and hook loggers are copies of the job's logger, so they keep its identity), otherwise the logger label
+/// without its `hen.` prefix (`engine`, `driver`, `hooks`, `api`); each component's level can be set apart
+/// from the default (`log.levels` in the configuration).
 public struct HenLogHandler: LogHandler {
     public enum Format: String, Sendable {
         case json, text
     }
 
     public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level
+    /// swift-log drops lines below this before they reach the handler, so it lets through what any
+    /// component may want; `log(event:)` filters per component. Setting it sets this logger's own level.
+    public var logLevel: Logger.Level {
+        get { ([ownLevel] + levels.values).min() ?? ownLevel }
+        set { ownLevel = newValue }
+    }
     public let label: String
     private let format: Format
     private let output: LogOutput
+    /// Levels of components other than this logger's own (`driver: debug`), applied per line.
+    private let levels: [String: Logger.Level]
+    private var ownLevel: Logger.Level
 
-    public init(label: String, format: Format, level: Logger.Level, output: LogOutput = .standardError) {
+    /// - Parameter levels: per-component levels; a line whose `component` metadata names one of them is
+    ///   filtered by that level instead of `level`.
+    public init(label: String, format: Format, level: Logger.Level, levels: [String: Logger.Level] = [:], output: LogOutput = .standardError) {
         self.label = label
         self.format = format
-        self.logLevel = level
+        self.ownLevel = levels[Self.component(of: label)] ?? level
+        self.levels = levels
         self.output = output
     }
 
@@ -38,7 +51,7 @@ public struct HenLogHandler: LogHandler {
     /// Sets up swift-log for the whole process. `levels` maps a component to its level.
     public static func bootstrap(format: Format, level: Logger.Level, levels: [String: Logger.Level] = [:], output: LogOutput = .standardError) {
         LoggingSystem.bootstrap { label in
-            HenLogHandler(label: label, format: format, level: levels[component(of: label)] ?? level, output: output)
+            HenLogHandler(label: label, format: format, level: level, levels: levels, output: output)
         }
     }
 
@@ -52,30 +65,41 @@ public struct HenLogHandler: LogHandler {
         if let extra = event.metadata {
             merged.merge(extra) { _, new in new }
         }
+        let component = Self.component(of: label, metadata: merged)
+        let threshold = levels[component] ?? ownLevel
+        guard event.level >= threshold else { return }
         let line: String
         switch format {
-        case .json: line = jsonLine(level: event.level, message: "\(event.message)", metadata: merged)
-        case .text: line = textLine(level: event.level, message: "\(event.message)", metadata: merged)
+        case .json: line = jsonLine(level: event.level, message: "\(event.message)", component: component, metadata: merged)
+        case .text: line = textLine(level: event.level, message: "\(event.message)", component: component, metadata: merged)
         }
         output.write(line + "\n")
     }
 
-    private func jsonLine(level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {
+    /// The component of a line: its `component` metadata, else the logger's label.
+    static func component(of label: String, metadata: Logger.Metadata) -> String {
+        if case .string(let name)? = metadata["component"] { return name }
+        if case .stringConvertible(let name)? = metadata["component"] { return name.description }
+        return component(of: label)
+    }
+
+    private func jsonLine(level: Logger.Level, message: String, component: String, metadata: Logger.Metadata) -> String {
         var text = "{\"time\":" + JSONText.quote(Self.timestamp(Date()))
         text += ",\"level\":" + JSONText.quote(level.rawValue)
         text += ",\"message\":" + JSONText.quote(message)
-        text += ",\"component\":" + JSONText.quote(Self.component(of: label))
+        text += ",\"component\":" + JSONText.quote(component)
         for key in metadata.keys.sorted() where !["time", "level", "message", "component"].contains(key) {
             text += "," + JSONText.quote(key) + ":" + JSONText.value(metadata[key]!)
         }
         return text + "}"
     }
 
-    private func textLine(level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {
+    private func textLine(level: Logger.Level, message: String, component: String, metadata: Logger.Metadata) -> String {
         var text = Self.timestamp(Date()) + " " + level.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)
-        text += " [" + Self.component(of: label) + "] " + message
-        if !metadata.isEmpty {
-            text += " " + metadata.keys.sorted().map { "\($0)=\(metadata[$0]!)" }.joined(separator: " ")
+        text += " [" + component + "] " + message
+        let keys = metadata.keys.sorted().filter { $0 != "component" }
+        if !keys.isEmpty {
+            text += " " + keys.map { "\($0)=\(metadata[$0]!)" }.joined(separator: " ")
         }
         return text
     }

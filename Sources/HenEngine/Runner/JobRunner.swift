@@ -8,7 +8,8 @@ import Logging
 /// step, driver event and result through `report`. Cancelling the calling task stops the work cleanly
 /// (drivers interrupt their child processes and wait for them) and the outcome says `stopped`.
 struct JobRunner: Sendable {
-    typealias DriverFactory = @Sendable (_ repository: String, _ niceness: Niceness) throws -> any BackupDriver
+    /// Builds a repository's driver logging with `logger` (the job's identity and the step).
+    typealias DriverFactory = @Sendable (_ repository: String, _ niceness: Niceness, _ logger: Logger) throws -> any BackupDriver
 
     var configuration: Configuration
     var makeDriver: DriverFactory
@@ -30,7 +31,7 @@ struct JobRunner: Sendable {
         var broke = false
 
         if !phases.before.isEmpty, let hooks {
-            let outcome = await hooks.run(phases.before, phase: .before, context: run.hookContext(configuration, state: .running), onStep: { report(.step($0)) })
+            let outcome = await hooks.run(phases.before, phase: .before, context: run.hookContext(configuration, state: .running), logger: logger, onStep: { report(.step($0)) })
             run.absorb(outcome)
             broke = outcome.broke
         }
@@ -40,16 +41,16 @@ struct JobRunner: Sendable {
         let failedSoFar = run.failure != nil
         if let hooks, !Task.isCancelled {
             if !failedSoFar, !phases.after.isEmpty {
-                run.absorb(await hooks.run(phases.after, phase: .after, context: run.hookContext(configuration, state: .running), onStep: { report(.step($0)) }))
+                run.absorb(await hooks.run(phases.after, phase: .after, context: run.hookContext(configuration, state: .running), logger: logger, onStep: { report(.step($0)) }))
             }
             if run.failure != nil, !phases.failure.isEmpty {
-                run.absorb(await hooks.run(phases.failure, phase: .failure, context: run.hookContext(configuration, state: .failed), onStep: { report(.step($0)) }))
+                run.absorb(await hooks.run(phases.failure, phase: .failure, context: run.hookContext(configuration, state: .failed), logger: logger, onStep: { report(.step($0)) }))
             }
         }
         if let hooks, !phases.finally.isEmpty {
             // `finally` runs even when the job was stopped, so that hooks can release what `before` took.
             let state: JobState = Task.isCancelled ? .cancelled : (run.failure != nil ? .failed : (run.warned ? .warning : .succeeded))
-            run.absorb(await hooks.run(phases.finally, phase: .finally, context: run.hookContext(configuration, state: state), onStep: { report(.step($0)) }))
+            run.absorb(await hooks.run(phases.finally, phase: .finally, context: run.hookContext(configuration, state: state), logger: logger, onStep: { report(.step($0)) }))
         }
         return run.outcome(stopped: run.stopped || Task.isCancelled)
     }
@@ -135,7 +136,7 @@ struct JobRunner: Sendable {
         // A missing repository is created first when allowed: one step of its own, so the record says so.
         let driver: any BackupDriver
         do {
-            driver = try makeDriver(repository, backup.nice)
+            driver = try makeDriver(repository, backup.nice, stepLogger("init:\(repository)", repository: repository))
         } catch {
             return run.failStep(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, message: Self.message(error, repository: repository))
         }
@@ -166,7 +167,8 @@ struct JobRunner: Sendable {
             tags: [SnapshotTag.backup(backup.name), SnapshotTag.job(run.record.id)],
             limits: limits
         )
-        await step(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, driver: driver, run: &run) { driver, events in
+        // The backup step gets a driver of its own, so that its lines say `step: backup:<repository>`.
+        await step(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, niceness: backup.nice, run: &run) { driver, events in
             let summary = try await driver.backup(request, events: events)
             return StepResult(
                 message: "snapshot \(summary.snapshotID.prefix(8)): \(summary.filesNew) new, \(summary.filesChanged) changed, \(summary.filesUnmodified) unmodified files, \(summary.dataAdded) bytes added",
@@ -199,7 +201,7 @@ struct JobRunner: Sendable {
         var step = JobStep(id: id, name: name, repository: repository, state: .running, startedAt: now())
         report(.step(step))
         do {
-            let driver = try existing ?? makeDriver(repository, niceness)
+            let driver = try existing ?? makeDriver(repository, niceness, stepLogger(id, repository: repository))
             let outcome = try await body(driver, events)
             for warning in outcome.warnings { report(.warning(warning)) }
             if let result = outcome.result {
@@ -229,6 +231,14 @@ struct JobRunner: Sendable {
             report(.step(step))
             return false
         }
+    }
+
+    /// The job's logger for one step.
+    func stepLogger(_ step: String, repository: String) -> Logger {
+        var stepLogger = logger
+        stepLogger[metadataKey: "step"] = "\(step)"
+        stepLogger[metadataKey: "repository"] = "\(repository)"
+        return stepLogger
     }
 
     static func isCancellation(_ error: any Error) -> Bool {

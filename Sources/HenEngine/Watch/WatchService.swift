@@ -1,6 +1,7 @@
 import Foundation
 import HenDrivers
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// Queues a backup soon after its files change: for each backup with `watch:` configured, an
@@ -21,6 +22,7 @@ public struct WatchService: Service {
     let calls: InotifyCalls
     let submit: Submit
     let watchers = WatcherSet()
+    let metrics: EngineMetrics
 
     /// - Parameters:
     ///   - backups: all backups; those without `watch` are ignored.
@@ -33,8 +35,10 @@ public struct WatchService: Service {
         now: @escaping @Sendable () -> Date = Date.init,
         logger: Logger,
         calls: InotifyCalls = .system,
+        metrics: (any MetricsFactory)? = nil,
         submit: @escaping Submit
     ) {
+        self.metrics = EngineMetrics(factory: metrics ?? MetricsSystem.factory)
         self.backups = backups.filter { $0.watch != nil }
         self.clock = clock
         self.now = now
@@ -73,6 +77,7 @@ public struct WatchService: Service {
         let debouncer = ChangeDebouncer(latency: settings.latency, maxWait: settings.maxWait, clock: clock)
         await watchers.register(backup.name, watcher: watcher, debouncer: debouncer)
         let changes = await watcher.start()
+        metrics.watches(backup: backup.name, count: watcher.watchCount)
         if let degradation = watcher.degradation {
             await watchers.setState(backup.name, .degraded, degraded: degradation)
         } else {
@@ -83,9 +88,12 @@ public struct WatchService: Service {
         let now = self.now
         let submit = self.submit
         let logger = self.logger
+        let metrics = self.metrics
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await batch in changes {
+                    metrics.watchEvents(backup: backup.name, count: batch.count)
+                    metrics.watches(backup: backup.name, count: watcher.watchCount)
                     await debouncer.record(batch)
                     await watchers.noteChange(backup.name, at: now())
                 }
@@ -95,6 +103,7 @@ public struct WatchService: Service {
             group.addTask {
                 try? await debouncer.run { burst in
                     await watchers.noteTrigger(backup.name, at: now())
+                    metrics.watchTriggered(backup: backup.name)
                     logger.info("Files changed: queueing a backup.", metadata: [
                         "backup": "\(backup.name)", "changes": "\(burst.count)", "paths": "\(burst.paths.joined(separator: ", "))",
                     ])
@@ -103,6 +112,7 @@ public struct WatchService: Service {
             }
         }
         watcher.stop()
+        metrics.watches(backup: backup.name, count: 0)
         if let degradation = watcher.degradation {
             await watchers.setState(backup.name, .degraded, degraded: degradation)
         } else {

@@ -61,6 +61,7 @@ public struct HookRunner: Sendable {
             var log = logger
             log[metadataKey: "hook"] = "\(name)"
             log[metadataKey: "job_id"] = "\(context.jobID)"
+            log[metadataKey: "step"] = "hook:\(phase.rawValue):\(index)"
             log.info("hook started")
             let step: HookStepResult
             switch hook.action {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HenEngine
+import HenServer
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -20,6 +21,8 @@ struct DaemonCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
+        // Before the engine is opened: it takes the process-wide metrics factory (served at /metrics).
+        MonitoringRoutes.bootstrapMetricsSystem()
         let engine = try await EngineCommandSupport.openEngine(options, component: "daemon")
         let logger = Logger(label: "hen.daemon")
         let configuration = engine.configuration

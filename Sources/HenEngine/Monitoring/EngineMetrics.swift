@@ -1,0 +1,76 @@
+import Metrics
+import Foundation
+
+/// The engine's metrics, emitted where things happen, through a swift-metrics factory (the daemon's is
+/// Prometheus; tests pass their own). Labels are bounded by the configuration: operation, outcome, backup,
+/// repository, hook phase. Never a job id. docs/monitoring.md lists every metric.
+public struct EngineMetrics: Sendable {
+    public let factory: any MetricsFactory
+
+    public init(factory: any MetricsFactory) {
+        self.factory = factory
+    }
+
+    /// `hen_daemon_info{version,hostname,mode} 1`.
+    public func daemonInfo(version: String, hostname: String, mode: String) {
+        Gauge(label: "hen_daemon_info", dimensions: [("version", version), ("hostname", hostname), ("mode", mode)], factory: factory).record(1)
+    }
+
+    func jobEnded(operation: String, outcome: String, seconds: Double?) {
+        Counter(label: "hen_jobs_total", dimensions: [("operation", operation), ("outcome", outcome)], factory: factory).increment()
+        if let seconds {
+            Timer(label: "hen_job_duration_seconds", dimensions: [("operation", operation)], factory: factory)
+                .recordNanoseconds(Int64(max(0, seconds) * 1e9))
+        }
+    }
+
+    func lastSuccess(backup: String, repository: String, at date: Date) {
+        Gauge(label: "hen_backup_last_success_timestamp_seconds", dimensions: [("backup", backup), ("repository", repository)], factory: factory)
+            .record(date.timeIntervalSince1970)
+    }
+
+    func lastSnapshot(backup: String, repository: String, at date: Date) {
+        Gauge(label: "hen_backup_last_snapshot_timestamp_seconds", dimensions: [("backup", backup), ("repository", repository)], factory: factory)
+            .record(date.timeIntervalSince1970)
+    }
+
+    func backedUp(backup: String, bytesAdded: UInt64, filesProcessed: UInt64) {
+        Counter(label: "hen_backup_bytes_added_total", dimensions: [("backup", backup)], factory: factory).increment(by: Int64(clamping: bytesAdded))
+        Counter(label: "hen_backup_files_processed_total", dimensions: [("backup", backup)], factory: factory).increment(by: Int64(clamping: filesProcessed))
+    }
+
+    func snapshotCount(repository: String, count: Int) {
+        Gauge(label: "hen_repository_snapshots", dimensions: [("repository", repository)], factory: factory).record(count)
+    }
+
+    /// 1 when the repository's last step (of any job) succeeded, 0 when it failed.
+    func repositoryOK(repository: String, ok: Bool) {
+        Gauge(label: "hen_repository_last_job_ok", dimensions: [("repository", repository)], factory: factory).record(ok ? 1 : 0)
+    }
+
+    /// 1 when the repository's last check found no problem, 0 when it failed.
+    func checkOK(repository: String, ok: Bool) {
+        Gauge(label: "hen_repository_check_ok", dimensions: [("repository", repository)], factory: factory).record(ok ? 1 : 0)
+    }
+
+    func queue(queued: Int, running: Int) {
+        Gauge(label: "hen_queue_length", factory: factory).record(queued)
+        Gauge(label: "hen_jobs_running", factory: factory).record(running)
+    }
+
+    func hookFailed(backup: String, phase: String) {
+        Counter(label: "hen_hook_failures_total", dimensions: [("backup", backup), ("phase", phase)], factory: factory).increment()
+    }
+
+    func watchEvents(backup: String, count: Int) {
+        Counter(label: "hen_watch_events_total", dimensions: [("backup", backup)], factory: factory).increment(by: Int64(count))
+    }
+
+    func watchTriggered(backup: String) {
+        Counter(label: "hen_watch_triggers_total", dimensions: [("backup", backup)], factory: factory).increment()
+    }
+
+    func watches(backup: String, count: Int) {
+        Gauge(label: "hen_watches", dimensions: [("backup", backup)], factory: factory).record(count)
+    }
+}
