@@ -8,7 +8,7 @@ extension Engine {
     public func makeWatchService(logger: Logger) -> WatchService {
         // Recovery mode backs nothing up, so nothing is watched.
         let watched = configuration.mode == .recovery ? [] : configuration.backups
-        let service = WatchService(backups: watched, clock: clock, now: now, logger: logger) { [self] backup, paths, count in
+        let service = WatchService(backups: watched, clock: clock, now: now, logger: logger, metrics: metricsFactory) { [self] backup, paths, count in
             do {
                 _ = try await submit(JobRequest(operation: .backup(backup: backup, repositories: nil), trigger: .watch(paths: paths, count: count)))
             } catch {
