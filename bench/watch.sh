@@ -22,7 +22,8 @@ i=0
 while [ "$i" -lt "$dirs" ]; do mkdir -p "$work/d$((i / 100))/e$i"; i=$((i + 1)); done
 t1=$(date +%s.%N)
 i=0
-while [ "$i" -lt "$files" ]; do echo "$i" > "$work/d$((i % (dirs / 100 + 1)))/f$i"; i=$((i + 1)); done
+groups=$(( (dirs + 99) / 100 ))  # the d<N> directories made above
+while [ "$i" -lt "$files" ]; do echo "$i" > "$work/d$((i % groups))/f$i"; i=$((i + 1)); done
 t2=$(date +%s.%N)
 sleep 2
 cpu1=$(cpu)
