@@ -66,6 +66,7 @@ let package = Package(
             name: "HenServer",
             dependencies: [
                 "HenEngine",
+                "HenDrivers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -11,11 +11,14 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     public var code: String
     /// One sentence for a person, naming what is affected. Never a secret.
     public var message: String
+    /// Every problem, for errors that have several (a configuration's issues, with file, line and key path).
+    public var details: [ConfigurationIssue]?
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, details: [ConfigurationIssue]? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.details = details
     }
 
     public var description: String { message }
@@ -38,10 +41,22 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = try JSONEncoder().encode(["error": ["code": code, "message": message]])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = try encoder.encode(APIErrorBody(error: .init(code: code, message: message, details: details)))
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         if status == .unauthorized { headers[.wwwAuthenticate] = #"Basic realm="hen-backup", charset="UTF-8""# }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
+}
+
+/// `{"error": {"code", "message", "details"?}}`.
+private struct APIErrorBody: Encodable {
+    struct Inner: Encodable {
+        var code: String
+        var message: String
+        var details: [ConfigurationIssue]?
+    }
+    var error: Inner
 }

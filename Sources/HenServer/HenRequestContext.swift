@@ -1,14 +1,18 @@
 import Hummingbird
+import NIOCore
 
 /// The request context of every route: Hummingbird's core storage plus who made the request, once the
 /// authentication middleware has looked.
-public struct HenRequestContext: RequestContext {
+public struct HenRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The token label or user name that authenticated the request; nil when auth is `none`.
     public var identity: String?
+    /// The client's address, for the log of a failed login.
+    public let remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.identity = nil
+        self.remoteAddress = source.channel.remoteAddress
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import HenEngine
 import Hummingbird
 import Logging
@@ -5,21 +6,60 @@ import Logging
 /// The HTTP API (and, later, the web UI) of a running daemon. The daemon and the tests build it the same way.
 ///
 /// Route groups live in `Routes/`, one file per resource; each registers itself on the `/api/v1` group here.
+/// - Parameters:
+///   - loader: reads the configuration file again for `POST /config/reload` (the daemon's environment and
+///     drivers); by default the process environment and the engine's drivers.
 public func buildApplication(
     engine: Engine,
     configuration: Configuration,
-    logger: Logger
+    logger: Logger,
+    loader: ConfigurationLoader? = nil
 ) throws -> some ApplicationProtocol {
-    let router = Router(context: HenRequestContext.self)
-    router.middlewares.add(APIErrorMiddleware())
-    let api = router.group("api/v1")
-    SnapshotRoutes(engine: engine).register(on: api)
-    RestoreRoutes(engine: engine).register(on: api)
-    MonitoringRoutes.register(on: router, api: api, engine: engine)
     let (host, port) = try ListenAddress.parse(configuration.api.listen)
     return Application(
-        router: router,
+        router: buildRouter(engine: engine, loader: loader),
         configuration: .init(address: .hostname(host, port: port), serverName: "hen-backup"),
         logger: logger
     )
+}
+
+/// Every route, behind the error and authentication middleware. `router.routes` lists them (the OpenAPI
+/// test compares that list with `openapi.json`).
+public func buildRouter(engine: Engine, loader: ConfigurationLoader? = nil) -> Router<HenRequestContext> {
+    let router = Router(context: HenRequestContext.self)
+    let authenticator = APIAuthenticator { engine.configuration.api.auth }
+    router.middlewares.add(APIErrorMiddleware())
+    router.middlewares.add(AuthMiddleware(authenticator: authenticator))
+    let api = router.group("api/v1")
+    let loader = loader ?? ConfigurationLoader(environment: ProcessInfo.processInfo.environment, knownDrivers: engine.registry.names)
+    StatusRoutes(engine: engine).register(on: api)
+    BackupRoutes(engine: engine).register(on: api)
+    RepositoryRoutes(engine: engine).register(on: api)
+    SnapshotRoutes(engine: engine).register(on: api)
+    RestoreRoutes(engine: engine).register(on: api)
+    JobRoutes(engine: engine).register(on: api)
+    ConfigRoutes(engine: engine, loader: loader).register(on: api)
+    SessionRoutes(authenticator: authenticator).register(on: api)
+    OpenAPIDocument.register(on: api)
+    MonitoringRoutes.register(on: router, api: api, engine: engine)
+    return router
+}
+
+/// `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of this API, kept in `Resources/openapi.json`.
+public enum OpenAPIDocument {
+    /// The document's bytes (read once).
+    public static let data: Data = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json", subdirectory: "Resources") ?? Bundle.module.url(forResource: "openapi", withExtension: "json"),
+            let data = try? Data(contentsOf: url)
+        else { return Data(#"{"openapi":"3.1.0","info":{"title":"hen-backup","version":"missing"},"paths":{}}"#.utf8) }
+        return data
+    }()
+
+    static func register(on api: RouterGroup<HenRequestContext>) {
+        api.get("openapi.json") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(bytes: data)))
+        }
+    }
 }

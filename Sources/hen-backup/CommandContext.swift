@@ -8,7 +8,7 @@ import Synchronization
 /// What every command starts from: the configuration it names, logging set up, and the engine.
 struct CommandContext {
     let options: GlobalOptions
-    let configuration: Configuration
+    var configuration: Configuration
     let logger: Logger
 
     /// Loads and validates the configuration; prints every error and exits 1 when it is invalid.

@@ -46,6 +46,105 @@ enum JobRunning {
         try exit(for: record)
     }
 
+    /// Queues a job at the daemon (`POST path` with `body`); with `wait`, follows it to its end like an
+    /// in-process run (progress, outcome, exit code), else prints the queued job and returns.
+    static func runRemote(_ daemon: DaemonClient, path: String, body: (any Encodable)?, wait: Bool, options: GlobalOptions) async throws {
+        let record = try await Daemon.report { try daemon.decode(RemoteJobEnvelope.self, try await daemon.send("POST", path, body: body)).job }
+        guard wait else {
+            if options.json {
+                print(String(decoding: try JobRecord.jsonEncoder().encode(record), as: UTF8.self))
+            } else {
+                print("\(record.operation) \(record.target): \(record.state.rawValue) as job \(record.id) at \(daemon.baseURL.absoluteString) (hen-backup job \(record.id) --follow shows it; --wait waits).")
+            }
+            return
+        }
+        try await follow(daemon, id: record.id, options: options, printLog: false)
+    }
+
+    /// Follows a job at the daemon through its events until it ends: its log (`printLog`) or a progress
+    /// line, then the outcome; exits like an in-process run. Ctrl-C asks the daemon to cancel the job (cleanly)
+    /// and goes on following until it has stopped; a second Ctrl-C stops following.
+    static func follow(_ daemon: DaemonClient, id: String, options: GlobalOptions, printLog: Bool) async throws {
+        let progress = ProgressLine(enabled: !options.json && !printLog && isatty(STDERR_FILENO) == 1)
+        let interrupted = Mutex(0)
+        let following = Task { () -> JobRecord? in
+            for try await event in daemon.events("/api/v1/jobs/\(id)/events") {
+                if printLog, case .log(_, let line) = event {
+                    print("\(Formatting.localTime(line.time)) \(line.level.rawValue): \(line.message)")
+                }
+                progress.show(event)
+                if case .state(_, let state, let record) = event, state.isFinished { return record }
+            }
+            return nil
+        }
+        let signals = Task {
+            for await signal in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
+                let count = interrupted.withLock { count in
+                    count += 1
+                    return count
+                }
+                progress.clear()
+                if count == 1 {
+                    printError("\(signal): asking the daemon to cancel job \(id) (it stops cleanly)…")
+                    do {
+                        _ = try await daemon.send("POST", "/api/v1/jobs/\(id)/cancel")
+                    } catch {
+                        printError("\(error)")
+                    }
+                } else {
+                    printError("\(signal): no longer following; the daemon goes on stopping job \(id).")
+                    following.cancel()
+                }
+            }
+        }
+        defer { signals.cancel() }
+        let final: JobRecord?
+        do {
+            final = try await following.value
+        } catch is CancellationError {
+            throw ExitCode(130)
+        } catch {
+            progress.clear()
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+        progress.clear()
+        guard let final else {
+            if interrupted.withLock({ $0 }) > 1 { throw ExitCode(130) }
+            printError("The daemon closed the event stream before job \(id) ended (is it shutting down?); hen-backup job \(id) shows it later.")
+            throw ExitCode.failure
+        }
+        if options.json {
+            print(String(decoding: try JobRecord.jsonEncoder().encode(final), as: UTF8.self))
+        } else {
+            printOutcome(final)
+        }
+        if interrupted.withLock({ $0 }) > 0 { throw ExitCode(130) }
+        try exit(for: final)
+    }
+
+    /// `job ID --follow` without a daemon: the job store is read every second and new log lines printed
+    /// (the job runs in another process: an in-process `hen-backup backup`).
+    static func followStored(_ engine: Engine, record first: JobRecord, options: GlobalOptions) async throws {
+        var record = first
+        var printed = 0
+        while true {
+            for line in record.log.dropFirst(printed) {
+                print("\(Formatting.localTime(line.time)) \(line.level.rawValue): \(line.message)")
+            }
+            printed = max(printed, record.log.count)
+            if record.state.isFinished { break }
+            try await Task.sleep(for: .seconds(1))
+            record = try await engine.job(id: record.id) ?? record
+        }
+        if options.json {
+            print(String(decoding: try JobRecord.jsonEncoder().encode(record), as: UTF8.self))
+        } else {
+            printOutcome(record)
+        }
+        try exit(for: record)
+    }
+
     static func exit(for record: JobRecord) throws {
         switch record.state {
         case .succeeded: return

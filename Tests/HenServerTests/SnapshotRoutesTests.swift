@@ -126,13 +126,13 @@ import Testing
     }
 }
 
-private func json(_ response: TestResponse) throws -> [String: Any] {
+func json(_ response: TestResponse) throws -> [String: Any] {
     let data = Data(Array(response.body.readableBytesView))
     let object = try JSONSerialization.jsonObject(with: data)
     return try #require(object as? [String: Any])
 }
 
-private func expectError(_ client: some TestClientProtocol, _ uri: String, status: HTTPResponse.Status, naming name: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+func expectError(_ client: some TestClientProtocol, _ uri: String, status: HTTPResponse.Status, naming name: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) async throws {
     let response = try await client.execute(uri: uri, method: .get)
     #expect(response.status == status, "\(uri)", sourceLocation: sourceLocation)
     let error = try json(response)["error"] as? [String: Any]
@@ -153,7 +153,7 @@ struct RouteFixture {
     let mine: String
     let foreign: String
 
-    init(mode: Configuration.Mode = .normal) async throws {
+    init(mode: Configuration.Mode = .normal, api: Configuration.API = .init(listen: "127.0.0.1:0"), retention: RetentionPolicy? = nil) async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("hen-routes-\(UUID().uuidString.prefix(8))").path
         self.root = root
         let files = FileManager.default
@@ -174,11 +174,11 @@ struct RouteFixture {
         foreign = try await id("otherhost")
         configuration = Configuration(
             sourcePath: "\(root)/config.yml", hostname: "testhost", dataDirectory: "\(root)/data", timeZone: TimeZone(identifier: "UTC")!,
-            mode: mode, api: .init(listen: "127.0.0.1:0"), maxConcurrentJobs: 1, shutdownGrace: .seconds(30), statusInterval: .seconds(60),
+            mode: mode, api: api, maxConcurrentJobs: 1, shutdownGrace: .seconds(30), statusInterval: .seconds(60),
             stallWarning: .seconds(600), jobHistory: .init(keep: .seconds(86_400), maxJobs: 100), limits: TransferLimits(),
             log: .init(level: "info", levels: [:]), executables: ["restic": "/usr/bin/restic"],
             repositories: ["local": Configuration.Repository(name: "local", location: root + "/repo", password: Secret(Self.password))],
-            backups: [Configuration.Backup(name: "documents", paths: [root + "/src"], repositories: ["local"])],
+            backups: [Configuration.Backup(name: "documents", paths: [root + "/src"], repositories: ["local"], retention: retention)],
             restore: .init(allowedTargets: [root + "/restores"]), warnings: []
         )
         engine = Engine(configuration: configuration, registry: .standard, store: try JobStore(dataDirectory: configuration.dataDirectory), logger: Logger(label: "hen.test"))

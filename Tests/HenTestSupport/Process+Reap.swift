@@ -39,6 +39,7 @@ public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) asy
 /// A tool's failure in a test: the command line and its exit status.
 public struct ToolFailed: Error, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Runs a tool to its end (blocking: call it off the pool) and returns its stdout; a non-zero exit throws.

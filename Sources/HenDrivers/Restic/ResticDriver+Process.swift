@@ -88,7 +88,11 @@ extension ResticDriver {
     /// name, the environment, the secrets to redact and the niceness.
     func processRequest(_ arguments: [String], version: ResticVersion, limits: TransferLimits? = nil, retryLock: Bool = true) -> ChildProcessRequest {
         var global: [String] = []
-        if let cache = context.cacheDirectory { global += ["--cache-dir", cache] }
+        if let cache = context.cacheDirectory {
+            // restic creates the cache for a backup but not for a check, which then warns and runs without.
+            try? FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+            global += ["--cache-dir", cache]
+        }
         let limits = limits ?? repository.limits
         if let upload = limits.uploadBytesPerSecond { global += ["--limit-upload", String(Self.kibibytesPerSecond(upload))] }
         if let download = limits.downloadBytesPerSecond { global += ["--limit-download", String(Self.kibibytesPerSecond(download))] }

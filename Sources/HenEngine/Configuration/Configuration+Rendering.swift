@@ -14,7 +14,7 @@ extension Configuration {
             ("data_dir", .init(dataDirectory)),
             ("timezone", .init(timeZone.identifier)),
             ("mode", .init(mode.rawValue)),
-            ("api", Self.mapping([("listen", .init(api.listen))])),
+            ("api", Self.mapping([("listen", .init(api.listen)), ("auth", Self.authNode(api.auth))])),
             ("max_concurrent_jobs", .init(String(maxConcurrentJobs))),
             ("shutdown_grace", .init(DurationText.format(shutdownGrace))),
             ("status_interval", .init(DurationText.format(statusInterval))),
@@ -37,6 +37,18 @@ extension Configuration {
     }
 
     static var redacted: Yams.Node { Yams.Node("***") }
+
+    static func authNode(_ auth: API.Auth) -> Yams.Node {
+        guard auth.isRequired else { return Yams.Node("none") }
+        var pairs: [(Yams.Node, Yams.Node)] = []
+        if !auth.tokens.isEmpty {
+            pairs.append(("tokens", .sequence(.init(auth.tokens.map { mapping([("name", .init($0.name)), ("token", redacted)]) }))))
+        }
+        if !auth.users.isEmpty {
+            pairs.append(("users", .sequence(.init(auth.users.map { mapping([("name", .init($0.name)), ("password_hash", redacted)]) }))))
+        }
+        return mapping(pairs)
+    }
 
     static func limitsNode(_ limits: TransferLimits) -> Yams.Node? {
         var pairs: [(Yams.Node, Yams.Node)] = []
@@ -74,6 +86,11 @@ extension Configuration {
             pairs.append(("check", mapping(check)))
         }
         return mapping(pairs)
+    }
+
+    /// One backup as redacted YAML (to tell whether a reload changed it).
+    func backupNodeText(_ backup: Backup) -> String {
+        (try? Yams.serialize(node: backupNode(backup), sortKeys: false)) ?? ""
     }
 
     func backupNode(_ backup: Backup) -> Yams.Node {

@@ -46,7 +46,44 @@ public struct Configuration: Sendable {
     public struct API: Sendable {
         /// `host:port`.
         public var listen: String
-        public init(listen: String) { self.listen = listen }
+        /// Who may call the API. Empty (`auth: none`, the default) is allowed only on a loopback address.
+        public var auth: Auth
+        public init(listen: String, auth: Auth = Auth()) {
+            self.listen = listen
+            self.auth = auth
+        }
+
+        /// `api.auth`: bearer tokens and/or users with bcrypt password hashes (HTTP basic and the UI's login).
+        public struct Auth: Sendable {
+            public var tokens: [Token]
+            public var users: [User]
+            public init(tokens: [Token] = [], users: [User] = []) {
+                self.tokens = tokens
+                self.users = users
+            }
+            /// False for `auth: none`: every request is let in (loopback only).
+            public var isRequired: Bool { !tokens.isEmpty || !users.isEmpty }
+        }
+
+        public struct Token: Sendable {
+            /// A label for logs (`ci`), never the token; `token-1`… when not given.
+            public var name: String
+            public var value: Secret
+            public init(name: String, value: Secret) {
+                self.name = name
+                self.value = value
+            }
+        }
+
+        public struct User: Sendable {
+            public var name: String
+            /// A bcrypt hash (`$2y$…`, as `htpasswd -B` makes, or `$2a$`/`$2b$`).
+            public var passwordHash: Secret
+            public init(name: String, passwordHash: Secret) {
+                self.name = name
+                self.passwordHash = passwordHash
+            }
+        }
     }
 
     public struct JobHistory: Sendable {

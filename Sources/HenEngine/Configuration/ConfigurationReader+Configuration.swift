@@ -75,15 +75,102 @@ extension ConfigurationReader {
 
     func readAPI(_ node: ConfigNode?) -> Configuration.API {
         var listen = "127.0.0.1:8420"
-        guard let node, let fields = fields(node, allowed: ["listen"]) else { return Configuration.API(listen: listen) }
-        if let listenNode = fields["listen"], let value = string(listenNode) {
+        var listenNode = node
+        var auth = Configuration.API.Auth()
+        guard let node, let fields = fields(node, allowed: ["listen", "auth"]) else { return Configuration.API(listen: listen) }
+        if let node = fields["listen"], let value = string(node) {
+            listenNode = node
             if let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]), (1...65_535).contains(port), colon != value.startIndex {
                 listen = value
             } else {
-                error(listenNode, "\"\(value)\" is not host:port (such as 127.0.0.1:8420)")
+                error(node, "\"\(value)\" is not host:port (such as 127.0.0.1:8420)")
             }
         }
-        return Configuration.API(listen: listen)
+        if let authNode = fields["auth"] {
+            auth = readAuth(authNode)
+        }
+        // Anyone who reaches the port could start, cancel and restore: off this machine, that takes auth.
+        let host = Self.listenHost(listen)
+        if !auth.isRequired, !Self.isLoopback(host), let listenNode {
+            error(listenNode, "\(listen) is reachable from other machines, so the API needs api.auth (tokens or users); auth: none is only allowed on a loopback address such as 127.0.0.1")
+        }
+        return Configuration.API(listen: listen, auth: auth)
+    }
+
+    func readAuth(_ node: ConfigNode) -> Configuration.API.Auth {
+        var auth = Configuration.API.Auth()
+        let issuesBefore = issues.count
+        if case .scalar = node.node {
+            if let value = string(node), value != "none" {
+                error(node, "\"\(value)\" is not an auth setting: write none, or a mapping with tokens and/or users")
+            }
+            return auth
+        }
+        guard let fields = fields(node, allowed: ["tokens", "users"]) else { return auth }
+        for (index, entry) in (fields["tokens"].flatMap(list) ?? []).enumerated() {
+            var name = "token-\(index + 1)"
+            var valueNode = entry
+            if case .mapping = entry.node {
+                guard let tokenFields = self.fields(entry, allowed: ["name", "token"]) else { continue }
+                if let nameNode = tokenFields["name"], let value = nonEmptyString(nameNode) { name = value }
+                guard let tokenNode = tokenFields["token"] else {
+                    error(entry, "a token needs \"token\" (the secret clients send as a bearer token)")
+                    continue
+                }
+                valueNode = tokenNode
+            }
+            guard let value = string(valueNode) else { continue }
+            guard value.count >= 16 else {
+                error(valueNode, "a token must be at least 16 characters long (openssl rand -hex 32 makes a good one)")
+                continue
+            }
+            auth.tokens.append(.init(name: name, value: Secret(value)))
+        }
+        for entry in fields["users"].flatMap(list) ?? [] {
+            guard let userFields = self.fields(entry, allowed: ["name", "password_hash"]) else { continue }
+            guard let nameNode = userFields["name"], let name = nonEmptyString(nameNode) else {
+                error(entry, "a user needs a \"name\"")
+                continue
+            }
+            guard let hashNode = userFields["password_hash"], let hash = string(hashNode) else {
+                error(entry, "user \"\(name)\" needs a password_hash (a bcrypt hash: htpasswd -nbB \(name) PASSWORD | cut -d: -f2)")
+                continue
+            }
+            guard Self.isBcryptHash(hash) else {
+                error(hashNode, "the password hash of user \"\(name)\" is not a bcrypt hash ($2y$…, $2b$… or $2a$…; htpasswd -nbB \(name) PASSWORD | cut -d: -f2 makes one)")
+                continue
+            }
+            if auth.users.contains(where: { $0.name == name }) {
+                error(nameNode, "user \"\(name)\" is defined twice")
+                continue
+            }
+            auth.users.append(.init(name: name, passwordHash: Secret(hash)))
+        }
+        if auth.tokens.isEmpty, auth.users.isEmpty, issues.count == issuesBefore {
+            error(node, "auth lists no token and no user; write auth: none to let every local request in")
+        }
+        return auth
+    }
+
+    /// `$2y$10$` + 53 characters of bcrypt's base64.
+    static func isBcryptHash(_ text: String) -> Bool {
+        let parts = text.split(separator: "$", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0].isEmpty, ["2a", "2b", "2y"].contains(parts[1]),
+            let cost = Int(parts[2]), (4...31).contains(cost), parts[3].count == 53
+        else { return false }
+        return parts[3].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "/") }
+    }
+
+    /// The host part of `host:port` (`::1` for `[::1]:8420`).
+    static func listenHost(_ listen: String) -> String {
+        guard let colon = listen.lastIndex(of: ":") else { return listen }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
     func readJobHistory(_ node: ConfigNode?) -> Configuration.JobHistory {

@@ -29,7 +29,9 @@ public enum ConfigurationSummary {
         lines.append("  data dir:  \(configuration.dataDirectory)")
         lines.append("  mode:      \(configuration.mode.rawValue)\(configuration.mode == .recovery ? " (read-only: no backup, prune or check runs)" : "")")
         lines.append("  time zone: \(zone.identifier)")
-        lines.append("  api:       \(configuration.api.listen)")
+        let auth = configuration.api.auth
+        let authText = auth.isRequired ? "\(auth.tokens.count) token(s), \(auth.users.count) user(s)" : "none"
+        lines.append("  api:       \(configuration.api.listen) (auth: \(authText))")
         lines.append("  jobs:      at most \(configuration.maxConcurrentJobs) at a time")
         if let limits = limitsText(configuration.limits) { lines.append("  limits:    \(limits)") }
 

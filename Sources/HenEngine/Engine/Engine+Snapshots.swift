@@ -47,6 +47,18 @@ extension Engine {
         return SnapshotPage(items: items, nextCursor: next)
     }
 
+    /// How many snapshots of this host a repository holds, and the newest (from the cached list, which is
+    /// read from the repository when it is stale).
+    public nonisolated func snapshotSummary(repository: String) async throws -> (count: Int, latest: RepositorySnapshot?) {
+        let configuration = self.configuration
+        guard configuration.repositories[repository] != nil else { throw Self.unknownRepository(repository, configuration) }
+        _ = try await ensureSnapshotList(repository: repository, force: false)
+        let store = try await snapshotCatalog.store()
+        let count = try await store.count(repository: repository, hostname: configuration.hostname)
+        let latest = try await store.listPage(repositories: [repository], hostname: configuration.hostname, backup: nil, after: nil, limit: 1).first
+        return (count, latest)
+    }
+
     /// One of this host's snapshots by full id, unique prefix (at least 4 hex digits), or `latest`.
     public nonisolated func snapshot(repository: String, id: String) async throws -> RepositorySnapshot {
         let driver = try driver(forRepository: repository)

@@ -4,6 +4,7 @@ import HenHooks
 import HenProcess
 import Logging
 import Metrics
+import Synchronization
 
 /// The facade: everything the CLI, the API and the UI can do is a method here.
 ///
@@ -12,7 +13,9 @@ import Metrics
 /// once at start (interrupted jobs, re-queued jobs, history retention) and ``shutdown(grace:)`` at the end;
 /// an in-process CLI does neither, so it never touches jobs that belong to a running daemon.
 public actor Engine {
-    public nonisolated let configuration: Configuration
+    /// The configuration in force: the one the engine was built with, until ``reload(_:)`` replaces it.
+    public nonisolated var configuration: Configuration { configurationState.withLock { $0 } }
+    nonisolated let configurationState: Mutex<Configuration>
     public nonisolated let registry: DriverRegistry
     public nonisolated let store: JobStore
     let clock: any Clock<Duration>
@@ -60,7 +63,7 @@ public actor Engine {
     }
 
     public init(configuration: Configuration, registry: DriverRegistry, store: JobStore, clock: any Clock<Duration> = ContinuousClock(), now: @escaping @Sendable () -> Date = Date.init, logger: Logger, hooks: (any HookExecuting)? = nil, metrics: (any MetricsFactory)? = nil) {
-        self.configuration = configuration
+        self.configurationState = Mutex(configuration)
         self.metrics = EngineMetrics(factory: metrics ?? MetricsSystem.factory)
         self.registry = registry
         self.store = store
@@ -71,7 +74,11 @@ public actor Engine {
         self.createdAt = now()
         self.writer = StoreWriter(store: store, logger: logger)
         self.snapshotCatalog = SnapshotCatalog(dataDirectory: configuration.dataDirectory)
-        // Backups share a repository only when its driver says it can take several at once.
+        self.queue = JobQueue(maxConcurrentJobs: configuration.maxConcurrentJobs, concurrentBackupRepositories: Self.concurrentBackupRepositories(configuration, registry: registry, logger: logger))
+    }
+
+    /// Backups share a repository only when its driver says it can take several at once.
+    static func concurrentBackupRepositories(_ configuration: Configuration, registry: DriverRegistry, logger: Logger) -> Set<String> {
         var concurrent: Set<String> = []
         for (name, repository) in configuration.repositories {
             let context = DriverContext(hostname: configuration.hostname, executables: configuration.executables, logger: logger)
@@ -81,7 +88,7 @@ public actor Engine {
                 concurrent.insert(name)
             }
         }
-        self.queue = JobQueue(maxConcurrentJobs: configuration.maxConcurrentJobs, concurrentBackupRepositories: concurrent)
+        return concurrent
     }
 
     /// Opens the job store in `data_dir` and builds an engine on it that runs hooks with HenHooks'

@@ -151,7 +151,7 @@ public struct JobRecord: Sendable, Hashable, Codable, Identifiable {
 extension JobPriority {
     /// Parses the text ``JobPriority/description`` writes (`immediate`, `next`, `superior`, `normal`,
     /// `inferior`, `on-idle`, or an integer).
-    init?(recordText text: String) {
+    public init?(recordText text: String) {
         switch text {
         case "immediate": self = .immediate
         case "next": self = .next
@@ -167,7 +167,7 @@ extension JobPriority {
 }
 
 /// ``Progress`` with snake_case keys, as the rest of the record.
-private struct ProgressJSON: Codable {
+public struct ProgressJSON: Codable, Sendable {
     var fraction: Double?
     var filesDone: UInt64?
     var totalFiles: UInt64?
@@ -177,7 +177,7 @@ private struct ProgressJSON: Codable {
     var secondsRemaining: Double?
     var currentFiles: [String]?
 
-    init(_ progress: HenDrivers.Progress) {
+    public init(_ progress: HenDrivers.Progress) {
         fraction = progress.fraction
         filesDone = progress.filesDone
         totalFiles = progress.totalFiles
@@ -188,7 +188,7 @@ private struct ProgressJSON: Codable {
         currentFiles = progress.currentFiles
     }
 
-    var progress: HenDrivers.Progress {
+    public var progress: HenDrivers.Progress {
         HenDrivers.Progress(fraction: fraction, filesDone: filesDone, totalFiles: totalFiles, bytesDone: bytesDone, totalBytes: totalBytes, secondsElapsed: secondsElapsed, secondsRemaining: secondsRemaining, currentFiles: currentFiles ?? [])
     }
 

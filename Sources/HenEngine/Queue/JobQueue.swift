@@ -32,14 +32,20 @@ public actor JobQueue {
         var sequence: UInt64
     }
 
-    public let maxConcurrentJobs: Int
-    private let concurrentBackupRepositories: Set<String>
+    public private(set) var maxConcurrentJobs: Int
+    private var concurrentBackupRepositories: Set<String>
     private var queued: [Queued] = []
     private var running: [String: Entry] = [:]
     private var sequence: UInt64 = 0
 
     /// - Parameter concurrentBackupRepositories: repositories whose driver lets backups share them.
     public init(maxConcurrentJobs: Int, concurrentBackupRepositories: Set<String> = []) {
+        self.maxConcurrentJobs = max(1, maxConcurrentJobs)
+        self.concurrentBackupRepositories = concurrentBackupRepositories
+    }
+
+    /// A reloaded configuration's limits: they apply to the next job started; running ones go on.
+    public func reconfigure(maxConcurrentJobs: Int, concurrentBackupRepositories: Set<String>) {
         self.maxConcurrentJobs = max(1, maxConcurrentJobs)
         self.concurrentBackupRepositories = concurrentBackupRepositories
     }

@@ -89,6 +89,13 @@ final class SnapshotIndexStore: Sendable {
         }
     }
 
+    /// How many cached snapshots of this host a repository holds.
+    func count(repository: String, hostname: String) async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM snapshot WHERE repository = ? AND hostname = ?", arguments: [repository, hostname]) ?? 0
+        }
+    }
+
     /// Cached snapshots of a repository and host whose id starts with `prefix` (at most a few).
     func snapshots(repository: String, hostname: String, idPrefix prefix: String) async throws -> [RepositorySnapshot] {
         // `GLOB` with an escaped-free hex prefix: ids and prefixes are checked to be hexadecimal first.

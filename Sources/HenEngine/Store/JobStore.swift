@@ -108,6 +108,10 @@ public final class JobStore: Sendable {
             clauses.append("operation = ?")
             _ = arguments.append(contentsOf: [operation])
         }
+        if let after = filter.after {
+            clauses.append("(queued_at < ? OR (queued_at = ? AND id < ?))")
+            _ = arguments.append(contentsOf: [after.queuedAt, after.queuedAt, after.id])
+        }
         let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         _ = arguments.append(contentsOf: [max(0, filter.limit)])
         let sql = "SELECT * FROM job \(whereClause) ORDER BY queued_at DESC, id DESC LIMIT ?"

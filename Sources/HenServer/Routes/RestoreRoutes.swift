@@ -20,11 +20,12 @@ public struct RestoreRoutes: Sendable {
         /// Paths inside the snapshot; missing or empty restores everything.
         var paths: [String]?
         var target: String
+        var priority: RouteSupport.PriorityValue?
     }
 
     func restore(_ request: Request, _ context: HenRequestContext) async throws -> Response {
         let body = try await request.decode(as: Body.self, context: context)
-        let record = try await engine.restore(repository: body.repository, snapshot: body.snapshot, paths: body.paths ?? [], target: body.target, trigger: .api)
-        return try SnapshotRoutes.json(SnapshotRoutes.JobEnvelope(job: record), status: .accepted)
+        let record = try await engine.restore(repository: body.repository, snapshot: body.snapshot, paths: body.paths ?? [], target: body.target, trigger: RouteSupport.trigger(request), priority: try RouteSupport.priority(body.priority))
+        return try RouteSupport.json(JobEnvelope(job: record), status: .accepted)
     }
 }

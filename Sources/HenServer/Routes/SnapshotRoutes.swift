@@ -19,7 +19,7 @@ public struct SnapshotRoutes: Sendable {
     public func register(on api: RouterGroup<HenRequestContext>) {
         api.get("snapshots") { request, _ in try await list(request) }
         api.get("repositories/{name}/snapshots/{id}") { _, context in try await detail(context) }
-        api.delete("repositories/{name}/snapshots/{id}") { _, context in try await forget(context) }
+        api.delete("repositories/{name}/snapshots/{id}") { request, context in try await forget(request, context) }
         api.get("repositories/{name}/snapshots/{id}/tree") { request, context in try await tree(request, context) }
         api.get("repositories/{name}/snapshots/{id}/download") { request, context in try await download(request, context) }
     }
@@ -31,21 +31,21 @@ public struct SnapshotRoutes: Sendable {
         let page = try await engine.snapshots(
             backup: query.get("backup"),
             repository: query.get("repository"),
-            limit: try Self.limit(query.get("limit")),
+            limit: try RouteSupport.limit(query.get("limit")),
             cursor: query.get("cursor"),
-            refresh: try Self.flag(query.get("refresh"), name: "refresh")
+            refresh: try RouteSupport.flag(query.get("refresh"), name: "refresh")
         )
-        return try Self.json(Page(items: page.items.map(Item.init), nextCursor: page.nextCursor))
+        return try RouteSupport.json(Page(items: page.items.map(Item.init), nextCursor: page.nextCursor))
     }
 
     func detail(_ context: HenRequestContext) async throws -> Response {
         let found = try await engine.snapshot(repository: try context.parameters.require("name"), id: try context.parameters.require("id"))
-        return try Self.json(Item(found))
+        return try RouteSupport.json(Item(found))
     }
 
-    func forget(_ context: HenRequestContext) async throws -> Response {
-        let record = try await engine.forget(repository: try context.parameters.require("name"), snapshot: try context.parameters.require("id"), trigger: .api)
-        return try Self.json(JobEnvelope(job: record), status: .accepted)
+    func forget(_ request: Request, _ context: HenRequestContext) async throws -> Response {
+        let record = try await engine.forget(repository: try context.parameters.require("name"), snapshot: try context.parameters.require("id"), trigger: RouteSupport.trigger(request))
+        return try RouteSupport.json(JobEnvelope(job: record), status: .accepted)
     }
 
     func tree(_ request: Request, _ context: HenRequestContext) async throws -> Response {
@@ -54,10 +54,10 @@ public struct SnapshotRoutes: Sendable {
             repository: try context.parameters.require("name"),
             snapshot: try context.parameters.require("id"),
             path: query.get("path") ?? "/",
-            limit: try Self.limit(query.get("limit")),
+            limit: try RouteSupport.limit(query.get("limit")),
             cursor: query.get("cursor")
         )
-        return try Self.json(TreePage(page))
+        return try RouteSupport.json(TreePage(page))
     }
 
     func download(_ request: Request, _ context: HenRequestContext) async throws -> Response {
@@ -80,18 +80,6 @@ public struct SnapshotRoutes: Sendable {
     }
 
     // MARK: Encoding
-
-    /// `{"items": [...], "next_cursor": ...}` with an explicit null on the last page.
-    struct Page: Encodable {
-        var items: [Item]
-        var nextCursor: String?
-        enum CodingKeys: String, CodingKey { case items, nextCursor = "next_cursor" }
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(items, forKey: .items)
-            try container.encode(nextCursor, forKey: .nextCursor)
-        }
-    }
 
     /// A snapshot as the API shows it.
     struct Item: Encodable {
@@ -142,32 +130,6 @@ public struct SnapshotRoutes: Sendable {
             try container.encode(node.mode, forKey: .mode)
             try container.encode(node.modificationTime, forKey: .mtime)
             try container.encode(node.linkTarget, forKey: .linkTarget)
-        }
-    }
-
-    /// `202 {"job": {...}}`, the job record as the job routes show it.
-    struct JobEnvelope: Encodable {
-        var job: JobRecord
-    }
-
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try JobRecord.jsonEncoder().encode(value)
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    static func limit(_ text: String?) throws -> Int {
-        guard let text else { return Engine.defaultPageSize }
-        guard let value = Int(text) else { throw APIError.badRequest("limit must be a whole number from 1 to \(Engine.maxPageSize), not \(text).") }
-        return value
-    }
-
-    static func flag(_ text: String?, name: String) throws -> Bool {
-        switch text {
-        case nil, "false", "0": return false
-        case "", "true", "1": return true
-        default: throw APIError.badRequest("\(name) must be true or false, not \(text ?? "").")
         }
     }
 

@@ -16,7 +16,15 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Only this repository of the backup (repeatable).")
     var repository: [String] = []
 
+    @Flag(name: .long, help: "With a daemon: follow the job with a progress line and exit with its outcome (in-process runs always wait).")
+    var wait = false
+
     func run() async throws {
+        if let daemon = try await Daemon.connect(options) {
+            let body = RemoteJobBody(repositories: repository.isEmpty ? nil : repository)
+            try await JobRunning.runRemote(daemon, path: "/api/v1/backups/\(name)/backup", body: body, wait: wait, options: options)
+            return
+        }
         let context = try CommandContext.load(options)
         try await JobRunning.run(.backup(backup: name, repositories: repository.isEmpty ? nil : repository), context: context)
     }
@@ -33,7 +41,14 @@ struct PruneCommand: AsyncParsableCommand {
     @Argument(help: "The backup's name in the configuration.")
     var name: String
 
+    @Flag(name: .long, help: "With a daemon: follow the job with a progress line and exit with its outcome (in-process runs always wait).")
+    var wait = false
+
     func run() async throws {
+        if let daemon = try await Daemon.connect(options) {
+            try await JobRunning.runRemote(daemon, path: "/api/v1/backups/\(name)/prune", body: RemoteJobBody(), wait: wait, options: options)
+            return
+        }
         let context = try CommandContext.load(options)
         try await JobRunning.run(.prune(backup: name), context: context)
     }
@@ -53,7 +68,14 @@ struct CheckCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Read back this part of the data: 5%, 1/10 or 500M (default: the repository's check.read_data_subset).")
     var readDataSubset: String?
 
+    @Flag(name: .long, help: "With a daemon: follow the job with a progress line and exit with its outcome (in-process runs always wait).")
+    var wait = false
+
     func run() async throws {
+        if let daemon = try await Daemon.connect(options) {
+            try await JobRunning.runRemote(daemon, path: "/api/v1/repositories/\(repository)/check", body: RemoteCheckBody(readDataSubset: readDataSubset), wait: wait, options: options)
+            return
+        }
         let context = try CommandContext.load(options)
         let subset = readDataSubset ?? context.configuration.repositories[repository]?.check.readDataSubset
         try await JobRunning.run(.check(repository: repository, readDataSubset: subset), context: context)
@@ -80,9 +102,42 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Only this path of the snapshot (repeatable).")
     var include: [String] = []
 
+    @Flag(name: .long, help: "With a daemon: follow the job with a progress line and exit with its outcome (in-process runs always wait).")
+    var wait = false
+
     func run() async throws {
-        let context = try CommandContext.load(options)
         let target = URL(fileURLWithPath: target, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path
+        if let daemon = try await Daemon.connect(options) {
+            let body = RemoteRestoreBody(repository: repository, snapshot: snapshot, paths: include, target: target)
+            try await JobRunning.runRemote(daemon, path: "/api/v1/restores", body: body, wait: wait, options: options)
+            return
+        }
+        let context = try CommandContext.load(options)
         try await JobRunning.run(.restore(repository: repository, snapshot: snapshot, target: target, includes: include), context: context)
     }
+}
+
+/// The bodies the job commands send to the daemon.
+/// A job asked for on the command line goes to the head of the daemon's queue (`next`), behind nothing
+/// but `immediate` jobs, and still never beside a job it collides with.
+struct RemoteJobBody: Encodable {
+    var repositories: [String]?
+    var priority = "next"
+}
+
+struct RemoteCheckBody: Encodable {
+    var readDataSubset: String?
+    var priority = "next"
+    enum CodingKeys: String, CodingKey {
+        case priority
+        case readDataSubset = "read_data_subset"
+    }
+}
+
+struct RemoteRestoreBody: Encodable {
+    var priority = "next"
+    var repository: String
+    var snapshot: String
+    var paths: [String]
+    var target: String
 }

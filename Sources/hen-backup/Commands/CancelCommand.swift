@@ -13,8 +13,15 @@ struct CancelCommand: AsyncParsableCommand {
     var id: String
 
     func run() async throws {
-        let engine = try await EngineCommandSupport.openEngine(options)
-        let record = try await EngineCommandSupport.report { try await engine.cancel(jobID: id) }
+        let record: JobRecord
+        if let daemon = try await Daemon.connect(options) {
+            record = try await Daemon.report {
+                try daemon.decode(RemoteJobEnvelope.self, try await daemon.send("POST", "/api/v1/jobs/\(id)/cancel")).job
+            }
+        } else {
+            let engine = try await EngineCommandSupport.openEngine(options)
+            record = try await EngineCommandSupport.report { try await engine.cancel(jobID: id) }
+        }
         if options.json {
             try EngineCommandSupport.printJSON(record)
         } else {

@@ -15,15 +15,37 @@ struct DaemonCommand: AsyncParsableCommand {
             then stops it cleanly and records it interrupted; queued jobs run at the next start. A second \
             signal stops a running job at once, still cleanly (restic is interrupted, never killed, so no \
             lock is left behind).
+
+            The HTTP API listens on api.listen. SIGHUP (or POST /api/v1/config/reload) reads the configuration \
+            file again; a file with errors is refused and the running configuration stays.
+
+            --read-only (or mode: recovery) serves browsing, download and restore only: no backup, prune, \
+            forget, check or unlock, nothing scheduled or watched. With --hostname it shows another host's \
+            snapshots: how a dead machine's files are recovered from a fresh one with only its config file.
             """
     )
 
     @OptionGroup var options: GlobalOptions
 
+    @Flag(name: .long, help: "Recovery mode: browse, download and restore only; never write to a repository.")
+    var readOnly = false
+
+    @Option(name: .long, help: "Act as this host (its snapshots only) instead of the configured hostname.")
+    var hostname: String?
+
     func run() async throws {
         // Before the engine is opened: it takes the process-wide metrics factory (served at /metrics).
         MonitoringRoutes.bootstrapMetricsSystem()
-        let engine = try await EngineCommandSupport.openEngine(options, component: "daemon")
+        var context = try CommandContext.load(options, component: "daemon")
+        if readOnly { context.configuration.mode = .recovery }
+        if let hostname {
+            guard !hostname.isEmpty else {
+                printError("--hostname needs a host name.")
+                throw ExitCode.validationFailure
+            }
+            context.configuration.hostname = hostname
+        }
+        let engine = try await context.openEngine()
         let logger = Logger(label: "hen.daemon")
         let configuration = engine.configuration
         for warning in configuration.warnings {
@@ -35,16 +57,37 @@ struct DaemonCommand: AsyncParsableCommand {
             "mode": "\(configuration.mode.rawValue)", "interrupted": "\(recovery.interrupted.count)", "requeued": "\(recovery.requeued.count)",
             "unlocks": "\(recovery.unlocks.count)",
         ])
-        try await Self.serve(engine: engine, logger: logger)
+        let loader = ConfigurationLoader(environment: ProcessInfo.processInfo.environment, knownDrivers: engine.registry.names)
+        let app = try buildApplication(engine: engine, configuration: configuration, logger: Logger(label: "hen.api"), loader: loader)
+        logger.notice("API listening.", metadata: [
+            "listen": "\(configuration.api.listen)", "auth": "\(configuration.api.auth.isRequired ? "required" : "none")",
+        ])
+        // SIGHUP reloads the configuration, as POST /api/v1/config/reload does.
+        let reloads = Task {
+            for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                do {
+                    _ = try await engine.reloadConfigurationFile(loader: loader)
+                } catch let error as ConfigurationError {
+                    logger.error("SIGHUP: the configuration file has errors and was not loaded; the running configuration stays.", metadata: ["errors": "\(error.issues.count)"])
+                    for issue in error.issues { logger.error("\(issue)") }
+                } catch {
+                    logger.error("SIGHUP: the configuration was not reloaded: \(error)")
+                }
+            }
+        }
+        defer { reloads.cancel() }
+        try await Self.serve(engine: engine, logger: logger, api: app)
         logger.notice("Daemon stopped.")
     }
 
     /// Runs the engine's services until a signal. Services stop in reverse order: triggers first, then the
     /// engine, which waits for its running job.
-    static func serve(engine: Engine, logger: Logger, extraServices: [any Service] = []) async throws {
-        let services: [any Service] = [
+    /// The API is first, so it stops last: it answers while running jobs finish, and its event streams end
+    /// when the engine closes them.
+    static func serve(engine: Engine, logger: Logger, api: (any Service)? = nil) async throws {
+        let services: [any Service] = (api.map { [$0] } ?? []) + [
             EngineService(engine: engine, logger: Logger(label: "hen.engine")),
-        ] + extraServices + [
+        ] + [
             await engine.makeWatchService(logger: Logger(label: "hen.watch")),
             SchedulerService(engine: engine, logger: Logger(label: "hen.scheduler")),
             WatchdogService(engine: engine, logger: Logger(label: "hen.watchdog")),

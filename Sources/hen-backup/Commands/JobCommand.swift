@@ -13,16 +13,37 @@ struct JobCommand: AsyncParsableCommand {
     @Argument(help: "The job's id.")
     var id: String
 
+    @Flag(name: .long, help: "Print the job's log as it grows until the job ends, then exit with its outcome (0, 1, or 3 for warnings).")
+    var follow = false
+
     func run() async throws {
-        let engine = try await EngineCommandSupport.openEngine(options)
-        guard let record = try await EngineCommandSupport.report({ try await engine.job(id: id) }) else {
-            printError("There is no job \(id).")
-            throw ExitCode.failure
+        let record: JobRecord
+        if let daemon = try await Daemon.connect(options) {
+            if follow {
+                try await JobRunning.follow(daemon, id: id, options: options, printLog: true)
+                return
+            }
+            record = try await Daemon.report { try await daemon.get(JobRecord.self, "/api/v1/jobs/\(id)") }
+        } else {
+            let engine = try await EngineCommandSupport.openEngine(options)
+            guard let found = try await EngineCommandSupport.report({ try await engine.job(id: id) }) else {
+                printError("There is no job \(id).")
+                throw ExitCode.failure
+            }
+            if follow {
+                try await JobRunning.followStored(engine, record: found, options: options)
+                return
+            }
+            record = found
         }
         if options.json {
             try EngineCommandSupport.printJSON(record)
             return
         }
+        Self.show(record)
+    }
+
+    static func show(_ record: JobRecord) {
         print("Job \(record.id): \(record.operation) \(record.target)")
         print("  state:     \(record.state.rawValue)")
         print("  trigger:   \(record.trigger)")

@@ -21,8 +21,16 @@ struct JobsCommand: AsyncParsableCommand {
     var limit: Int = 50
 
     func run() async throws {
-        let engine = try await EngineCommandSupport.openEngine(options)
-        let records = try await EngineCommandSupport.report { try await engine.jobs(JobFilter(states: state, backup: backup, limit: limit)) }
+        let records: [JobRecord]
+        if let daemon = try await Daemon.connect(options) {
+            let query: [String: String?] = [
+                "state": state.isEmpty ? nil : state.map(\.rawValue).joined(separator: ","), "backup": backup, "limit": String(limit),
+            ]
+            records = try await Daemon.report { try await daemon.get(RemotePage<JobRecord>.self, "/api/v1/jobs", query: query).items }
+        } else {
+            let engine = try await EngineCommandSupport.openEngine(options)
+            records = try await EngineCommandSupport.report { try await engine.jobs(JobFilter(states: state, backup: backup, limit: limit)) }
+        }
         if options.json {
             // The list leaves out each job's log; `hen-backup job ID --json` has it.
             let objects = try records.map { record -> Any in
@@ -49,6 +57,21 @@ struct JobsCommand: AsyncParsableCommand {
 }
 
 extension JobState: ExpressibleByArgument {}
+
+/// A page of an API list, `{"items": [...], "next_cursor": ...}`.
+struct RemotePage<Item: Decodable>: Decodable {
+    var items: [Item]
+    var nextCursor: String?
+    enum CodingKeys: String, CodingKey {
+        case items
+        case nextCursor = "next_cursor"
+    }
+}
+
+/// `{"job": {...}}`, what the API answers when it queues or cancels a job.
+struct RemoteJobEnvelope: Decodable {
+    var job: JobRecord
+}
 
 /// What the job commands (`daemon`, `jobs`, `job`, `cancel`, `status`) share: opening the engine
 /// in-process, printing.

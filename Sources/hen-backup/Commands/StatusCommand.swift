@@ -11,11 +11,23 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        let engine = try await EngineCommandSupport.openEngine(options)
-        let status = await engine.status()
-        if options.json {
-            try EngineCommandSupport.printJSON(status)
-            return
+        let status: EngineStatus
+        if let daemon = try await Daemon.connect(options) {
+            let data = try await Daemon.report { try await daemon.send("GET", "/api/v1/status") }
+            if options.json {
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            status = try await Daemon.report { try daemon.decode(EngineStatus.self, data) }
+            let identity = try await Daemon.report { try daemon.decode(DaemonIdentity.self, data) }
+            print("Daemon \(daemon.baseURL.absoluteString): host \(identity.hostname), mode \(identity.mode), version \(identity.version), up since \(Formatting.localTime(identity.startedAt))")
+        } else {
+            let engine = try await EngineCommandSupport.openEngine(options)
+            status = await engine.status()
+            if options.json {
+                try EngineCommandSupport.printJSON(status)
+                return
+            }
         }
         print("Running (\(status.running.count), at most \(status.maxConcurrentJobs) at a time):")
         if status.running.isEmpty { print("  nothing") }
@@ -43,6 +55,18 @@ struct StatusCommand: AsyncParsableCommand {
                 print("  " + Self.describe(watcher, now: status.now))
                 if let degraded = watcher.degraded { print("    \(degraded)") }
             }
+        }
+    }
+
+    /// Who answers `GET /status`.
+    struct DaemonIdentity: Decodable {
+        var hostname: String
+        var mode: String
+        var version: String
+        var startedAt: Date
+        enum CodingKeys: String, CodingKey {
+            case hostname, mode, version
+            case startedAt = "started_at"
         }
     }
 

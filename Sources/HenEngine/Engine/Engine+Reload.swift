@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+
+/// What a configuration reload changed, and what waits for a restart.
+public struct ReloadResult: Sendable, Hashable, Codable {
+    /// The file that was read.
+    public var source: String
+    /// Top-level settings, backups and repositories that differ from the configuration before (`backups.photos`,
+    /// `max_concurrent_jobs`…); empty when the file did not change anything the engine uses.
+    public var changed: [String]
+    /// Settings that changed in the file but keep their old value until the daemon restarts (`hostname`,
+    /// `data_dir`, `mode`, `api.listen`, the file watchers).
+    public var restartRequired: [String]
+    /// The new configuration's warnings (an unencrypted tar repository…).
+    public var warnings: [ConfigurationIssue]
+
+    public init(source: String, changed: [String], restartRequired: [String], warnings: [ConfigurationIssue]) {
+        self.source = source
+        self.changed = changed
+        self.restartRequired = restartRequired
+        self.warnings = warnings
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case source, changed, warnings
+        case restartRequired = "restart_required"
+    }
+}
+
+extension Engine {
+    /// Reads the configuration file again (the one in force, with `loader`'s environment) and applies it with
+    /// ``reload(_:)``. An invalid file throws its ``ConfigurationError`` and changes nothing.
+    public func reloadConfigurationFile(loader: ConfigurationLoader) async throws(ConfigurationError) -> ReloadResult {
+        let fresh = try loader.load(path: configuration.sourcePath)
+        return await reload(fresh)
+    }
+
+    /// Puts a new, valid configuration in force: schedules, backups, repositories, hooks, limits, retention,
+    /// restore targets, API users and tokens apply to the next job and request. Jobs already queued or running
+    /// keep the settings they started with.
+    ///
+    /// What identifies the daemon (its `hostname`, `data_dir`, `mode`, `api.listen`) and the file watchers
+    /// keep their old values until a restart; the result says which of them the new file changes.
+    @discardableResult
+    public func reload(_ proposed: Configuration) async -> ReloadResult {
+        let old = configuration
+        var new = proposed
+        var restartRequired: [String] = []
+        if new.hostname != old.hostname { restartRequired.append("hostname") }
+        if new.dataDirectory != old.dataDirectory { restartRequired.append("data_dir") }
+        if new.mode != old.mode { restartRequired.append("mode") }
+        if new.api.listen != old.api.listen { restartRequired.append("api.listen") }
+        if Self.watchKey(new) != Self.watchKey(old) { restartRequired.append("watch") }
+        new.hostname = old.hostname
+        new.dataDirectory = old.dataDirectory
+        new.mode = old.mode
+        new.api.listen = old.api.listen
+
+        let changed = Self.differences(old, new)
+        configurationState.withLock { $0 = new }
+        await queue.reconfigure(maxConcurrentJobs: new.maxConcurrentJobs, concurrentBackupRepositories: Self.concurrentBackupRepositories(new, registry: registry, logger: logger))
+        let result = ReloadResult(source: new.sourcePath, changed: changed, restartRequired: restartRequired, warnings: new.warnings)
+        logger.notice("Configuration reloaded.", metadata: [
+            "config": "\(new.sourcePath)",
+            "changed": "\(changed.isEmpty ? "nothing" : changed.joined(separator: ", "))",
+            "restart_required": "\(restartRequired.joined(separator: ", "))",
+        ])
+        for warning in new.warnings { logger.warning("\(warning)") }
+        // A lower concurrency or new priorities may let other jobs start now.
+        await dispatch()
+        return result
+    }
+
+    /// What the watchers were built from: a change here needs a restart.
+    static func watchKey(_ configuration: Configuration) -> [String] {
+        configuration.backups.compactMap { backup in
+            backup.watch.map { "\(backup.name)|\($0.latency)|\($0.maxWait)|\(backup.paths)|\(backup.excludes)" }
+        }
+    }
+
+    /// Names of what differs, compared through the redacted YAML of each part (secrets included by their
+    /// presence only, so a changed password shows as a changed repository through its hash below).
+    static func differences(_ old: Configuration, _ new: Configuration) -> [String] {
+        var changed: [String] = []
+        let scalars: [(String, (Configuration) -> String)] = [
+            ("timezone", { $0.timeZone.identifier }),
+            ("api.auth", { c in "\(c.api.auth.tokens.map { "\($0.name):\($0.value.value.hashValue)" })|\(c.api.auth.users.map { "\($0.name):\($0.passwordHash.value)" })" }),
+            ("max_concurrent_jobs", { String($0.maxConcurrentJobs) }),
+            ("shutdown_grace", { "\($0.shutdownGrace)" }),
+            ("status_interval", { "\($0.statusInterval)" }),
+            ("stall_warning", { "\($0.stallWarning)" }),
+            ("job_history", { "\($0.jobHistory.keep)|\($0.jobHistory.maxJobs)" }),
+            ("limits", { "\($0.limits)" }),
+            ("log", { "\($0.log.level)|\($0.log.levels.sorted { $0.key < $1.key })" }),
+            ("executables", { "\($0.executables.sorted { $0.key < $1.key })" }),
+            ("restore", { "\($0.restore.allowedTargets)" }),
+        ]
+        for (name, value) in scalars where value(old) != value(new) { changed.append(name) }
+        let oldRepositories = old.repositories.mapValues(Self.fingerprint)
+        let newRepositories = new.repositories.mapValues(Self.fingerprint)
+        for name in Set(oldRepositories.keys).union(newRepositories.keys).sorted() where oldRepositories[name] != newRepositories[name] {
+            changed.append("repositories.\(name)")
+        }
+        let oldBackups = Dictionary(old.backups.map { ($0.name, new.backupNodeText($0)) }, uniquingKeysWith: { a, _ in a })
+        let newBackups = Dictionary(new.backups.map { ($0.name, new.backupNodeText($0)) }, uniquingKeysWith: { a, _ in a })
+        for name in Set(oldBackups.keys).union(newBackups.keys).sorted() where oldBackups[name] != newBackups[name] {
+            changed.append("backups.\(name)")
+        }
+        return changed
+    }
+
+    static func fingerprint(_ repository: Configuration.Repository) -> String {
+        let secrets = ([repository.password?.value ?? ""] + repository.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.value)" }).joined(separator: "\u{0}")
+        return "\(repository.driver)|\(repository.location)|\(repository.passwordFile ?? "")|\(repository.autoInit)|\(repository.limits)|\(repository.check.schedules)|\(repository.check.readDataSubset ?? "")|\(repository.definedInBackup ?? "")|\(secrets.hashValue)"
+    }
+}

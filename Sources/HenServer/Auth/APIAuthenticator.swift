@@ -1,0 +1,141 @@
+import Foundation
+import HenEngine
+import HummingbirdBcrypt
+import Logging
+import NIOCore
+import Synchronization
+
+/// Checks who a request comes from against `api.auth` (read at each request, so a reload applies at once):
+/// a bearer token, HTTP basic with a user's bcrypt hash, or the session cookie of the UI's login.
+///
+/// Tokens are compared in constant time; bcrypt verifies passwords (`$2y$` hashes from `htpasswd -B` are
+/// `$2b$` to the C library, the same algorithm). Nothing secret is ever logged: a failure names the method,
+/// the user name when there is one, and the client's address.
+public final class APIAuthenticator: Sendable {
+    /// What a request proved.
+    public enum Outcome: Sendable, Equatable {
+        /// `auth: none`: everyone is let in.
+        case open
+        case authenticated(identity: String)
+        /// No credentials at all.
+        case missing
+        /// Credentials that do not match; the message is safe to answer and log.
+        case rejected(String)
+    }
+
+    public static let sessionCookie = "hen_session"
+    /// How long a UI login lasts without being used.
+    public static let sessionLifetime: TimeInterval = 12 * 3600
+
+    private let configuration: @Sendable () -> Configuration.API.Auth
+    private let sessions = Mutex<[String: (user: String, expires: Date)]>([:])
+    private let now: @Sendable () -> Date
+
+    public init(configuration: @escaping @Sendable () -> Configuration.API.Auth, now: @escaping @Sendable () -> Date = Date.init) {
+        self.configuration = configuration
+        self.now = now
+    }
+
+    /// Whether requests need credentials at all.
+    public var isRequired: Bool { configuration().isRequired }
+
+    /// Checks the `Authorization` header, then the session cookie.
+    public func authenticate(authorization: String?, cookie: String?) async -> Outcome {
+        let auth = configuration()
+        guard auth.isRequired else { return .open }
+        if let authorization {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2 else { return .rejected("The Authorization header is neither Bearer nor Basic.") }
+            let scheme = parts[0].lowercased()
+            let credentials = String(parts[1]).trimmingCharacters(in: .whitespaces)
+            switch scheme {
+            case "bearer":
+                // Every token is compared (no early exit), each in constant time.
+                var match: String?
+                for token in auth.tokens where Self.constantTimeEquals(token.value.value, credentials) {
+                    match = match ?? token.name
+                }
+                return match.map { .authenticated(identity: "token:\($0)") } ?? .rejected("The bearer token is not one of api.auth.tokens.")
+            case "basic":
+                guard let decoded = Data(base64Encoded: credentials).map({ String(decoding: $0, as: UTF8.self) }),
+                    let colon = decoded.firstIndex(of: ":")
+                else { return .rejected("The Basic credentials are not base64 of user:password.") }
+                let name = String(decoded[..<colon])
+                let password = String(decoded[decoded.index(after: colon)...])
+                return await verify(user: name, password: password, users: auth.users)
+                    ? .authenticated(identity: "user:\(name)") : .rejected("Wrong user name or password for \"\(name)\".")
+            default:
+                return .rejected("The Authorization header is neither Bearer nor Basic.")
+            }
+        }
+        if let session = cookie.flatMap(Self.sessionID(fromCookieHeader:)) {
+            let date = now()
+            let user: String? = sessions.withLock { sessions in
+                guard let entry = sessions[session], entry.expires > date else {
+                    sessions[session] = nil
+                    return nil
+                }
+                sessions[session] = (entry.user, date.addingTimeInterval(Self.sessionLifetime))
+                return entry.user
+            }
+            // A user removed by a reload loses their sessions.
+            if let user, auth.users.contains(where: { $0.name == user }) { return .authenticated(identity: "user:\(user)") }
+            return .rejected("The session has expired; log in again.")
+        }
+        return .missing
+    }
+
+    /// The UI's login: a new session id for a right user name and password, nil otherwise.
+    public func login(user: String, password: String) async -> String? {
+        guard await verify(user: user, password: password, users: configuration().users) else { return nil }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var generator = SystemRandomNumberGenerator()
+        for index in bytes.indices { bytes[index] = generator.next() }
+        let id = bytes.map { String(format: "%02x", $0) }.joined()
+        let date = now()
+        sessions.withLock { sessions in
+            sessions = sessions.filter { $0.value.expires > date }
+            sessions[id] = (user, date.addingTimeInterval(Self.sessionLifetime))
+        }
+        return id
+    }
+
+    public func logout(cookie: String?) {
+        guard let id = cookie.flatMap(Self.sessionID(fromCookieHeader:)) else { return }
+        _ = sessions.withLock { $0.removeValue(forKey: id) }
+    }
+
+    /// bcrypt is slow on purpose: it runs off the event loop. A name that does not exist costs the same.
+    private func verify(user: String, password: String, users: [Configuration.API.User]) async -> Bool {
+        let hash = users.first { $0.name == user }?.passwordHash.value ?? Self.dummyHash
+        let known = users.contains { $0.name == user }
+        let matches = await Task.detached { Bcrypt.verify(password, hash: Self.cLibraryHash(hash)) }.value
+        return known && matches
+    }
+
+    /// `$2y$` (PHP's and htpasswd's name) is `$2b$` to OpenBSD's bcrypt: the same algorithm.
+    static func cLibraryHash(_ hash: String) -> String {
+        hash.hasPrefix("$2y$") ? "$2b$" + hash.dropFirst(4) : hash
+    }
+
+    /// Verified against when the user does not exist, so that a wrong name takes as long as a wrong password.
+    private static let dummyHash = "$2b$10$CwTycUXWue0Thq9StjUM0uJ8DPLKXt1FYHpO6pTxTwXRy3UF0b5Uu"
+
+    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        var difference = UInt8(x.count == y.count ? 0 : 1)
+        for index in 0..<max(x.count, y.count) {
+            difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
+        }
+        return difference == 0
+    }
+
+    static func sessionID(fromCookieHeader header: String) -> String? {
+        for part in header.split(separator: ";") {
+            let pair = part.trimmingCharacters(in: .whitespaces)
+            if pair.hasPrefix(sessionCookie + "=") { return String(pair.dropFirst(sessionCookie.count + 1)) }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,38 @@
+import Hummingbird
+import Logging
+
+/// Lets a request through when `api.auth` is `none` or its credentials are right; answers 401 otherwise.
+///
+/// A few paths stay open so that orchestrators, the UI's login page and API clients can start: the health
+/// check, the OpenAPI document and the login itself.
+public struct AuthMiddleware: RouterMiddleware {
+    public typealias Context = HenRequestContext
+    let authenticator: APIAuthenticator
+    static let openPaths: Set<String> = ["/api/v1/health", "/api/v1/openapi.json", "/api/v1/login"]
+
+    public init(authenticator: APIAuthenticator) {
+        self.authenticator = authenticator
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
+        let outcome = await authenticator.authenticate(authorization: request.headers[.authorization], cookie: request.headers[.cookie])
+        switch outcome {
+        case .open:
+            return try await next(request, context)
+        case .authenticated(let identity):
+            var context = context
+            context.identity = identity
+            context.logger[metadataKey: "client"] = "\(identity)"
+            return try await next(request, context)
+        case .missing:
+            throw APIError(.unauthorized, "unauthorized", "This API needs credentials: a bearer token (Authorization: Bearer …), HTTP basic, or a login.")
+        case .rejected(let reason):
+            context.logger.warning("Authentication failed.", metadata: [
+                "reason": "\(reason)", "method": "\(request.method)", "path": "\(request.uri.path)",
+                "remote": "\(context.remoteAddress.map { "\($0)" } ?? "-")",
+            ])
+            throw APIError(.unauthorized, "unauthorized", reason)
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import HenEngine
+import Hummingbird
+import NIOCore
+
+/// `/jobs`: job records (newest first, paginated), cancelling, and live events as server-sent events:
+/// `GET /jobs/{id}/events` replays a job's log and steps, then follows it until it ends (a finished job's
+/// stream replays and closes); `GET /events` follows every job.
+public struct JobRoutes: Sendable {
+    let engine: Engine
+    /// A comment line this often keeps proxies from closing an idle stream and notices a gone client.
+    let heartbeat: Duration
+
+    public init(engine: Engine, heartbeat: Duration = .seconds(15)) {
+        self.engine = engine
+        self.heartbeat = heartbeat
+    }
+
+    public func register(on api: RouterGroup<HenRequestContext>) {
+        api.get("jobs") { request, _ in try await list(request) }
+        api.get("jobs/{id}") { _, context in
+            let id = try context.parameters.require("id")
+            guard let record = try await engine.job(id: id) else { throw APIError.notFound("There is no job \(id).") }
+            return try RouteSupport.json(record)
+        }
+        api.post("jobs/{id}/cancel") { _, context in try await cancel(try context.parameters.require("id")) }
+        api.get("jobs/{id}/events") { _, context in try await jobEvents(try context.parameters.require("id")) }
+        api.get("events") { _, _ in allEvents() }
+    }
+
+    func list(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        var filter = JobFilter(limit: try RouteSupport.limit(query.get("limit")))
+        if let states = query.get("state") {
+            filter.states = try states.split(separator: ",").map { text in
+                guard let state = JobState(rawValue: String(text)) else {
+                    throw APIError.badRequest("state \"\(text)\" is not one of \(JobState.allCases.map(\.rawValue).joined(separator: ", ")).")
+                }
+                return state
+            }
+        }
+        filter.operation = query.get("operation")
+        if let operation = filter.operation, !Self.operations.contains(operation) {
+            throw APIError.badRequest("operation \"\(operation)\" is not one of \(Self.operations.joined(separator: ", ")).")
+        }
+        filter.backup = query.get("backup")
+        filter.target = query.get("target")
+        if let cursor = query.get("cursor") {
+            guard let after = JobFilter.Cursor(text: cursor) else { throw APIError.badRequest("The cursor \(cursor) is not one this server gave.") }
+            filter.after = after
+        }
+        let limit = filter.limit
+        filter.limit = limit + 1
+        let records = try await engine.jobs(filter)
+        let items = Array(records.prefix(limit))
+        let next = records.count > limit ? items.last.map { JobFilter.Cursor(after: $0).text } : nil
+        return try RouteSupport.json(Page(items: items.map(JobSummary.init), nextCursor: next))
+    }
+
+    static let operations = ["backup", "prune", "check", "restore", "forget", "init", "unlock"]
+
+    /// Stopping a running job cleanly can take a while (restic finishes its current file, hooks run): the
+    /// answer waits up to 10 seconds, then says 202 with the job still stopping.
+    func cancel(_ id: String) async throws -> Response {
+        guard let before = try await engine.job(id: id) else { throw APIError.notFound("There is no job \(id).") }
+        if before.state.isFinished {
+            throw APIError.conflict("Job \(id) already ended (\(before.state.rawValue)).")
+        }
+        let engine = self.engine
+        let cancelling = Task { try await engine.cancel(jobID: id) }
+        let finished: JobRecord? = try await withThrowingTaskGroup(of: JobRecord?.self) { group in
+            group.addTask { try await cancelling.value }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(10))
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+        if let finished { return try RouteSupport.json(JobEnvelope(job: finished)) }
+        let current = try await engine.job(id: id) ?? before
+        return try RouteSupport.json(JobEnvelope(job: current), status: .accepted)
+    }
+
+    func jobEvents(_ id: String) async throws -> Response {
+        // Subscribed before the record is read, so nothing falls between the replay and the live events.
+        let live = await engine.events(jobID: id)
+        guard let record = try await engine.job(id: id) else { throw APIError.notFound("There is no job \(id).") }
+        var replay: [JobEvent] = record.steps.map { .stepEnded(jobID: id, step: $0) }
+        replay += record.log.map { .log(jobID: id, line: $0) }
+        replay.append(.state(jobID: id, state: record.state, record: record))
+        let ended = record.state.isFinished
+        return stream(replay: replay, live: ended ? nil : live, endsWithJob: true)
+    }
+
+    func allEvents() -> Response {
+        let engine = self.engine
+        let live = AsyncStream<JobEvent> { continuation in
+            let task = Task {
+                for await event in await engine.events(jobID: nil) { continuation.yield(event) }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+        return stream(replay: [], live: live, endsWithJob: false)
+    }
+
+    /// `text/event-stream`: each event as `event: <type>` and `data: <json>`; comments as heartbeats.
+    func stream(replay: [JobEvent], live: AsyncStream<JobEvent>?, endsWithJob: Bool) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream; charset=utf-8"
+        headers[.cacheControl] = "no-cache"
+        let heartbeat = self.heartbeat
+        let body = ResponseBody { writer in
+            let encoder = JobRecord.jsonEncoder()
+            encoder.outputFormatting = [.withoutEscapingSlashes]
+            func frame(_ event: JobEvent) throws -> ByteBuffer {
+                let data = try encoder.encode(event)
+                return ByteBuffer(string: "event: \(event.typeName)\ndata: \(String(decoding: data, as: UTF8.self))\n\n")
+            }
+            try await writer.write(ByteBuffer(string: ": hen-backup events\n\n"))
+            for event in replay { try await writer.write(try frame(event)) }
+            if let live {
+                // Events and heartbeats through one stream, so the writer is used from one task only.
+                let (merged, continuation) = AsyncStream.makeStream(of: JobEvent?.self, bufferingPolicy: .bufferingNewest(1000))
+                let forward = Task {
+                    for await event in live { continuation.yield(event) }
+                    continuation.finish()
+                }
+                let beat = Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: heartbeat)
+                        continuation.yield(nil)
+                    }
+                }
+                defer {
+                    forward.cancel()
+                    beat.cancel()
+                }
+                for await item in merged {
+                    guard let event = item else {
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        continue
+                    }
+                    try await writer.write(try frame(event))
+                    if endsWithJob, case .state(_, let state, _) = event, state.isFinished { break }
+                }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+}

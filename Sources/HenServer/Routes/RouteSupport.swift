@@ -1,0 +1,115 @@
+import Foundation
+import HenEngine
+import Hummingbird
+import NIOCore
+
+/// What every route file shares: JSON answers, the `{"items", "next_cursor"}` page, query parsing.
+enum RouteSupport {
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try JobRecord.jsonEncoder().encode(value)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// `limit`: 1 … ``Engine/maxPageSize``, default ``Engine/defaultPageSize``.
+    static func limit(_ text: String?) throws -> Int {
+        guard let text else { return Engine.defaultPageSize }
+        guard let value = Int(text), (1...Engine.maxPageSize).contains(value) else {
+            throw APIError.badRequest("limit must be a whole number from 1 to \(Engine.maxPageSize), not \(text).")
+        }
+        return value
+    }
+
+    static func flag(_ text: String?, name: String) throws -> Bool {
+        switch text {
+        case nil, "false", "0": return false
+        case "", "true", "1": return true
+        default: throw APIError.badRequest("\(name) must be true or false, not \(text ?? "").")
+        }
+    }
+
+    /// A list answered in pages whose cursor is the offset (lists from the configuration: backups, repositories).
+    static func page<T>(_ all: [T], limit: Int, cursor: String?) throws -> (items: ArraySlice<T>, next: String?) {
+        var start = 0
+        if let cursor {
+            guard let offset = Int(cursor), offset >= 0 else { throw APIError.badRequest("The cursor \(cursor) is not one this server gave.") }
+            start = min(offset, all.count)
+        }
+        let end = min(all.count, start + limit)
+        return (all[start..<end], end < all.count ? String(end) : nil)
+    }
+
+    /// A request body that may be empty (`POST /backups/{name}/backup` without options).
+    static func optionalBody<T: Decodable>(_ type: T.Type, _ request: Request, context: HenRequestContext) async throws -> T? {
+        var request = request
+        let buffer = try await request.collectBody(upTo: 1 << 20)
+        guard buffer.readableBytes > 0 else { return nil }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw APIError.badRequest("The request body is not the JSON this route expects: \(describe(error))")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return keys.isEmpty ? "" : " at \(keys)"
+        }
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "wrong type\(path(context))."
+        case .keyNotFound(let key, let context): return "\"\(key.stringValue)\" is missing\(path(context))."
+        case .dataCorrupted(let context): return "not valid JSON\(path(context))."
+        @unknown default: return "not valid JSON."
+        }
+    }
+
+    /// Who asked: the CLI and the web UI say so in `X-Hen-Client` (`cli`, `ui`); anything else is `api`.
+    static func trigger(_ request: Request) -> JobTrigger {
+        switch request.headers.first(where: { $0.name.canonicalName == "x-hen-client" })?.value.lowercased() {
+        case "cli": .cli
+        case "ui": .ui
+        default: .api
+        }
+    }
+
+    /// `priority` as text (`immediate`, `next`, `superior`, `normal`, `inferior`, `on-idle`) or an integer.
+    static func priority(_ value: PriorityValue?) throws -> JobPriority? {
+        guard let value else { return nil }
+        switch value {
+        case .number(let number): return .level(number)
+        case .text(let text):
+            guard let priority = JobPriority(recordText: text) else {
+                throw APIError.invalid("priority \"\(text)\" is not immediate, next, superior, normal, inferior, on-idle or an integer.")
+            }
+            return priority
+        }
+    }
+
+    enum PriorityValue: Decodable {
+        case text(String)
+        case number(Int)
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let number = try? container.decode(Int.self) { self = .number(number) } else { self = .text(try container.decode(String.self)) }
+        }
+    }
+}
+
+/// `{"items": [...], "next_cursor": ...}` with an explicit null on the last page.
+struct Page<Item: Encodable>: Encodable {
+    var items: [Item]
+    var nextCursor: String?
+    enum CodingKeys: String, CodingKey { case items, nextCursor = "next_cursor" }
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
+}
+
+/// `202 {"job": {...}}`, the job record as the job routes show it.
+struct JobEnvelope: Encodable {
+    var job: JobRecord
+}

@@ -1,0 +1,58 @@
+import Foundation
+import HenEngine
+import Hummingbird
+
+/// The web UI's login: `POST /login` `{name, password}` sets an HttpOnly session cookie; `POST /logout`
+/// ends it; `GET /session` says who is logged in (and whether auth is on at all).
+public struct SessionRoutes: Sendable {
+    let authenticator: APIAuthenticator
+
+    public init(authenticator: APIAuthenticator) {
+        self.authenticator = authenticator
+    }
+
+    public func register(on api: RouterGroup<HenRequestContext>) {
+        api.post("login") { request, context in
+            let body = try await request.decode(as: Login.self, context: context)
+            guard authenticator.isRequired else {
+                return try RouteSupport.json(Session(authRequired: false, identity: nil))
+            }
+            guard let session = await authenticator.login(user: body.name, password: body.password) else {
+                context.logger.warning("Login failed.", metadata: ["user": "\(body.name)", "remote": "\(context.remoteAddress.map { "\($0)" } ?? "-")"])
+                throw APIError(.unauthorized, "unauthorized", "Wrong user name or password.")
+            }
+            context.logger.notice("Login.", metadata: ["user": "\(body.name)"])
+            var response = try RouteSupport.json(Session(authRequired: true, identity: "user:\(body.name)"))
+            response.headers[.setCookie] = "\(APIAuthenticator.sessionCookie)=\(session); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(APIAuthenticator.sessionLifetime))"
+            return response
+        }
+        api.post("logout") { request, _ in
+            authenticator.logout(cookie: request.headers[.cookie])
+            var response = Response(status: .noContent)
+            response.headers[.setCookie] = "\(APIAuthenticator.sessionCookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+            return response
+        }
+        api.get("session") { _, context in
+            try RouteSupport.json(Session(authRequired: authenticator.isRequired, identity: context.identity))
+        }
+    }
+
+    struct Login: Decodable {
+        var name: String
+        var password: String
+    }
+
+    struct Session: Encodable {
+        var authRequired: Bool
+        var identity: String?
+        enum CodingKeys: String, CodingKey {
+            case identity
+            case authRequired = "auth_required"
+        }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(authRequired, forKey: .authRequired)
+            try container.encode(identity, forKey: .identity)
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import HenDrivers
+import HenProcess
+import Hummingbird
+import HummingbirdBcrypt
+import HummingbirdTesting
+import Logging
+import Testing
+@testable import HenEngine
+@testable import HenServer
+
+/// `api.auth`: bearer tokens, HTTP basic and the UI's login against bcrypt hashes (`$2y$` as `htpasswd -B`
+/// writes them); open routes; auth off; read-only recovery mode; the live socket for streaming routes.
+@Suite struct APIAuthTests {
+    static let token = "a-token-of-at-least-16-characters"
+    static let password = "correct horse"
+
+    /// `$2y$` like htpasswd: the same hash as `$2b$`, renamed.
+    static func htpasswdHash(_ password: String) -> String {
+        let hash = Bcrypt.hash(password, cost: 4)
+        return "$2y$" + hash.dropFirst(4)
+    }
+
+    static func securedFixture() async throws -> RouteFixture {
+        let auth = Configuration.API.Auth(
+            tokens: [.init(name: "ci", value: Secret(token))],
+            users: [.init(name: "alice", passwordHash: Secret(htpasswdHash(password)))]
+        )
+        return try await RouteFixture(api: .init(listen: "127.0.0.1:0", auth: auth))
+    }
+
+    @Test func credentialsAreRequiredAndCheckedWhenAuthIsOn() async throws {
+        let site = try await Self.securedFixture()
+        defer { site.close() }
+        let app = try buildApplication(engine: site.engine, configuration: site.configuration, logger: Logger(label: "hen.test"))
+        try await app.test(.router) { client in
+            func get(_ uri: String, _ headers: HTTPFields = [:]) async throws -> TestResponse {
+                try await client.execute(uri: uri, method: .get, headers: headers)
+            }
+            let none = try await get("/api/v1/status")
+            #expect(none.status == .unauthorized)
+            #expect((try json(none)["error"] as? [String: Any])?["code"] as? String == "unauthorized")
+            #expect(none.headers[.wwwAuthenticate]?.hasPrefix("Basic") == true)
+            #expect(try await get("/api/v1/jobs", [.authorization: "Bearer \(Self.token)"]).status == .ok)
+            #expect(try await get("/api/v1/jobs", [.authorization: "Bearer \(Self.token)x"]).status == .unauthorized)
+            #expect(try await get("/api/v1/jobs", [.authorization: "Bearer short"]).status == .unauthorized)
+            #expect(try await get("/metrics", [.authorization: "Token \(Self.token)"]).status == .unauthorized)
+            let basic = Data("alice:\(Self.password)".utf8).base64EncodedString()
+            #expect(try await get("/api/v1/backups", [.authorization: "Basic \(basic)"]).status == .ok)
+            let wrong = Data("alice:nope".utf8).base64EncodedString()
+            let refused = try await get("/api/v1/backups", [.authorization: "Basic \(wrong)"])
+            #expect(refused.status == .unauthorized)
+            #expect(!String(decoding: Array(refused.body.readableBytesView), as: UTF8.self).contains("nope"))
+            let stranger = Data("mallory:\(Self.password)".utf8).base64EncodedString()
+            #expect(try await get("/api/v1/backups", [.authorization: "Basic \(stranger)"]).status == .unauthorized)
+
+            // Open: health for orchestrators, the document, the login.
+            #expect(try await get("/api/v1/health").status == .ok)
+            #expect(try await get("/api/v1/openapi.json").status == .ok)
+
+            // The UI's login: a session cookie that works until logout.
+            let badLogin = try await client.execute(uri: "/api/v1/login", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"name":"alice","password":"nope"}"#))
+            #expect(badLogin.status == .unauthorized)
+            let login = try await client.execute(uri: "/api/v1/login", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"name":"alice","password":"\#(Self.password)"}"#))
+            #expect(login.status == .ok)
+            let setCookie = try #require(login.headers[.setCookie])
+            #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"))
+            let cookie = String(setCookie.split(separator: ";")[0])
+            let session = try json(try await get("/api/v1/session", [.cookie: cookie]))
+            #expect(session["identity"] as? String == "user:alice")
+            #expect(session["auth_required"] as? Bool == true)
+            #expect(try await get("/api/v1/status", [.cookie: cookie]).status == .ok)
+            #expect(try await client.execute(uri: "/api/v1/logout", method: .post, headers: [.cookie: cookie]).status == .noContent)
+            #expect(try await get("/api/v1/status", [.cookie: cookie]).status == .unauthorized)
+            #expect(try await get("/api/v1/status", [.cookie: "hen_session=forged"]).status == .unauthorized)
+        }
+    }
+
+    @Test func withoutAuthEveryRouteIsOpen() async throws {
+        let site = try await RouteFixture()
+        defer { site.close() }
+        let app = try buildApplication(engine: site.engine, configuration: site.configuration, logger: Logger(label: "hen.test"))
+        try await app.test(.router) { client in
+            #expect(try await client.execute(uri: "/api/v1/status", method: .get).status == .ok)
+            let session = try json(try await client.execute(uri: "/api/v1/session", method: .get))
+            #expect(session["auth_required"] as? Bool == false)
+        }
+    }
+
+    @Test func tokensComparedInConstantTimeStillMatchExactly() {
+        #expect(APIAuthenticator.constantTimeEquals("abc", "abc"))
+        #expect(!APIAuthenticator.constantTimeEquals("abc", "abd"))
+        #expect(!APIAuthenticator.constantTimeEquals("abc", "abcd"))
+        #expect(!APIAuthenticator.constantTimeEquals("", "a"))
+        #expect(APIAuthenticator.cLibraryHash("$2y$05$abc") == "$2b$05$abc")
+    }
+
+    @Test func recoveryModeRefusesEveryWriteWith409AndStillRestores() async throws {
+        let site = try await RouteFixture(mode: .recovery)
+        defer { site.close() }
+        let app = try buildApplication(engine: site.engine, configuration: site.configuration, logger: Logger(label: "hen.test"))
+        let mine = site.mine
+        try await app.test(.router) { client in
+            for uri in ["/api/v1/backups/documents/backup", "/api/v1/backups/documents/prune", "/api/v1/repositories/local/check", "/api/v1/repositories/local/unlock"] {
+                let refused = try await client.execute(uri: uri, method: .post)
+                #expect(refused.status == .conflict, "\(uri)")
+                let error = try json(refused)["error"] as? [String: Any]
+                #expect(error?["code"] as? String == "read_only", "\(uri)")
+                #expect((error?["message"] as? String)?.contains("recovery mode") == true)
+            }
+            #expect(try json(try await client.execute(uri: "/api/v1/status", method: .get))["mode"] as? String == "recovery")
+            let restore = try await client.execute(
+                uri: "/api/v1/restores", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"repository":"local","snapshot":"\#(mine)","target":"\#(site.root)/restores/r"}"#)
+            )
+            #expect(restore.status == .accepted)
+            let id = try #require((try json(restore)["job"] as? [String: Any])?["id"] as? String)
+            #expect(try await site.engine.waitForCompletion(jobID: id).state == .succeeded)
+        }
+    }
+
+    /// The streaming routes over a real socket: a download arrives whole, and a job's events follow it live
+    /// until it ends.
+    @Test func downloadAndEventsStreamOverALiveSocket() async throws {
+        let site = try await RouteFixture()
+        defer { site.close() }
+        let app = try buildApplication(engine: site.engine, configuration: site.configuration, logger: Logger(label: "hen.test"))
+        let source = site.root + "/src"
+        let mine = site.mine
+        try await app.test(.live) { client in
+            let file = try await client.execute(uri: "/api/v1/repositories/local/snapshots/\(mine)/download?path=\(source)/dir/b.bin", method: .get)
+            #expect(file.status == .ok)
+            #expect(Array(file.body.readableBytesView) == Array(RouteFixture.content))
+            let tar = try await client.execute(uri: "/api/v1/repositories/local/snapshots/\(mine)/download?path=\(source)", method: .get)
+            #expect(tar.headers[.contentType] == "application/x-tar")
+            #expect(tar.body.readableBytes > RouteFixture.content.count)
+
+            let check = try json(try await client.execute(uri: "/api/v1/repositories/local/check", method: .post))
+            let checkID = try #require((check["job"] as? [String: Any])?["id"] as? String)
+            let backup = try json(try await client.execute(uri: "/api/v1/backups/documents/backup", method: .post))
+            let backupID = try #require((backup["job"] as? [String: Any])?["id"] as? String)
+            // Asked for while the backup still waits behind the check: the stream follows it to its end.
+            let events = try await client.execute(uri: "/api/v1/jobs/\(backupID)/events", method: .get)
+            let frames = try sseFrames(events)
+            let states = frames.filter { $0.type == "state" }.compactMap { $0.data["state"] as? String }
+            #expect(states.first == "queued")
+            #expect(states.contains("running"))
+            #expect(states.last == "succeeded")
+            #expect(frames.contains { $0.type == "step_started" })
+            #expect(frames.allSatisfy { $0.data["job_id"] as? String == backupID })
+            _ = try await site.engine.waitForCompletion(jobID: checkID)
+        }
+    }
+}
