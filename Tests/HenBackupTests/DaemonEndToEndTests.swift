@@ -16,11 +16,17 @@ import Testing
         var dataDirectory: String { "\(directory)/data" }
         var repository: String { "\(directory)/repo" }
         var passwordFile: String { "\(directory)/password" }
+        /// The API's port: free on loopback, so that daemons of parallel runs never meet.
+        let port: Int
+        var url: String { "http://127.0.0.1:\(port)" }
+        static let token = "e2e-token-0123456789abcdef"
 
-        init(schedule: String, shutdownGrace: String = "5s", extraBackupYAML: String = "", sourceBytes: Int = 0) throws {
+        init(schedule: String, shutdownGrace: String = "5s", extraBackupYAML: String = "", sourceBytes: Int = 0, extraYAML: String = "") throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("hen-daemon-\(UUID().uuidString)").path
+            port = try freeLoopbackPort()
             let fileManager = FileManager.default
             try fileManager.createDirectory(atPath: "\(directory)/source/notes", withIntermediateDirectories: true)
+            try fileManager.createDirectory(atPath: "\(directory)/restores", withIntermediateDirectories: true)
             try "buy eggs\n".write(toFile: "\(directory)/source/notes/todo.txt", atomically: true, encoding: .utf8)
             if sourceBytes > 0 {
                 // Random, so that restic can neither compress nor deduplicate it.
@@ -36,6 +42,11 @@ import Testing
                 status_interval: 1s
                 shutdown_grace: \(shutdownGrace)
                 executables: { restic: \(DaemonEndToEndTests.restic) }
+                api:
+                  listen: 127.0.0.1:\(port)
+                  auth: { tokens: [\(Setup.token)] }
+                restore: { allowed_targets: [\(directory)/restores] }
+                \(extraYAML)
                 repositories:
                   local:
                     location: \(repository)
@@ -50,8 +61,8 @@ import Testing
             try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
         }
 
-        func startDaemon(_ name: String) throws -> DaemonProcess {
-            try DaemonProcess(arguments: ["daemon", "--config", configPath], logPath: "\(directory)/\(name).log")
+        func startDaemon(_ name: String, _ extra: [String] = []) throws -> DaemonProcess {
+            try DaemonProcess(arguments: ["daemon", "--config", configPath] + extra, logPath: "\(directory)/\(name).log")
         }
 
         func records() async throws -> [JobRecord] {

@@ -7,8 +7,45 @@ struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Work with the configuration file.",
-        subcommands: [Check.self]
+        subcommands: [Check.self, Reload.self]
     )
+
+    struct Reload: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reload",
+            abstract: "Make the running daemon read its configuration file again (as SIGHUP does).",
+            discussion: "A file with errors is refused with every error, and the daemon keeps its running configuration."
+        )
+
+        @OptionGroup var options: GlobalOptions
+
+        struct Result: Decodable {
+            var source: String
+            var changed: [String]
+            var restartRequired: [String]
+            enum CodingKeys: String, CodingKey {
+                case source, changed
+                case restartRequired = "restart_required"
+            }
+        }
+
+        func run() async throws {
+            guard let daemon = try await Daemon.connect(options, notice: false) else {
+                printError("No daemon answers at api.listen, so there is none to reload: a daemon reads the file when it starts.")
+                throw ExitCode.failure
+            }
+            let data = try await Daemon.report { try await daemon.send("POST", "/api/v1/config/reload") }
+            if options.json {
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            let result = try await Daemon.report { try daemon.decode(Result.self, data) }
+            print("Reloaded \(result.source): \(result.changed.isEmpty ? "nothing changed" : "changed " + result.changed.joined(separator: ", ")).")
+            if !result.restartRequired.isEmpty {
+                print("Takes effect at the next restart: \(result.restartRequired.joined(separator: ", ")).")
+            }
+        }
+    }
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -21,12 +21,17 @@ struct LsCommand: AsyncParsableCommand {
     var path: String?
 
     func run() async throws {
-        let context = try CommandContext.load(options)
-        guard context.configuration.repositories[repository] != nil else {
-            printError("Unknown repository \"\(repository)\" (known: \(context.configuration.repositories.keys.sorted().joined(separator: ", "))).")
-            throw ExitCode.failure
+        let engine: any SnapshotSource
+        if let daemon = try await Daemon.connect(options) {
+            engine = DaemonSnapshotSource(daemon: daemon)
+        } else {
+            let context = try CommandContext.load(options)
+            guard context.configuration.repositories[repository] != nil else {
+                printError("Unknown repository \"\(repository)\" (known: \(context.configuration.repositories.keys.sorted().joined(separator: ", "))).")
+                throw ExitCode.failure
+            }
+            engine = EngineSnapshotSource(engine: try await context.openEngine())
         }
-        let engine = try await context.openEngine()
         var first = true
         do {
             if options.json { print("[", terminator: "") }
@@ -45,15 +50,15 @@ struct LsCommand: AsyncParsableCommand {
     }
 
     /// Prints a directory's entries page by page, descending into each subdirectory as it comes.
-    private func walk(_ directory: String, engine: Engine, first: inout Bool) async throws {
+    private func walk(_ directory: String, engine: any SnapshotSource, first: inout Bool) async throws {
         var cursor: String?
         repeat {
-            let page = try await engine.directory(repository: repository, snapshot: snapshot, path: directory, limit: Engine.maxPageSize, cursor: cursor)
+            let page = try await engine.directory(repository: repository, snapshot: snapshot, path: directory, cursor: cursor)
             for node in page.items {
                 emit(node, first: &first)
                 if node.kind == .directory { try await walk(node.path, engine: engine, first: &first) }
             }
-            cursor = page.nextCursor
+            cursor = page.next
         } while cursor != nil
     }
 

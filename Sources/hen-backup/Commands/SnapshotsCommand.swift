@@ -34,13 +34,47 @@ struct SnapshotsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = try CommandContext.load(options)
-        let configuration = context.configuration
+        let engine: any SnapshotSource
+        var names = repository
+        if let daemon = try await Daemon.connect(options) {
+            engine = DaemonSnapshotSource(daemon: daemon)
+            if names.isEmpty {
+                // The daemon's configuration decides: its repositories (or the backup's).
+                names = try await Daemon.report { try await Self.remoteRepositories(daemon, backup: backup) }
+            }
+        } else {
+            let context = try CommandContext.load(options)
+            names = try Self.localRepositories(context.configuration, backup: backup, names: names)
+            engine = EngineSnapshotSource(engine: try await context.openEngine())
+        }
+        try await list(names, engine: engine)
+    }
+
+    /// The repositories of the daemon, or of one backup there.
+    static func remoteRepositories(_ daemon: DaemonClient, backup: String?) async throws -> [String] {
+        struct Repository: Decodable {
+            var name: String
+            var backups: [String]
+        }
+        var names: [String] = []
+        var cursor: String?
+        repeat {
+            let page = try await daemon.get(RemotePage<Repository>.self, "/api/v1/repositories", query: ["cursor": cursor])
+            names += page.items.filter { item in backup.map { item.backups.contains($0) } ?? true }.map(\.name)
+            cursor = page.nextCursor
+        } while cursor != nil
+        if let backup, names.isEmpty {
+            throw DaemonClient.Failure(status: 404, code: "not_found", message: "The daemon has no backup named \(backup).")
+        }
+        return names
+    }
+
+    static func localRepositories(_ configuration: Configuration, backup: String?, names given: [String]) throws -> [String] {
+        var names = given
         if let backup, configuration.backup(named: backup) == nil {
             printError("Unknown backup \"\(backup)\" (known: \(configuration.backups.map(\.name).joined(separator: ", "))).")
             throw ExitCode.failure
         }
-        var names = repository
         if names.isEmpty {
             names = backup.flatMap { configuration.backup(named: $0)?.repositories } ?? configuration.repositories.keys.sorted()
         }
@@ -48,7 +82,10 @@ struct SnapshotsCommand: AsyncParsableCommand {
             printError("Unknown repository \"\(name)\" (known: \(configuration.repositories.keys.sorted().joined(separator: ", "))).")
             throw ExitCode.failure
         }
-        let engine = try await context.openEngine()
+        return names
+    }
+
+    func list(_ names: [String], engine: any SnapshotSource) async throws {
         var first = true
         var failures = 0
         if options.json { print("[", terminator: "") }
@@ -59,9 +96,9 @@ struct SnapshotsCommand: AsyncParsableCommand {
                 var snapshots: [Snapshot] = []
                 var cursor: String?
                 repeat {
-                    let page = try await engine.snapshots(backup: backup, repository: name, limit: Engine.maxPageSize, cursor: cursor, refresh: refresh && cursor == nil)
-                    snapshots += page.items.map(\.snapshot)
-                    cursor = page.nextCursor
+                    let page = try await engine.snapshots(backup: backup, repository: name, cursor: cursor, refresh: refresh && cursor == nil)
+                    snapshots += page.items
+                    cursor = page.next
                 } while cursor != nil
                 if !options.json { print("repository \(name):") }
                 for snapshot in snapshots.reversed() {

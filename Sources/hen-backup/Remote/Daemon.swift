@@ -5,8 +5,8 @@ import HenEngine
 /// Where a command runs: at the daemon that answers at `api.listen`, at `--remote URL`, or in this process
 /// (`--local`, or with a one-line notice when no daemon answers).
 enum Daemon {
-    /// The daemon to talk to, or nil to run in this process.
-    static func connect(_ options: GlobalOptions) async throws -> DaemonClient? {
+    /// The daemon to talk to, or nil to run in this process (`notice`: say so on stderr when none answers).
+    static func connect(_ options: GlobalOptions, notice: Bool = true) async throws -> DaemonClient? {
         if options.local {
             if options.remote != nil {
                 printError("--local and --remote exclude each other.")
@@ -29,7 +29,7 @@ enum Daemon {
         let token = options.token ?? environmentToken ?? configuration.api.auth.tokens.first?.value.value
         let client = DaemonClient(baseURL: url, token: token)
         if await client.probe() != nil { return client }
-        printError("No daemon answers at \(url.absoluteString); running in this process (--local skips this check).")
+        if notice { printError("No daemon answers at \(url.absoluteString); running in this process (--local skips this check).") }
         return nil
     }
 

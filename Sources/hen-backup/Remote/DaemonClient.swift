@@ -54,6 +54,9 @@ struct DaemonClient: Sendable {
         let response: URLResponse
         do {
             (data, response) = try await session.data(for: request)
+        } catch let error as URLError where error.code == .cancelled && !Task.isCancelled {
+            // FoundationNetworking ends a 401 that asks for credentials (WWW-Authenticate) this way.
+            throw Self.unauthorized(baseURL)
         } catch {
             throw Failure(status: nil, code: nil, message: "The daemon at \(baseURL.absoluteString) did not answer: \(error.localizedDescription)")
         }
@@ -94,7 +97,9 @@ struct DaemonClient: Sendable {
 
     // MARK: Helpers
 
-    private var session: URLSession { URLSession(configuration: .ephemeral) }
+    /// A session that never waits for credentials: a 401 is an answer, not a question (FoundationNetworking
+    /// otherwise holds a 401 with `WWW-Authenticate` open, waiting for a delegate to supply a password).
+    private var session: URLSession { URLSession(configuration: .ephemeral, delegate: NoChallenges(), delegateQueue: nil) }
 
     private func endpoint(_ path: String, query: [String: String?] = [:]) -> URL {
         var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false)!
@@ -108,6 +113,10 @@ struct DaemonClient: Sendable {
         // Jobs the CLI queues are recorded with trigger `cli`.
         request.setValue("cli", forHTTPHeaderField: "X-Hen-Client")
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+    }
+
+    static func unauthorized(_ url: URL) -> Failure {
+        Failure(status: 401, code: "unauthorized", message: "The daemon at \(url.absoluteString) refused the credentials: give a token of its api.auth.tokens with --token or HEN_TOKEN.")
     }
 
     static func failure(status: Int, data: Data) -> Failure {
@@ -131,6 +140,12 @@ struct DaemonClient: Sendable {
     }
 }
 
+final class NoChallenges: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(_ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge, completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void) {
+        completionHandler(.rejectProtectionSpace, nil)
+    }
+}
+
 /// Bytes of a `text/event-stream` into events: `event:` and `data:` lines, a blank line ends one.
 final class EventStreamDelegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     // @unchecked: URLSession calls a delegate serially on its queue; nothing else touches `buffer`.
@@ -143,6 +158,10 @@ final class EventStreamDelegate: NSObject, URLSessionDataDelegate, @unchecked Se
     init(continuation: AsyncThrowingStream<JobEvent, any Error>.Continuation, baseURL: URL) {
         self.continuation = continuation
         self.baseURL = baseURL
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge, completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void) {
+        completionHandler(.rejectProtectionSpace, nil)
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse, completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
@@ -170,7 +189,9 @@ final class EventStreamDelegate: NSObject, URLSessionDataDelegate, @unchecked Se
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        if let error, (error as NSError).code != NSURLErrorCancelled {
+        if error != nil, status == 401 {
+            continuation.finish(throwing: DaemonClient.unauthorized(baseURL))
+        } else if let error, (error as NSError).code != NSURLErrorCancelled {
             continuation.finish(throwing: DaemonClient.Failure(status: nil, code: nil, message: "The event stream from \(baseURL.absoluteString) broke: \(error.localizedDescription)"))
         } else if !(200..<300).contains(status), status != 0 {
             continuation.finish(throwing: DaemonClient.failure(status: status, data: errorBody))
