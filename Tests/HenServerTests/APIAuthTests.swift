@@ -151,4 +151,34 @@ import Testing
             _ = try await site.engine.waitForCompletion(jobID: checkID)
         }
     }
+
+    /// `GET /events` follows every job over a live socket, heartbeats included, until the engine closes it.
+    @Test func theEventStreamOfEveryJobFollowsJobsUntilTheEngineCloses() async throws {
+        let site = try await RouteFixture()
+        defer { site.close() }
+        let engine = site.engine
+        let router = Router(context: HenRequestContext.self)
+        JobRoutes(engine: engine, heartbeat: .milliseconds(200)).register(on: router.group("api/v1"))
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            async let streamed = client.execute(uri: "/api/v1/events", method: .get)
+            // The stream subscribes when the request arrives; a job queued after that is in it.
+            var id: String?
+            for _ in 0..<50 where id == nil {
+                try await Task.sleep(for: .milliseconds(100))
+                if await engine.subscribers.count > 0 {
+                    id = try await engine.submit(JobRequest(operation: .backup(backup: "documents", repositories: nil), trigger: .api)).id
+                }
+            }
+            let jobID = try #require(id, "the event stream never subscribed")
+            #expect(try await engine.waitForCompletion(jobID: jobID).state == .succeeded)
+            try await Task.sleep(for: .milliseconds(500))
+            await engine.shutdown(grace: .zero)
+            let response = try await streamed
+            let text = String(decoding: Array(response.body.readableBytesView), as: UTF8.self)
+            #expect(text.contains(": keep-alive"))
+            let states = try sseFrames(response).filter { $0.type == "state" && $0.data["job_id"] as? String == jobID }.compactMap { $0.data["state"] as? String }
+            #expect(states == ["queued", "running", "succeeded"])
+        }
+    }
 }
