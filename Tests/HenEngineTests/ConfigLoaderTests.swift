@@ -78,7 +78,7 @@ import Testing
             data_dir: state
             timezone: Europe/Paris
             mode: recovery
-            api: { listen: "0.0.0.0:9000" }
+            api: { listen: "0.0.0.0:9000", auth: { tokens: [ "a-token-of-sixteen-plus" ] } }
             max_concurrent_jobs: 3
             shutdown_grace: 0s
             status_interval: 5m
