@@ -1,5 +1,6 @@
 import Foundation
 import HenDrivers
+import Logging
 import Testing
 @testable import HenEngine
 
@@ -173,6 +174,29 @@ import Testing
         #expect(record.progress?.fraction == 1.0)
         #expect(record.lastReportAt != nil)
         #expect(record.log.map(\.message) == ["backing up /home/me/documents"])
+    }
+
+    /// The driver's progress reaches the log sampled (one debug line per 30 seconds), not line by line.
+    @Test func progressIsSampledInTheLog() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.close() }
+        fixture.backend.setInitialized("local")
+        fixture.backend.reportProgress(50)
+        let captured = JobLogIdentityTests.CapturedLines()
+        let output = captured.output
+        let logger = Logger(label: "hen.engine") { HenLogHandler(label: $0, format: .json, level: .debug, output: output) }
+        let clock = fixture.clock
+        let engine = Engine(
+            configuration: fixture.configuration, registry: fixture.backend.registry(), store: try JobStore(dataDirectory: fixture.configuration.dataDirectory),
+            clock: clock, now: { clock.date }, logger: logger
+        )
+        let record = try await engine.waitForCompletion(jobID: engine.backup("documents").id)
+        #expect(record.state == .succeeded)
+        let progressLines = captured.all.filter { $0.contains(#""message":"progress""#) }
+        // Time stands still: 50 reports, one line, with the job's identity and the numbers as fields.
+        #expect(progressLines.count == 1, "\(progressLines)")
+        #expect(progressLines.first?.contains(#""job_id":"\#(record.id)""#) == true)
+        #expect(progressLines.first?.contains(#""component":"driver""#) == true)
     }
 
     @Test func progressWritesToTheStoreAreThrottledAndTheWatchdogCatchesUp() async throws {

@@ -8,6 +8,7 @@ import Logging
 import Prometheus
 import Synchronization
 import Testing
+import HenTestSupport
 
 /// `/metrics` and `/api/v1/health` against a real engine (tar driver) on a temporary data directory.
 @Suite struct MonitoringRoutesTests {
@@ -171,6 +172,26 @@ import Testing
                 let body = try #require(try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any])
                 let error = try #require(body["error"] as? [String: Any])
                 #expect(error["code"] as? String == "unavailable")
+            }
+        }
+    }
+
+    /// A job store that no longer reads (its table dropped behind the daemon's back) makes health 503.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3")))
+    func aBrokenJobStoreMakesHealthDown() async throws {
+        let sandbox = try Sandbox(Self.yaml)
+        defer { sandbox.remove() }
+        let engine = try makeEngine(sandbox, registry: PrometheusCollectorRegistry())
+        let app = try buildApplication(engine: engine, configuration: sandbox.configuration, logger: Self.logger)
+        try await app.test(.router) { client in
+            #expect(try await client.execute(uri: "/api/v1/health", method: .get).status == .ok)
+            _ = try await offPool { try runTool("/usr/bin/sqlite3", [engine.store.path, "DROP TABLE job;"]) }
+            try await client.execute(uri: "/api/v1/health", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let body = try #require(try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any])
+                let error = try #require(body["error"] as? [String: Any])
+                #expect(error["code"] as? String == "unavailable")
+                #expect((error["message"] as? String)?.contains("job") == true, "\(error)")
             }
         }
     }
