@@ -121,6 +121,10 @@ import Testing
             try await expectError(client, "/api/v1/jobs?state=sleeping", status: .badRequest, naming: "sleeping")
             try await expectError(client, "/api/v1/jobs?operation=dance", status: .badRequest, naming: "dance")
             try await expectError(client, "/api/v1/jobs?cursor=%%%", status: .badRequest)
+            // An empty parameter is an absent one (as forms and generated clients send them).
+            let unfiltered = try json(try await client.execute(uri: "/api/v1/jobs?state=&cursor=&backup=", method: .get))
+            #expect((unfiltered["items"] as? [Any])?.count == 4)
+            try await expectError(client, "/api/v1/health?strict=maybe", status: .badRequest, naming: "strict")
 
             let record = try json(try await client.execute(uri: "/api/v1/jobs/\(backupID)", method: .get))
             #expect(record["state"] as? String == "succeeded")

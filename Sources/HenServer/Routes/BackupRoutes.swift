@@ -15,7 +15,7 @@ public struct BackupRoutes: Sendable {
         api.get("backups") { request, _ in
             let query = request.uri.queryParameters
             let configuration = engine.configuration
-            let page = try RouteSupport.page(configuration.backups, limit: try RouteSupport.limit(query.get("limit")), cursor: query.get("cursor"))
+            let page = try RouteSupport.page(configuration.backups, limit: try RouteSupport.limit(query.get("limit")), cursor: request.query("cursor"))
             let runs = try await engine.plannedRuns()
             var items: [Overview] = []
             for backup in page.items {

@@ -31,7 +31,7 @@ public struct JobRoutes: Sendable {
     func list(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
         var filter = JobFilter(limit: try RouteSupport.limit(query.get("limit")))
-        if let states = query.get("state") {
+        if let states = request.query("state") {
             filter.states = try states.split(separator: ",").map { text in
                 guard let state = JobState(rawValue: String(text)) else {
                     throw APIError.badRequest("state \"\(text)\" is not one of \(JobState.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -39,13 +39,13 @@ public struct JobRoutes: Sendable {
                 return state
             }
         }
-        filter.operation = query.get("operation")
+        filter.operation = request.query("operation")
         if let operation = filter.operation, !Self.operations.contains(operation) {
             throw APIError.badRequest("operation \"\(operation)\" is not one of \(Self.operations.joined(separator: ", ")).")
         }
-        filter.backup = query.get("backup")
-        filter.target = query.get("target")
-        if let cursor = query.get("cursor") {
+        filter.backup = request.query("backup")
+        filter.target = request.query("target")
+        if let cursor = request.query("cursor") {
             guard let after = JobFilter.Cursor(text: cursor) else { throw APIError.badRequest("The cursor \(cursor) is not one this server gave.") }
             filter.after = after
         }

@@ -16,7 +16,7 @@ public struct RepositoryRoutes: Sendable {
             let query = request.uri.queryParameters
             let configuration = engine.configuration
             let names = configuration.repositories.keys.sorted()
-            let page = try RouteSupport.page(names, limit: try RouteSupport.limit(query.get("limit")), cursor: query.get("cursor"))
+            let page = try RouteSupport.page(names, limit: try RouteSupport.limit(query.get("limit")), cursor: request.query("cursor"))
             let items = page.items.compactMap { name in configuration.repositories[name].map { Overview($0, configuration: configuration) } }
             return try RouteSupport.json(Page(items: items, nextCursor: page.next))
         }

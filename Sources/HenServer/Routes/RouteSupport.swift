@@ -113,3 +113,11 @@ struct Page<Item: Encodable>: Encodable {
 struct JobEnvelope: Encodable {
     var job: JobRecord
 }
+
+extension Request {
+    /// A query parameter; empty (`?cursor=`) is the same as absent.
+    func query(_ name: String) -> String? {
+        guard let value = uri.queryParameters.get(name), !value.isEmpty else { return nil }
+        return value
+    }
+}

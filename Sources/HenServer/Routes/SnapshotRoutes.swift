@@ -29,10 +29,10 @@ public struct SnapshotRoutes: Sendable {
     func list(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
         let page = try await engine.snapshots(
-            backup: query.get("backup"),
-            repository: query.get("repository"),
+            backup: request.query("backup"),
+            repository: request.query("repository"),
             limit: try RouteSupport.limit(query.get("limit")),
-            cursor: query.get("cursor"),
+            cursor: request.query("cursor"),
             refresh: try RouteSupport.flag(query.get("refresh"), name: "refresh")
         )
         return try RouteSupport.json(Page(items: page.items.map(Item.init), nextCursor: page.nextCursor))
@@ -55,7 +55,7 @@ public struct SnapshotRoutes: Sendable {
             snapshot: try context.parameters.require("id"),
             path: query.get("path") ?? "/",
             limit: try RouteSupport.limit(query.get("limit")),
-            cursor: query.get("cursor")
+            cursor: request.query("cursor")
         )
         return try RouteSupport.json(TreePage(page))
     }
