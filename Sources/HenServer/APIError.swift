@@ -13,12 +13,15 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     public var message: String
     /// Every problem, for errors that have several (a configuration's issues, with file, line and key path).
     public var details: [ConfigurationIssue]?
+    /// The `Allow` header of a 405.
+    public var allow: String?
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, details: [ConfigurationIssue]? = nil) {
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, details: [ConfigurationIssue]? = nil, allow: String? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.details = details
+        self.allow = allow
     }
 
     public var description: String { message }
@@ -46,6 +49,7 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
         let body = try encoder.encode(APIErrorBody(error: .init(code: code, message: message, details: details)))
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
+        if let allow { headers[.allow] = allow }
         if status == .unauthorized { headers[.wwwAuthenticate] = #"Basic realm="hen-backup", charset="UTF-8""# }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }

@@ -28,7 +28,9 @@ public func buildApplication(
 public func buildRouter(engine: Engine, loader: ConfigurationLoader? = nil) -> Router<HenRequestContext> {
     let router = Router(context: HenRequestContext.self)
     let authenticator = APIAuthenticator { engine.configuration.api.auth }
+    let table = RouteTable()
     router.middlewares.add(APIErrorMiddleware())
+    router.middlewares.add(MethodNotAllowedMiddleware(table: table))
     router.middlewares.add(AuthMiddleware(authenticator: authenticator))
     let api = router.group("api/v1")
     let loader = loader ?? ConfigurationLoader(environment: ProcessInfo.processInfo.environment, knownDrivers: engine.registry.names)
@@ -42,6 +44,7 @@ public func buildRouter(engine: Engine, loader: ConfigurationLoader? = nil) -> R
     SessionRoutes(authenticator: authenticator).register(on: api)
     OpenAPIDocument.register(on: api)
     MonitoringRoutes.register(on: router, api: api, engine: engine)
+    table.fill(from: router)
     return router
 }
 

@@ -232,6 +232,13 @@ import Testing
 
         let app = try buildApplication(engine: site.engine, configuration: site.configuration, logger: Self.logger)
         try await app.test(.router) { client in
+            // A known path with a method it does not take is 405 with Allow; an unknown path is 404.
+            let wrongMethod = try await client.execute(uri: "/api/v1/jobs/123", method: .delete)
+            #expect(wrongMethod.status == .methodNotAllowed)
+            #expect(wrongMethod.headers[.allow] == "GET")
+            #expect((try json(wrongMethod)["error"] as? [String: Any])?["code"] as? String == "method_not_allowed")
+            #expect(try await client.execute(uri: "/api/v1/status", method: .post).headers[.allow] == "GET")
+            try await expectError(client, "/api/v1/nothing/here", status: .notFound)
             let served = try await client.execute(uri: "/api/v1/openapi.json", method: .get)
             #expect(served.status == .ok)
             #expect(Data(Array(served.body.readableBytesView)) == OpenAPIDocument.data)
