@@ -18,11 +18,6 @@ public enum ListenAddress {
         return (String(host), port)
     }
 
-    /// Whether `host` only accepts connections from this machine (auth may then be `none`).
-    public static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
-    }
-
     private static func invalid(_ text: String) -> APIError {
         .invalid("api.listen \"\(text)\" is not host:port (e.g. 127.0.0.1:8080).")
     }

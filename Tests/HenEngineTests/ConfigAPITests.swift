@@ -71,7 +71,7 @@ import Testing
         let old = try directory.load(minimalConfig(top: "hostname: one\nmax_concurrent_jobs: 1\n"))
         let engine = Engine(configuration: old, registry: .standard, store: try JobStore(dataDirectory: directory.file("data")), logger: .init(label: "test"))
         let new = try directory.load(minimalConfig(backupExtra: "\n    excludes: ['*.tmp']", repositoryExtra: "2", top: "hostname: two\nmax_concurrent_jobs: 2\napi: { listen: 127.0.0.1:9999 }\n"))
-        let result = await engine.reload(new)
+        let result = try await engine.reload(new)
         #expect(result.changed == ["max_concurrent_jobs", "repositories.main", "backups.docs"])
         #expect(result.restartRequired == ["hostname", "api.listen"])
         #expect(engine.configuration.maxConcurrentJobs == 2)
@@ -79,5 +79,27 @@ import Testing
         #expect(engine.configuration.api.listen == old.api.listen)
         #expect(engine.configuration.backup(named: "docs")?.excludes == ["*.tmp"])
         #expect(await engine.queue.maxConcurrentJobs == 2)
+    }
+
+    @Test func aReloadMayNotOpenAPublicListenerNorChangeLogging() async throws {
+        let directory = try ConfigTempDirectory()
+        let secured = try directory.load(minimalConfig(top: "api:\n  listen: 0.0.0.0:8420\n  auth: { tokens: [a-token-of-sixteen-plus] }\n"))
+        let engine = Engine(configuration: secured, registry: .standard, store: try JobStore(dataDirectory: directory.file("data")), logger: .init(label: "test"))
+        // The file moves to loopback without auth: fine for a new daemon, but this one still listens on 0.0.0.0.
+        let open = try directory.load(minimalConfig(top: "api: { listen: 127.0.0.1:8420, auth: none }\n"))
+        await #expect(throws: ConfigurationError.self) { try await engine.reload(open) }
+        #expect(engine.configuration.api.auth.isRequired)
+        let logging = try directory.load(minimalConfig(top: "log: { level: debug }\napi:\n  listen: 0.0.0.0:8420\n  auth: { tokens: [a-token-of-sixteen-plus] }\n"))
+        let result = try await engine.reload(logging)
+        #expect(result.restartRequired == ["log"])
+        #expect(result.changed.isEmpty)
+        #expect(engine.configuration.log.level == "info")
+    }
+
+    @Test func onlyAddressesInLoopbackRangesAreLoopback() {
+        #expect(ConfigurationReader.isLoopback("127.0.0.1") && ConfigurationReader.isLoopback("127.1.2.3"))
+        #expect(ConfigurationReader.isLoopback("localhost") && ConfigurationReader.isLoopback("::1"))
+        #expect(!ConfigurationReader.isLoopback("127.example.com"))
+        #expect(!ConfigurationReader.isLoopback("0.0.0.0") && !ConfigurationReader.isLoopback("10.0.0.1"))
     }
 }

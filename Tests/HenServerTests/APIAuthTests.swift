@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdBcrypt
 import HummingbirdTesting
 import Logging
+import Synchronization
 import Testing
 @testable import HenEngine
 @testable import HenServer
@@ -85,6 +86,21 @@ import Testing
             let session = try json(try await client.execute(uri: "/api/v1/session", method: .get))
             #expect(session["auth_required"] as? Bool == false)
         }
+    }
+
+    /// A session ends when its user's password hash changes (a reload with a new password), and a wrong
+    /// user name is refused like a wrong password.
+    @Test func aChangedPasswordEndsTheSessionsMadeWithTheOldOne() async throws {
+        let auth = Mutex(Configuration.API.Auth(users: [.init(name: "alice", passwordHash: Secret(Self.htpasswdHash(Self.password)))]))
+        let authenticator = APIAuthenticator { auth.withLock { $0 } }
+        guard case .session(let id) = await authenticator.login(user: "alice", password: Self.password) else {
+            Issue.record("login failed")
+            return
+        }
+        #expect(await authenticator.login(user: "bob", password: Self.password) == .wrong)
+        #expect(await authenticator.authenticate(authorization: nil, cookie: "hen_session=\(id)") == .authenticated(identity: "user:alice"))
+        auth.withLock { $0.users = [.init(name: "alice", passwordHash: Secret(Self.htpasswdHash("a new password")))] }
+        #expect(await authenticator.authenticate(authorization: nil, cookie: "hen_session=\(id)") == .rejected("The session has expired; log in again."))
     }
 
     @Test func tokensComparedInConstantTimeStillMatchExactly() {

@@ -101,8 +101,9 @@ extension ConfigurationReader {
         var auth = Configuration.API.Auth()
         let issuesBefore = issues.count
         if case .scalar = node.node {
+            // The value is not repeated: it may be a token pasted in the wrong place.
             if let value = string(node), value != "none" {
-                error(node, "\"\(value)\" is not an auth setting: write none, or a mapping with tokens and/or users")
+                error(node, "this is not an auth setting: write none, or a mapping with tokens and/or users")
             }
             return auth
         }
@@ -169,8 +170,11 @@ extension ConfigurationReader {
         return host
     }
 
+    /// `localhost`, `::1` or an IPv4 address in 127.0.0.0/8 (not a name that merely starts with `127.`).
     static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { part in Int(part).map { (0...255).contains($0) } ?? false }
     }
 
     func readJobHistory(_ node: ConfigNode?) -> Configuration.JobHistory {

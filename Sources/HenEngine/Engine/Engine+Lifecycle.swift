@@ -117,6 +117,7 @@ extension Engine {
 
     /// Writes what is pending and ends every event stream.
     func close() async {
+        eventsClosed = true
         await writer.flush()
         for subscriber in subscribers.values { subscriber.continuation.finish() }
         subscribers.removeAll()

@@ -9,7 +9,7 @@ public struct ReloadResult: Sendable, Hashable, Codable {
     /// `max_concurrent_jobs`…); empty when the file did not change anything the engine uses.
     public var changed: [String]
     /// Settings that changed in the file but keep their old value until the daemon restarts (`hostname`,
-    /// `data_dir`, `mode`, `api.listen`, the file watchers).
+    /// `data_dir`, `mode`, `api.listen`, `watch` for the file watchers, `log`).
     public var restartRequired: [String]
     /// The new configuration's warnings (an unencrypted tar repository…).
     public var warnings: [ConfigurationIssue]
@@ -27,35 +27,70 @@ public struct ReloadResult: Sendable, Hashable, Codable {
     }
 }
 
+/// What the daemon's command line changes in the file's configuration: `--read-only` and `--hostname`.
+public struct ConfigurationOverrides: Sendable, Hashable {
+    public var mode: Configuration.Mode?
+    public var hostname: String?
+    public init(mode: Configuration.Mode? = nil, hostname: String? = nil) {
+        self.mode = mode
+        self.hostname = hostname
+    }
+
+    public func apply(to configuration: inout Configuration) {
+        if let mode { configuration.mode = mode }
+        if let hostname { configuration.hostname = hostname }
+    }
+}
+
 extension Engine {
+    /// Records the daemon's command-line overrides, so that a reloaded file gets them too (the daemon has
+    /// already applied them to the configuration it built the engine with).
+    public func setOverrides(_ overrides: ConfigurationOverrides) {
+        self.overrides = overrides
+    }
+
     /// Reads the configuration file again (the one in force, with `loader`'s environment) and applies it with
     /// ``reload(_:)``. An invalid file throws its ``ConfigurationError`` and changes nothing.
     public func reloadConfigurationFile(loader: ConfigurationLoader) async throws(ConfigurationError) -> ReloadResult {
         let fresh = try loader.load(path: configuration.sourcePath)
-        return await reload(fresh)
+        return try await reload(fresh)
     }
 
-    /// Puts a new, valid configuration in force: schedules, backups, repositories, hooks, limits, retention,
+    /// Puts a new, valid configuration in force (throws, changing nothing, when it would open the API: see
+    /// below): schedules, backups, repositories, hooks, limits, retention,
     /// restore targets, API users and tokens apply to the next job and request. Jobs already queued or running
     /// keep the settings they started with.
     ///
     /// What identifies the daemon (its `hostname`, `data_dir`, `mode`, `api.listen`) and the file watchers
     /// keep their old values until a restart; the result says which of them the new file changes.
+    ///
+    /// The API keeps listening where it listens; a file that turns auth off is refused while that address
+    /// is reachable from other machines (the file's own `listen` may be loopback, but it is not in force).
     @discardableResult
-    public func reload(_ proposed: Configuration) async -> ReloadResult {
+    public func reload(_ proposed: Configuration) async throws(ConfigurationError) -> ReloadResult {
         let old = configuration
         var new = proposed
+        overrides.apply(to: &new)
+        if !new.api.auth.isRequired, !ConfigurationReader.isLoopback(ConfigurationReader.listenHost(old.api.listen)) {
+            throw ConfigurationError(issues: [ConfigurationIssue(
+                file: new.sourcePath, line: 1, column: 1, keyPath: "api.auth",
+                message: "the daemon listens on \(old.api.listen), which other machines reach, so api.auth must keep tokens or users (a new api.listen only applies at a restart)"
+            )])
+        }
         var restartRequired: [String] = []
         if new.hostname != old.hostname { restartRequired.append("hostname") }
         if new.dataDirectory != old.dataDirectory { restartRequired.append("data_dir") }
         if new.mode != old.mode { restartRequired.append("mode") }
         if new.api.listen != old.api.listen { restartRequired.append("api.listen") }
         if Self.watchKey(new) != Self.watchKey(old) { restartRequired.append("watch") }
+        // Logging is set up once per process.
+        if Self.logKey(new) != Self.logKey(old) { restartRequired.append("log") }
         new.hostname = old.hostname
         new.dataDirectory = old.dataDirectory
         new.mode = old.mode
         new.api.listen = old.api.listen
 
+        new.log = old.log
         let changed = Self.differences(old, new)
         configurationState.withLock { $0 = new }
         await queue.reconfigure(maxConcurrentJobs: new.maxConcurrentJobs, concurrentBackupRepositories: Self.concurrentBackupRepositories(new, registry: registry, logger: logger))
@@ -69,6 +104,10 @@ extension Engine {
         // A lower concurrency or new priorities may let other jobs start now.
         await dispatch()
         return result
+    }
+
+    static func logKey(_ configuration: Configuration) -> String {
+        "\(configuration.log.level)|\(configuration.log.levels.sorted { $0.key < $1.key })"
     }
 
     /// What the watchers were built from: a change here needs a restart.
@@ -91,7 +130,6 @@ extension Engine {
             ("stall_warning", { "\($0.stallWarning)" }),
             ("job_history", { "\($0.jobHistory.keep)|\($0.jobHistory.maxJobs)" }),
             ("limits", { "\($0.limits)" }),
-            ("log", { "\($0.log.level)|\($0.log.levels.sorted { $0.key < $1.key })" }),
             ("executables", { "\($0.executables.sorted { $0.key < $1.key })" }),
             ("restore", { "\($0.restore.allowedTargets)" }),
         ]

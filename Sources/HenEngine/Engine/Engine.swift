@@ -37,6 +37,10 @@ public actor Engine {
     var completionWaiters: [String: [CheckedContinuation<JobRecord, Never>]] = [:]
     var idleWaiters: [CheckedContinuation<Void, Never>] = []
     var acceptingJobs = true
+    /// Set by ``close()``: event streams asked for afterwards end at once.
+    var eventsClosed = false
+    /// The daemon's command-line overrides (`--read-only`, `--hostname`), applied to every reloaded file too.
+    var overrides = ConfigurationOverrides()
     /// The daemon's watchers, once ``makeWatchService(logger:)`` made them.
     var watchService: WatchService?
     /// Jobs cancelled while being taken from the queue (between the queue and `start`).
@@ -289,6 +293,11 @@ public actor Engine {
     func subscribe(jobID: String?) -> (stream: AsyncStream<JobEvent>, token: UUID) {
         let (stream, continuation) = AsyncStream.makeStream(of: JobEvent.self, bufferingPolicy: .bufferingNewest(1000))
         let token = UUID()
+        // After the engine closed, a new stream ends at once (a client reconnecting during shutdown).
+        if eventsClosed {
+            continuation.finish()
+            return (stream, token)
+        }
         subscribers[token] = Subscriber(jobID: jobID, continuation: continuation)
         continuation.onTermination = { [weak self] _ in
             guard let self else { return }

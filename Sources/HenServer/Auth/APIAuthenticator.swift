@@ -28,7 +28,13 @@ public final class APIAuthenticator: Sendable {
     public static let sessionLifetime: TimeInterval = 12 * 3600
 
     private let configuration: @Sendable () -> Configuration.API.Auth
-    private let sessions = Mutex<[String: (user: String, expires: Date)]>([:])
+    /// Session id → the user, the password hash it logged in with (a changed password ends the session), expiry.
+    private let sessions = Mutex<[String: (user: String, hash: String, expires: Date)]>([:])
+    /// bcrypt checks running now: each costs tens of milliseconds of CPU on purpose, so they are capped.
+    private let checksInFlight = Mutex(0)
+    static let maxConcurrentChecks = 4
+    /// Dummy hashes by cost, made once each.
+    private let dummyHashes = Mutex<[Int: String]>([:])
     private let now: @Sendable () -> Date
 
     public init(configuration: @escaping @Sendable () -> Configuration.API.Auth, now: @escaping @Sendable () -> Date = Date.init) {
@@ -62,32 +68,52 @@ public final class APIAuthenticator: Sendable {
                 else { return .rejected("The Basic credentials are not base64 of user:password.") }
                 let name = String(decoded[..<colon])
                 let password = String(decoded[decoded.index(after: colon)...])
-                return await verify(user: name, password: password, users: auth.users)
-                    ? .authenticated(identity: "user:\(name)") : .rejected("Wrong user name or password for \"\(name)\".")
+                switch await verify(user: name, password: password, users: auth.users) {
+                case .match: return .authenticated(identity: "user:\(name)")
+                case .mismatch: return .rejected("Wrong user name or password for \"\(name)\".")
+                case .busy: return .rejected(Self.busyMessage)
+                }
             default:
                 return .rejected("The Authorization header is neither Bearer nor Basic.")
             }
         }
         if let session = cookie.flatMap(Self.sessionID(fromCookieHeader:)) {
             let date = now()
-            let user: String? = sessions.withLock { sessions in
+            let entry: (user: String, hash: String)? = sessions.withLock { sessions in
                 guard let entry = sessions[session], entry.expires > date else {
                     sessions[session] = nil
                     return nil
                 }
-                sessions[session] = (entry.user, date.addingTimeInterval(Self.sessionLifetime))
-                return entry.user
+                sessions[session] = (entry.user, entry.hash, date.addingTimeInterval(Self.sessionLifetime))
+                return (entry.user, entry.hash)
             }
-            // A user removed by a reload loses their sessions.
-            if let user, auth.users.contains(where: { $0.name == user }) { return .authenticated(identity: "user:\(user)") }
+            // A user removed by a reload, or whose password hash changed, loses their sessions.
+            if let entry, auth.users.contains(where: { $0.name == entry.user && $0.passwordHash.value == entry.hash }) {
+                return .authenticated(identity: "user:\(entry.user)")
+            }
             return .rejected("The session has expired; log in again.")
         }
         return .missing
     }
 
-    /// The UI's login: a new session id for a right user name and password, nil otherwise.
-    public func login(user: String, password: String) async -> String? {
-        guard await verify(user: user, password: password, users: configuration().users) else { return nil }
+    public enum LoginOutcome: Sendable, Equatable {
+        case session(String)
+        case wrong
+        /// Too many password checks at once.
+        case busy
+    }
+
+    static let busyMessage = "Too many password checks at once; try again in a moment."
+
+    /// The UI's login: a new session id for a right user name and password.
+    public func login(user: String, password: String) async -> LoginOutcome {
+        let users = configuration().users
+        switch await verify(user: user, password: password, users: users) {
+        case .mismatch: return .wrong
+        case .busy: return .busy
+        case .match: break
+        }
+        guard let hash = users.first(where: { $0.name == user })?.passwordHash.value else { return .wrong }
         var bytes = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
         for index in bytes.indices { bytes[index] = generator.next() }
@@ -95,9 +121,9 @@ public final class APIAuthenticator: Sendable {
         let date = now()
         sessions.withLock { sessions in
             sessions = sessions.filter { $0.value.expires > date }
-            sessions[id] = (user, date.addingTimeInterval(Self.sessionLifetime))
+            sessions[id] = (user, hash, date.addingTimeInterval(Self.sessionLifetime))
         }
-        return id
+        return .session(id)
     }
 
     public func logout(cookie: String?) {
@@ -105,21 +131,42 @@ public final class APIAuthenticator: Sendable {
         _ = sessions.withLock { $0.removeValue(forKey: id) }
     }
 
-    /// bcrypt is slow on purpose: it runs off the event loop. A name that does not exist costs the same.
-    private func verify(user: String, password: String, users: [Configuration.API.User]) async -> Bool {
-        let hash = users.first { $0.name == user }?.passwordHash.value ?? Self.dummyHash
-        let known = users.contains { $0.name == user }
+    enum Verdict { case match, mismatch, busy }
+
+    /// bcrypt is slow on purpose: it runs off the event loop, at most ``maxConcurrentChecks`` at once. A name
+    /// that does not exist costs the same as a wrong password (a dummy hash of the users' cost is checked);
+    /// without users there is nothing to check.
+    private func verify(user: String, password: String, users: [Configuration.API.User]) async -> Verdict {
+        guard !users.isEmpty else { return .mismatch }
+        let known = users.first { $0.name == user }?.passwordHash.value
+        let hash = known ?? dummyHash(cost: Self.cost(of: users[0].passwordHash.value))
+        let entered = checksInFlight.withLock { count in
+            guard count < Self.maxConcurrentChecks else { return false }
+            count += 1
+            return true
+        }
+        guard entered else { return .busy }
+        defer { checksInFlight.withLock { $0 -= 1 } }
         let matches = await Task.detached { Bcrypt.verify(password, hash: Self.cLibraryHash(hash)) }.value
-        return known && matches
+        return known != nil && matches ? .match : .mismatch
+    }
+
+    static func cost(of hash: String) -> Int {
+        let parts = hash.split(separator: "$")
+        return parts.count >= 2 ? Int(parts[1]) ?? 10 : 10
+    }
+
+    private func dummyHash(cost: Int) -> String {
+        if let hash = dummyHashes.withLock({ $0[cost] }) { return hash }
+        let hash = Bcrypt.hash("hen-backup dummy password", cost: UInt8(clamping: max(4, min(31, cost))))
+        dummyHashes.withLock { $0[cost] = hash }
+        return hash
     }
 
     /// `$2y$` (PHP's and htpasswd's name) is `$2b$` to OpenBSD's bcrypt: the same algorithm.
     static func cLibraryHash(_ hash: String) -> String {
         hash.hasPrefix("$2y$") ? "$2b$" + hash.dropFirst(4) : hash
     }
-
-    /// Verified against when the user does not exist, so that a wrong name takes as long as a wrong password.
-    private static let dummyHash = "$2b$10$CwTycUXWue0Thq9StjUM0uJ8DPLKXt1FYHpO6pTxTwXRy3UF0b5Uu"
 
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8)

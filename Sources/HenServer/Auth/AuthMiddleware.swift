@@ -8,7 +8,8 @@ import Logging
 public struct AuthMiddleware: RouterMiddleware {
     public typealias Context = HenRequestContext
     let authenticator: APIAuthenticator
-    static let openPaths: Set<String> = ["/api/v1/health", "/api/v1/openapi.json", "/api/v1/login"]
+    /// Logout is open too: with an expired session it still clears the cookie.
+    static let openPaths: Set<String> = ["/api/v1/health", "/api/v1/openapi.json", "/api/v1/login", "/api/v1/logout"]
 
     public init(authenticator: APIAuthenticator) {
         self.authenticator = authenticator
@@ -27,6 +28,8 @@ public struct AuthMiddleware: RouterMiddleware {
             return try await next(request, context)
         case .missing:
             throw APIError(.unauthorized, "unauthorized", "This API needs credentials: a bearer token (Authorization: Bearer …), HTTP basic, or a login.")
+        case .rejected(let reason) where reason == APIAuthenticator.busyMessage:
+            throw APIError(.tooManyRequests, "too_many_requests", reason)
         case .rejected(let reason):
             context.logger.warning("Authentication failed.", metadata: [
                 "reason": "\(reason)", "method": "\(request.method)", "path": "\(request.uri.path)",

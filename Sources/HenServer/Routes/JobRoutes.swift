@@ -2,6 +2,7 @@ import Foundation
 import HenEngine
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// `/jobs`: job records (newest first, paginated), cancelling, and live events as server-sent events:
 /// `GET /jobs/{id}/events` replays a job's log and steps, then follows it until it ends (a finished job's
@@ -68,15 +69,19 @@ public struct JobRoutes: Sendable {
         }
         let engine = self.engine
         let cancelling = Task { try await engine.cancel(jobID: id) }
-        let finished: JobRecord? = try await withThrowingTaskGroup(of: JobRecord?.self) { group in
-            group.addTask { try await cancelling.value }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(10))
-                return nil
+        // The first of "stopped" and "10 seconds": the stop goes on either way.
+        let race = FirstResult<Result<JobRecord, any Error>?>()
+        let finished: JobRecord? = try await withCheckedContinuation { continuation in
+            race.start(continuation)
+            Task {
+                let result = await cancelling.result
+                race.finish(result)
             }
-            defer { group.cancelAll() }
-            return try await group.next() ?? nil
-        }
+            Task {
+                try? await Task.sleep(for: .seconds(10))
+                race.finish(nil)
+            }
+        }?.get()
         if let finished { return try RouteSupport.json(JobEnvelope(job: finished)) }
         let current = try await engine.job(id: id) ?? before
         return try RouteSupport.json(JobEnvelope(job: current), status: .accepted)
@@ -149,5 +154,24 @@ public struct JobRoutes: Sendable {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)
+    }
+}
+
+/// Resumes a continuation with the first value given to ``finish(_:)``; later ones are dropped.
+final class FirstResult<Value: Sendable>: Sendable {
+    private let state = Mutex<(continuation: CheckedContinuation<Value, Never>?, done: Bool)>((nil, false))
+
+    func start(_ continuation: CheckedContinuation<Value, Never>) {
+        state.withLock { $0.continuation = continuation }
+    }
+
+    func finish(_ value: Value) {
+        let continuation: CheckedContinuation<Value, Never>? = state.withLock { state in
+            guard !state.done, let continuation = state.continuation else { return nil }
+            state.done = true
+            state.continuation = nil
+            return continuation
+        }
+        continuation?.resume(returning: value)
     }
 }

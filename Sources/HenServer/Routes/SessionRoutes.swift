@@ -17,7 +17,13 @@ public struct SessionRoutes: Sendable {
             guard authenticator.isRequired else {
                 return try RouteSupport.json(Session(authRequired: false, identity: nil))
             }
-            guard let session = await authenticator.login(user: body.name, password: body.password) else {
+            let session: String
+            switch await authenticator.login(user: body.name, password: body.password) {
+            case .session(let id):
+                session = id
+            case .busy:
+                throw APIError(.tooManyRequests, "too_many_requests", APIAuthenticator.busyMessage)
+            case .wrong:
                 context.logger.warning("Login failed.", metadata: ["user": "\(body.name)", "remote": "\(context.remoteAddress.map { "\($0)" } ?? "-")"])
                 throw APIError(.unauthorized, "unauthorized", "Wrong user name or password.")
             }

@@ -37,15 +37,14 @@ struct DaemonCommand: AsyncParsableCommand {
         // Before the engine is opened: it takes the process-wide metrics factory (served at /metrics).
         MonitoringRoutes.bootstrapMetricsSystem()
         var context = try CommandContext.load(options, component: "daemon")
-        if readOnly { context.configuration.mode = .recovery }
-        if let hostname {
-            guard !hostname.isEmpty else {
-                printError("--hostname needs a host name.")
-                throw ExitCode.validationFailure
-            }
-            context.configuration.hostname = hostname
+        if hostname?.isEmpty == true {
+            printError("--hostname needs a host name.")
+            throw ExitCode.validationFailure
         }
+        let overrides = ConfigurationOverrides(mode: readOnly ? .recovery : nil, hostname: hostname)
+        overrides.apply(to: &context.configuration)
         let engine = try await context.openEngine()
+        await engine.setOverrides(overrides)
         let logger = Logger(label: "hen.daemon")
         let configuration = engine.configuration
         for warning in configuration.warnings {

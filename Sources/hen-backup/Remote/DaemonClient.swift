@@ -32,6 +32,8 @@ struct DaemonClient: Sendable {
     func probe() async -> Int? {
         var request = URLRequest(url: endpoint("/api/v1/health"))
         request.timeoutInterval = 3
+        let session = makeSession()
+        defer { session.finishTasksAndInvalidate() }
         do {
             let (_, response) = try await session.data(for: request)
             return (response as? HTTPURLResponse)?.statusCode
@@ -52,6 +54,8 @@ struct DaemonClient: Sendable {
         }
         let data: Data
         let response: URLResponse
+        let session = makeSession()
+        defer { session.finishTasksAndInvalidate() }
         do {
             (data, response) = try await session.data(for: request)
         } catch let error as URLError where error.code == .cancelled && !Task.isCancelled {
@@ -99,7 +103,7 @@ struct DaemonClient: Sendable {
 
     /// A session that never waits for credentials: a 401 is an answer, not a question (FoundationNetworking
     /// otherwise holds a 401 with `WWW-Authenticate` open, waiting for a delegate to supply a password).
-    private var session: URLSession { URLSession(configuration: .ephemeral, delegate: NoChallenges(), delegateQueue: nil) }
+    private func makeSession() -> URLSession { URLSession(configuration: .ephemeral, delegate: NoChallenges(), delegateQueue: nil) }
 
     private func endpoint(_ path: String, query: [String: String?] = [:]) -> URL {
         var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false)!
