@@ -125,6 +125,9 @@ import Testing
                 #expect((error?["message"] as? String)?.contains("recovery mode") == true)
             }
             #expect(try json(try await client.execute(uri: "/api/v1/status", method: .get))["mode"] as? String == "recovery")
+            // An unknown name is still "not found", whatever the mode.
+            #expect(try await client.execute(uri: "/api/v1/backups/pictures/backup", method: .post).status == .notFound)
+            #expect(try await client.execute(uri: "/api/v1/repositories/ovh/unlock", method: .post).status == .notFound)
             let restore = try await client.execute(
                 uri: "/api/v1/restores", method: .post, headers: [.contentType: "application/json"],
                 body: ByteBuffer(string: #"{"repository":"local","snapshot":"\#(mine)","target":"\#(site.root)/restores/r"}"#)

@@ -330,12 +330,20 @@ public actor Engine {
 
     /// Checks a request against the configuration; returns the repositories it touches.
     func validate(_ operation: JobOperation) throws -> [String] {
+        // The named backup or repository must exist first, so that an unknown name is "not found" in every mode.
+        if operation.backup == nil, configuration.repositories[operation.target] == nil {
+            throw EngineError(.notFound, "There is no repository named \(operation.target) (known: \(configuration.repositories.keys.sorted().joined(separator: ", "))).")
+        }
+        if let backupName = operation.backup, configuration.backup(named: backupName) == nil {
+            throw EngineError(.notFound, "There is no backup named \(backupName) (known: \(configuration.backups.map(\.name).joined(separator: ", "))).")
+        }
         if configuration.mode == .recovery {
             switch operation {
             // A check takes a lock (a write) and is a maintenance job: recovery mode only reads and restores.
             case .restore: break
             default:
-                throw EngineError(.readOnly, "The configuration is in recovery mode: a \(operation.name) job for \(operation.target) would write to a repository.")
+                let article = operation.name.first.map { "aeiou".contains($0) } == true ? "an" : "a"
+                throw EngineError(.readOnly, "The configuration is in recovery mode: \(article) \(operation.name) job for \(operation.target) would write to a repository.")
             }
         }
         if let backupName = operation.backup {
