@@ -46,6 +46,8 @@ extension TarDriver {
             try writer.finish()
         } catch let error as DriverError {
             throw error
+        } catch is CancellationError {
+            throw cancelled("backup")
         } catch {
             throw failure(.failed, "The backup to tar repository \(repository.name) could not write its archive: \(error).")
         }

@@ -116,6 +116,11 @@ final class TarSnapshotWriter {
         var hash = SHA256()
         var remaining = size
         while remaining > 0 {
+            // A big file is not read to its end once the job is cancelled: the archive is discarded anyway.
+            if Task.isCancelled {
+                wasCancelled = true
+                throw CancellationError()
+            }
             let want = Int(min(UInt64(chunk.count), remaining))
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, want) }
             if count < 0, errno == EINTR { continue }
