@@ -89,7 +89,7 @@ let package = Package(
         .target(name: "HenTestSupport", path: "Tests/HenTestSupport"),
         .testTarget(name: "HenDriversTests", dependencies: ["HenDrivers", "HenProcess", "HenTestSupport"]),
         .testTarget(name: "HenHooksTests", dependencies: ["HenHooks", "HenTestSupport"]),
-        .testTarget(name: "HenEngineTests", dependencies: ["HenEngine", "HenDrivers", "HenTestSupport"]),
+        .testTarget(name: "HenEngineTests", dependencies: ["HenEngine", "HenDrivers", "HenTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "HenBackupTests", dependencies: ["HenEngine", "HenTestSupport"]),
         .testTarget(
             name: "HenServerTests",

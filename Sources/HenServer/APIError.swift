@@ -36,6 +36,7 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
         switch error.code {
         case .notFound: self.init(.notFound, error.code.rawValue, error.message)
         case .invalidRequest: self.init(.unprocessableContent, error.code.rawValue, error.message)
+        case .badRequest: self.init(.badRequest, error.code.rawValue, error.message)
         case .conflict: self.init(.conflict, error.code.rawValue, error.message)
         case .readOnly: self.init(.conflict, error.code.rawValue, error.message)
         case .shuttingDown: self.init(.serviceUnavailable, error.code.rawValue, error.message)

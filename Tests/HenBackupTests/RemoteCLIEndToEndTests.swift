@@ -5,7 +5,7 @@ import Testing
 
 /// The CLI against a real daemon over its API: commands go to the daemon when it answers, `--wait` and
 /// `--follow` follow a job's events, SIGHUP and `config reload` refuse a broken file, and a read-only daemon
-/// for another host browses and restores that host's snapshots and refuses everything else.
+/// for another host browses, restores and checks that host's snapshots and refuses everything else.
 @Suite(.serialized) struct RemoteCLIEndToEndTests {
     typealias Setup = DaemonEndToEndTests.Setup
 
@@ -125,7 +125,7 @@ import Testing
         #expect(listed.first?["host"] as? String == "dead-host")
         let id = try #require(listed.first?["id"] as? String)
 
-        for arguments in [["backup", "documents"], ["prune", "documents"], ["check", "local"]] {
+        for arguments in [["backup", "documents"], ["prune", "documents"]] {
             let refused = try await Self.hen(arguments + ["--config", setup.configPath])
             #expect(refused.status == 1, "\(arguments)")
             #expect(refused.stderr.contains("recovery mode"), "\(arguments): \(refused.stderr)")
@@ -135,12 +135,16 @@ import Testing
         let restore = try await Self.hen(["restore", "local", id, "--target", target, "--wait", "--config", setup.configPath])
         #expect(restore.status == 0, "\(restore.stdout)\(restore.stderr)")
         #expect(FileManager.default.fileExists(atPath: target + setup.directory + "/source/notes/todo.txt"))
+        // A check reads the repository without a lock.
+        let check = try await Self.hen(["check", "local", "--wait", "--config", setup.configPath])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
 
         daemon.signal(SIGTERM)
         #expect(await daemon.waitForExit(timeout: 30) == 0)
-        // Nothing was scheduled or written: the restore is the only job, and the repository has no new snapshot.
+        // Nothing was scheduled or written: the restore and the check are the only jobs, and the repository has
+        // no new snapshot and no lock.
         let records = try await setup.records()
-        #expect(records.map(\.operation) == ["restore"])
+        #expect(records.map(\.operation).sorted() == ["check", "restore"])
         #expect(try setup.snapshots().count == 2)
         #expect(setup.locks.isEmpty)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import HenEngine
 
@@ -51,6 +52,38 @@ import Testing
         // A second connection (another process) sees the same, and opening again does not migrate twice.
         let again = try JobStore(dataDirectory: directory)
         #expect(try await again.count() == 4)
+    }
+
+    @Test func requestsUseTheAPISpellingAndOldStoresAreMigrated() async throws {
+        let check = JobOperation.check(repository: "usb", readDataSubset: "5%")
+        let text = String(decoding: try JSONEncoder().encode(check), as: UTF8.self)
+        #expect(text.contains(#""read_data_subset":"5%""#) && !text.contains("readDataSubset"))
+        #expect(String(decoding: try JSONEncoder().encode(JobOperation.initialize(repository: "usb")), as: UTF8.self) == #"{"init":{"repository":"usb"}}"#)
+
+        // A store written by the first schema, with requests in the Swift spelling it used then.
+        let directory = try temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = "\(directory)/jobs.sqlite"
+        let queue = try DatabaseQueue(path: path)
+        try JobStore.migrator.migrate(queue, upTo: "v1")
+        try await queue.write { db in
+            for (id, request, operation) in [
+                ("old-check", #"{"check":{"repository":"usb","readDataSubset":"10%"}}"#, "check"),
+                ("old-init", #"{"initialize":{"repository":"usb"}}"#, "init"),
+            ] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO job (id, operation, target, request, trigger, priority, state, repositories, queued_at, steps, warnings, results, log)
+                        VALUES (?, ?, 'usb', ?, '{"kind":"cli"}', 'normal', 'succeeded', '["usb"]', 100, '[]', '[]', '[]', '[]')
+                        """,
+                    arguments: [id, operation, request]
+                )
+            }
+        }
+        try queue.close()
+        let store = try JobStore(path: path)
+        #expect(try await store.record(id: "old-check")?.request == .check(repository: "usb", readDataSubset: "10%"))
+        #expect(try await store.record(id: "old-init")?.request == .initialize(repository: "usb"))
     }
 
     @Test func historyRetentionKeepsRecentAndBoundedRecordsButNeverActiveOnes() async throws {

@@ -130,9 +130,12 @@ import Testing
         #expect(await code { _ = try await engine.forget(repository: "local", snapshot: id) } == .readOnly)
         #expect(await code { _ = try await engine.submit(JobRequest(operation: .backup(backup: "documents", repositories: nil), trigger: .api)) } == .readOnly)
         #expect(await code { _ = try await engine.submit(JobRequest(operation: .prune(backup: "documents"), trigger: .api)) } == .readOnly)
-        #expect(await code { _ = try await engine.submit(JobRequest(operation: .check(repository: "local", readDataSubset: nil), trigger: .api)) } == .readOnly)
         #expect(await code { _ = try await engine.submit(JobRequest(operation: .unlock(repository: "local"), trigger: .api)) } == .readOnly)
         #expect(await code { _ = try await engine.submit(JobRequest(operation: .forget(repository: "local", snapshots: [id]), trigger: .api)) } == .readOnly)
+        // A check only reads (restic check --no-lock), so it is allowed, and reads back data too.
+        let check = try await engine.submit(JobRequest(operation: .check(repository: "local", readDataSubset: "100%"), trigger: .api))
+        let checked = try await engine.waitForCompletion(jobID: check.id)
+        #expect(checked.state == .succeeded, "\(checked.error ?? "") \(checked.log.map(\.message))")
         // restic ran with --no-lock: not one file of the repository was created, changed or removed.
         #expect(try fixture.repositoryListing() == before)
         #expect(fixture.counter.count("forget") == 0)

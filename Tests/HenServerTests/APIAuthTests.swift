@@ -111,13 +111,13 @@ import Testing
         #expect(APIAuthenticator.cLibraryHash("$2y$05$abc") == "$2b$05$abc")
     }
 
-    @Test func recoveryModeRefusesEveryWriteWith409AndStillRestores() async throws {
+    @Test func recoveryModeRefusesEveryWriteWith409AndStillRestoresAndChecks() async throws {
         let site = try await RouteFixture(mode: .recovery)
         defer { site.close() }
         let app = try buildApplication(engine: site.engine, configuration: site.configuration, logger: Logger(label: "hen.test"))
         let mine = site.mine
         try await app.test(.router) { client in
-            for uri in ["/api/v1/backups/documents/backup", "/api/v1/backups/documents/prune", "/api/v1/repositories/local/check", "/api/v1/repositories/local/unlock"] {
+            for uri in ["/api/v1/backups/documents/backup", "/api/v1/backups/documents/prune", "/api/v1/repositories/local/unlock"] {
                 let refused = try await client.execute(uri: uri, method: .post)
                 #expect(refused.status == .conflict, "\(uri)")
                 let error = try json(refused)["error"] as? [String: Any]
@@ -135,6 +135,11 @@ import Testing
             #expect(restore.status == .accepted)
             let id = try #require((try json(restore)["job"] as? [String: Any])?["id"] as? String)
             #expect(try await site.engine.waitForCompletion(jobID: id).state == .succeeded)
+            // A check only reads, without a lock.
+            let check = try await client.execute(uri: "/api/v1/repositories/local/check", method: .post)
+            #expect(check.status == .accepted)
+            let checkID = try #require((try json(check)["job"] as? [String: Any])?["id"] as? String)
+            #expect(try await site.engine.waitForCompletion(jobID: checkID).state == .succeeded)
         }
     }
 

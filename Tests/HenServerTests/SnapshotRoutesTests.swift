@@ -32,7 +32,10 @@ import Testing
 
             try await expectError(client, "/api/v1/snapshots?limit=many", status: .badRequest)
             try await expectError(client, "/api/v1/snapshots?repository=nowhere", status: .notFound, naming: "nowhere")
-            try await expectError(client, "/api/v1/snapshots?cursor=xyz", status: .unprocessableContent)
+            try await expectError(client, "/api/v1/snapshots?cursor=xyz", status: .badRequest)
+            // Query values are form-decoded: `+` is a space, `%2B` a plus.
+            try await expectError(client, "/api/v1/snapshots?backup=no+such", status: .notFound, naming: "named no such (")
+            try await expectError(client, "/api/v1/snapshots?backup=no%2Bsuch", status: .notFound, naming: "named no+such (")
 
             let detail = try await client.execute(uri: "/api/v1/repositories/local/snapshots/\(mine.prefix(8))", method: .get)
             #expect(detail.status == .ok)
@@ -49,6 +52,7 @@ import Testing
             let rest = try await client.execute(uri: "/api/v1/repositories/local/snapshots/\(mine)/tree?path=\(source)&cursor=\(cursor)", method: .get)
             #expect((try json(rest)["items"] as? [[String: Any]])?.map { $0["name"] as? String } == ["sub.txt"])
             #expect(try json(rest)["next_cursor"] is NSNull)
+            try await expectError(client, "/api/v1/repositories/local/snapshots/\(mine)/tree?path=\(source)&cursor=not-ours", status: .badRequest)
             try await expectError(client, "/api/v1/repositories/local/snapshots/\(foreign)/tree?path=/", status: .notFound, naming: foreign)
             try await expectError(client, "/api/v1/repositories/local/snapshots/\(mine)/tree?path=\(source)/a.txt", status: .unprocessableContent)
             try await expectError(client, "/api/v1/repositories/local/snapshots/\(mine)/tree?path=\(source)/gone", status: .notFound, naming: "gone")

@@ -290,6 +290,21 @@ public actor Engine {
         subscribe(jobID: jobID).stream
     }
 
+    /// A job's record and its live events from that moment on, taken together: an event is either already
+    /// in the record or comes through the stream, never both. Nil when there is no such job.
+    public func recordAndEvents(jobID: String) async throws -> (record: JobRecord, events: AsyncStream<JobEvent>)? {
+        let (stream, token) = subscribe(jobID: jobID)
+        // No suspension between subscribing and reading a live record: nothing can be emitted in between.
+        if let record = active[jobID] { return (record, stream) }
+        guard let record = try await job(id: jobID) else {
+            unsubscribe(token)
+            return nil
+        }
+        // A finished job has no more events: its stream ends at once.
+        if record.state.isFinished { unsubscribe(token) }
+        return (record, stream)
+    }
+
     func subscribe(jobID: String?) -> (stream: AsyncStream<JobEvent>, token: UUID) {
         let (stream, continuation) = AsyncStream.makeStream(of: JobEvent.self, bufferingPolicy: .bufferingNewest(1000))
         let token = UUID()
@@ -339,8 +354,9 @@ public actor Engine {
         }
         if configuration.mode == .recovery {
             switch operation {
-            // A check takes a lock (a write) and is a maintenance job: recovery mode only reads and restores.
-            case .restore: break
+            // A restore writes to local disk only; a check reads the repository with --no-lock (it repairs
+            // nothing), so a dead machine's repository can be verified before its files are restored.
+            case .restore, .check: break
             default:
                 let article = operation.name.first.map { "aeiou".contains($0) } == true ? "an" : "a"
                 throw EngineError(.readOnly, "The configuration is in recovery mode: \(article) \(operation.name) job for \(operation.target) would write to a repository.")

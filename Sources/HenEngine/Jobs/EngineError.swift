@@ -9,6 +9,8 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let notFound = Code(rawValue: "not_found")
         /// The request makes no sense for this configuration (an empty backup, a prune without retention…).
         public static let invalidRequest = Code(rawValue: "invalid_request")
+        /// A parameter is malformed (a cursor this server never gave out); HTTP answers 400.
+        public static let badRequest = Code(rawValue: "bad_request")
         /// The job already ended, or runs in another process.
         public static let conflict = Code(rawValue: "conflict")
         /// The configuration is in recovery mode and the request would write to a repository.

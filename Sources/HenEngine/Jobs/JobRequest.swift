@@ -26,6 +26,16 @@ public enum JobOperation: Sendable, Hashable, Codable {
     case initialize(repository: String)
     case unlock(repository: String)
 
+    // JSON (API and job store): keyed by the operation's name, arguments in snake_case,
+    // `{"check": {"repository": "usb", "read_data_subset": "5%"}}`, `{"init": {"repository": "usb"}}`.
+    enum CodingKeys: String, CodingKey {
+        case backup, prune, check, restore, forget, initialize = "init", unlock
+    }
+
+    enum CheckCodingKeys: String, CodingKey {
+        case repository, readDataSubset = "read_data_subset"
+    }
+
     /// The operation's name in records and the CLI: `backup`, `prune`, `check`, `restore`, `forget`, `init`, `unlock`.
     public var name: String {
         switch self {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Opaque cursors: base64url of a small JSON object, so that clients pass them back unchanged and never
-/// build them. A cursor that does not decode is the client's mistake (`invalidRequest`).
+/// build them. A cursor that does not decode is the client's mistake (`badRequest`).
 enum PageCursor {
     static func encode<T: Encodable>(_ value: T) -> String {
         let data = (try? JSONEncoder().encode(value)) ?? Data()
@@ -15,7 +15,7 @@ enum PageCursor {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
         guard let data = Data(base64Encoded: base64), let value = try? JSONDecoder().decode(type, from: data) else {
-            throw EngineError(.invalidRequest, "The cursor \(text.prefix(40)) is not one this server gave out; start again without a cursor.")
+            throw EngineError(.badRequest, "The cursor \(text.prefix(40)) is not one this server gave out; start again without a cursor.")
         }
         return value
     }

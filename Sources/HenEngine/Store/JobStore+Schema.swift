@@ -37,6 +37,15 @@ extension JobStore {
                     """
             )
         }
+        // v2: job requests are stored in the API's spelling (`init`, `read_data_subset`), see `JobOperation`.
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    UPDATE job SET request = replace(replace(request, '"readDataSubset":', '"read_data_subset":'), '{"initialize":', '{"init":')
+                    WHERE request LIKE '%"readDataSubset":%' OR request LIKE '{"initialize":%'
+                    """
+            )
+        }
         return migrator
     }
 

@@ -13,9 +13,8 @@ public struct BackupRoutes: Sendable {
 
     public func register(on api: RouterGroup<HenRequestContext>) {
         api.get("backups") { request, _ in
-            let query = request.uri.queryParameters
             let configuration = engine.configuration
-            let page = try RouteSupport.page(configuration.backups, limit: try RouteSupport.limit(query.get("limit")), cursor: request.query("cursor"))
+            let page = try RouteSupport.page(configuration.backups, limit: try RouteSupport.limit(request.queryValue("limit")), cursor: request.query("cursor"))
             let runs = try await engine.plannedRuns()
             var items: [Overview] = []
             for backup in page.items {

@@ -30,8 +30,7 @@ public struct JobRoutes: Sendable {
     }
 
     func list(_ request: Request) async throws -> Response {
-        let query = request.uri.queryParameters
-        var filter = JobFilter(limit: try RouteSupport.limit(query.get("limit")))
+        var filter = JobFilter(limit: try RouteSupport.limit(request.queryValue("limit")))
         if let states = request.query("state") {
             filter.states = try states.split(separator: ",").map { text in
                 guard let state = JobState(rawValue: String(text)) else {
@@ -88,9 +87,8 @@ public struct JobRoutes: Sendable {
     }
 
     func jobEvents(_ id: String) async throws -> Response {
-        // Subscribed before the record is read, so nothing falls between the replay and the live events.
-        let live = await engine.events(jobID: id)
-        guard let record = try await engine.job(id: id) else { throw APIError.notFound("There is no job \(id).") }
+        // The record and the subscription are taken at one point: nothing is replayed twice or lost between.
+        guard let (record, live) = try await engine.recordAndEvents(jobID: id) else { throw APIError.notFound("There is no job \(id).") }
         var replay: [JobEvent] = record.steps.map { .stepEnded(jobID: id, step: $0) }
         replay += record.log.map { .log(jobID: id, line: $0) }
         replay.append(.state(jobID: id, state: record.state, record: record))

@@ -33,7 +33,7 @@ public enum MonitoringRoutes {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: factory.registry.emitToBuffer())))
         }
         api.get("health") { request, _ -> Response in
-            let strict = try RouteSupport.flag(request.uri.queryParameters.get("strict"), name: "strict")
+            let strict = try RouteSupport.flag(request.queryValue("strict"), name: "strict")
             let health = await engine.health(strict: strict)
             if health.isDown {
                 let first = health.problems.first { $0.kind == "job_store" || $0.kind == "engine" }!

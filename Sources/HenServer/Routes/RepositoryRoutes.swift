@@ -13,10 +13,9 @@ public struct RepositoryRoutes: Sendable {
 
     public func register(on api: RouterGroup<HenRequestContext>) {
         api.get("repositories") { request, _ in
-            let query = request.uri.queryParameters
             let configuration = engine.configuration
             let names = configuration.repositories.keys.sorted()
-            let page = try RouteSupport.page(names, limit: try RouteSupport.limit(query.get("limit")), cursor: request.query("cursor"))
+            let page = try RouteSupport.page(names, limit: try RouteSupport.limit(request.queryValue("limit")), cursor: request.query("cursor"))
             let items = page.items.compactMap { name in configuration.repositories[name].map { Overview($0, configuration: configuration) } }
             return try RouteSupport.json(Page(items: items, nextCursor: page.next))
         }

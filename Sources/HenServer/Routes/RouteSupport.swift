@@ -117,7 +117,24 @@ struct JobEnvelope: Encodable {
 extension Request {
     /// A query parameter; empty (`?cursor=`) is the same as absent.
     func query(_ name: String) -> String? {
-        guard let value = uri.queryParameters.get(name), !value.isEmpty else { return nil }
+        guard let value = queryValue(name), !value.isEmpty else { return nil }
         return value
+    }
+
+    /// A query parameter as the client wrote it, form-decoded: `+` is a space (what a browser's
+    /// `URLSearchParams` sends), `%2B` a plus. `?flag` alone is present and empty. The first occurrence wins.
+    func queryValue(_ name: String) -> String? {
+        guard let query = uri.query else { return nil }
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard Self.formDecode(parts[0]) == name else { continue }
+            return parts.count > 1 ? Self.formDecode(parts[1]) : ""
+        }
+        return nil
+    }
+
+    private static func formDecode(_ text: Substring) -> String {
+        let spaced = text.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
     }
 }

@@ -27,13 +27,12 @@ public struct SnapshotRoutes: Sendable {
     // MARK: Handlers
 
     func list(_ request: Request) async throws -> Response {
-        let query = request.uri.queryParameters
         let page = try await engine.snapshots(
             backup: request.query("backup"),
             repository: request.query("repository"),
-            limit: try RouteSupport.limit(query.get("limit")),
+            limit: try RouteSupport.limit(request.queryValue("limit")),
             cursor: request.query("cursor"),
-            refresh: try RouteSupport.flag(query.get("refresh"), name: "refresh")
+            refresh: try RouteSupport.flag(request.queryValue("refresh"), name: "refresh")
         )
         return try RouteSupport.json(Page(items: page.items.map(Item.init), nextCursor: page.nextCursor))
     }
@@ -49,19 +48,18 @@ public struct SnapshotRoutes: Sendable {
     }
 
     func tree(_ request: Request, _ context: HenRequestContext) async throws -> Response {
-        let query = request.uri.queryParameters
         let page = try await engine.directory(
             repository: try context.parameters.require("name"),
             snapshot: try context.parameters.require("id"),
-            path: query.get("path") ?? "/",
-            limit: try RouteSupport.limit(query.get("limit")),
+            path: request.queryValue("path") ?? "/",
+            limit: try RouteSupport.limit(request.queryValue("limit")),
             cursor: request.query("cursor")
         )
         return try RouteSupport.json(TreePage(page))
     }
 
     func download(_ request: Request, _ context: HenRequestContext) async throws -> Response {
-        guard let path = request.uri.queryParameters.get("path") else {
+        guard let path = request.queryValue("path") else {
             throw APIError.badRequest("A download needs ?path= (a file, or a directory such as / for the whole snapshot).")
         }
         let download = try await engine.download(repository: try context.parameters.require("name"), snapshot: try context.parameters.require("id"), path: path)

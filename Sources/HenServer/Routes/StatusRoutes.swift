@@ -46,7 +46,12 @@ public struct StatusRoutes: Sendable {
             try container.encode(startedAt, forKey: .startedAt)
             try container.encode(status.now, forKey: .now)
             try container.encode(status.queued.map(JobSummary.init), forKey: .queued)
-            try container.encode(status.running, forKey: .running)
+            // Running jobs without their logs, like the queue: `GET /jobs/{id}` has the log.
+            try container.encode(status.running.map { job in
+                var job = job
+                job.record.log = []
+                return job
+            }, forKey: .running)
             try container.encode(status.nextRuns, forKey: .nextRuns)
             try container.encode(status.maxConcurrentJobs, forKey: .maxConcurrentJobs)
             try container.encode(status.watchers, forKey: .watchers)

@@ -19,15 +19,15 @@ struct DaemonCommand: AsyncParsableCommand {
             The HTTP API listens on api.listen. SIGHUP (or POST /api/v1/config/reload) reads the configuration \
             file again; a file with errors is refused and the running configuration stays.
 
-            --read-only (or mode: recovery) serves browsing, download and restore only: no backup, prune, \
-            forget, check or unlock, nothing scheduled or watched. With --hostname it shows another host's \
+            --read-only (or mode: recovery) serves browsing, download, restore and check only: no backup, \
+            prune, forget or unlock, nothing scheduled or watched. With --hostname it shows another host's \
             snapshots: how a dead machine's files are recovered from a fresh one with only its config file.
             """
     )
 
     @OptionGroup var options: GlobalOptions
 
-    @Flag(name: .long, help: "Recovery mode: browse, download and restore only; never write to a repository.")
+    @Flag(name: .long, help: "Recovery mode: browse, download, restore and check only; never write to a repository.")
     var readOnly = false
 
     @Option(name: .long, help: "Act as this host (its snapshots only) instead of the configured hostname.")

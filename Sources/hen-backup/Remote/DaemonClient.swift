@@ -109,7 +109,11 @@ struct DaemonClient: Sendable {
         var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false)!
         components.path = (components.path.hasSuffix("/") ? String(components.path.dropLast()) : components.path) + path
         let items = query.compactMap { key, value in value.map { URLQueryItem(name: key, value: $0) } }.sorted { $0.name < $1.name }
-        if !items.isEmpty { components.queryItems = items }
+        if !items.isEmpty {
+            components.queryItems = items
+            // URLComponents leaves `+` as is, and the daemon reads `+` as a space (form encoding).
+            components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        }
         return components.url!
     }
 
