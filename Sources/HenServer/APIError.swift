@@ -15,6 +15,8 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     public var details: [ConfigurationIssue]?
     /// The `Allow` header of a 405.
     public var allow: String?
+    /// The `Retry-After` header (seconds) of a 429.
+    public var retryAfter: Int?
 
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, details: [ConfigurationIssue]? = nil, allow: String? = nil) {
         self.status = status
@@ -30,6 +32,12 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     public static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }
     public static func invalid(_ message: String) -> APIError { APIError(.unprocessableContent, "invalid_request", message) }
     public static func conflict(_ message: String) -> APIError { APIError(.conflict, "conflict", message) }
+    /// Too many failed authentications from the client's address: 429 with `Retry-After`.
+    public static func throttled(_ seconds: Int) -> APIError {
+        var error = APIError(.tooManyRequests, "too_many_requests", APIAuthenticator.throttledMessage(seconds))
+        error.retryAfter = seconds
+        return error
+    }
 
     /// The engine's error codes as HTTP statuses.
     public init(_ error: EngineError) {
@@ -51,6 +59,7 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         if let allow { headers[.allow] = allow }
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         if status == .unauthorized { headers[.wwwAuthenticate] = #"Basic realm="hen-backup", charset="UTF-8""# }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }

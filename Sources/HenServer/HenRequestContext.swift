@@ -10,6 +10,9 @@ public struct HenRequestContext: RequestContext, RemoteAddressRequestContext {
     /// The client's address, for the log of a failed login.
     public let remoteAddress: SocketAddress?
 
+    /// The client's IP address without the port (what failures are counted by), `-` when unknown.
+    public var clientAddress: String { remoteAddress?.ipAddress ?? "-" }
+
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.identity = nil

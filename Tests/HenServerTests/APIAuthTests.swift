@@ -74,6 +74,17 @@ import Testing
             #expect(try await client.execute(uri: "/api/v1/logout", method: .post, headers: [.cookie: cookie]).status == .noContent)
             #expect(try await get("/api/v1/status", [.cookie: cookie]).status == .unauthorized)
             #expect(try await get("/api/v1/status", [.cookie: "hen_session=forged"]).status == .unauthorized)
+
+            // Wrong credentials again and again from one address: 429 with Retry-After, even for the right token.
+            var answers: [HTTPResponse.Status] = []
+            for _ in 0..<APIAuthenticator.maxFailures {
+                answers.append(try await get("/api/v1/jobs", [.authorization: "Bearer \(Self.token)-guess"]).status)
+            }
+            #expect(answers.first == .unauthorized && answers.last == .tooManyRequests, "\(answers)")
+            let throttled = try await get("/api/v1/jobs", [.authorization: "Bearer \(Self.token)"])
+            #expect(throttled.status == .tooManyRequests)
+            #expect((try json(throttled)["error"] as? [String: Any])?["code"] as? String == "too_many_requests")
+            #expect(Int(throttled.headers[.retryAfter] ?? "") ?? 0 > 0)
         }
     }
 
@@ -101,6 +112,36 @@ import Testing
         #expect(await authenticator.authenticate(authorization: nil, cookie: "hen_session=\(id)") == .authenticated(identity: "user:alice"))
         auth.withLock { $0.users = [.init(name: "alice", passwordHash: Secret(Self.htpasswdHash("a new password")))] }
         #expect(await authenticator.authenticate(authorization: nil, cookie: "hen_session=\(id)") == .rejected("The session has expired; log in again."))
+    }
+
+    /// Ten failures from one address within five minutes refuse it (even with right credentials) until the
+    /// oldest of them is five minutes old; other addresses are not affected; sessions are not counted.
+    @Test func repeatedFailuresFromOneAddressAreThrottled() async throws {
+        let clock = Mutex(Date(timeIntervalSince1970: 1_000_000))
+        let auth = Configuration.API.Auth(
+            tokens: [.init(name: "ci", value: Secret(Self.token))],
+            users: [.init(name: "alice", passwordHash: Secret(Self.htpasswdHash(Self.password)))]
+        )
+        let authenticator = APIAuthenticator(configuration: { auth }, now: { clock.withLock { $0 } })
+        let right = "Bearer \(Self.token)"
+        for attempt in 0..<APIAuthenticator.maxFailures {
+            clock.withLock { $0 += 1 }
+            if attempt % 2 == 0 {
+                #expect(await authenticator.authenticate(authorization: "Bearer wrong-token-wrong-token", cookie: nil, address: "10.0.0.9") == .rejected("The bearer token is not one of api.auth.tokens."))
+            } else {
+                #expect(await authenticator.login(user: "alice", password: "guess \(attempt)", address: "10.0.0.9") == .wrong)
+            }
+        }
+        // Failures 1…10 happened at +1…+10 s; now is +10 s: the first ages out at +301 s.
+        #expect(await authenticator.authenticate(authorization: right, cookie: nil, address: "10.0.0.9") == .throttled(retryAfter: 291))
+        #expect(await authenticator.login(user: "alice", password: Self.password, address: "10.0.0.9") == .throttled(retryAfter: 291))
+        #expect(await authenticator.authenticate(authorization: right, cookie: nil, address: "10.0.0.10") == .authenticated(identity: "token:ci"))
+        clock.withLock { $0 += 291 }
+        #expect(await authenticator.authenticate(authorization: right, cookie: nil, address: "10.0.0.9") == .authenticated(identity: "token:ci"))
+        // One more failure fills the window again.
+        #expect(await authenticator.login(user: "alice", password: "guess", address: "10.0.0.9") == .wrong)
+        #expect(await authenticator.authenticate(authorization: right, cookie: nil, address: "10.0.0.9") == .throttled(retryAfter: 1))
+
     }
 
     @Test func tokensComparedInConstantTimeStillMatchExactly() {

@@ -10,7 +10,9 @@ import Synchronization
 ///
 /// Tokens are compared in constant time; bcrypt verifies passwords (`$2y$` hashes from `htpasswd -B` are
 /// `$2b$` to the C library, the same algorithm). Nothing secret is ever logged: a failure names the method,
-/// the user name when there is one, and the client's address.
+/// the user name when there is one, and the client's address. An address that failed ``maxFailures`` times
+/// within ``failureWindow`` is refused (429, without checking anything) until its oldest failure is that old,
+/// so passwords cannot be guessed at bcrypt's pace.
 public final class APIAuthenticator: Sendable {
     /// What a request proved.
     public enum Outcome: Sendable, Equatable {
@@ -21,6 +23,8 @@ public final class APIAuthenticator: Sendable {
         case missing
         /// Credentials that do not match; the message is safe to answer and log.
         case rejected(String)
+        /// Too many failures from this address lately: nothing was checked. Try again in that many seconds.
+        case throttled(retryAfter: Int)
     }
 
     public static let sessionCookie = "hen_session"
@@ -36,6 +40,12 @@ public final class APIAuthenticator: Sendable {
     /// Dummy hashes by cost, made once each.
     private let dummyHashes = Mutex<[Int: String]>([:])
     private let now: @Sendable () -> Date
+    /// Failed attempts per client address, oldest first, pruned to the window.
+    private let failures = Mutex<[String: [Date]]>([:])
+    static let maxFailures = 10
+    static let failureWindow: TimeInterval = 300
+    /// Addresses remembered at most (the ones with the oldest last failure are forgotten first).
+    static let maxTrackedAddresses = 10_000
 
     public init(configuration: @escaping @Sendable () -> Configuration.API.Auth, now: @escaping @Sendable () -> Date = Date.init) {
         self.configuration = configuration
@@ -45,37 +55,15 @@ public final class APIAuthenticator: Sendable {
     /// Whether requests need credentials at all.
     public var isRequired: Bool { configuration().isRequired }
 
-    /// Checks the `Authorization` header, then the session cookie.
-    public func authenticate(authorization: String?, cookie: String?) async -> Outcome {
+    /// Checks the `Authorization` header, then the session cookie. `address` is the client's, for throttling.
+    public func authenticate(authorization: String?, cookie: String?, address: String = "-") async -> Outcome {
         let auth = configuration()
         guard auth.isRequired else { return .open }
         if let authorization {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2 else { return .rejected("The Authorization header is neither Bearer nor Basic.") }
-            let scheme = parts[0].lowercased()
-            let credentials = String(parts[1]).trimmingCharacters(in: .whitespaces)
-            switch scheme {
-            case "bearer":
-                // Every token is compared (no early exit), each in constant time.
-                var match: String?
-                for token in auth.tokens where Self.constantTimeEquals(token.value.value, credentials) {
-                    match = match ?? token.name
-                }
-                return match.map { .authenticated(identity: "token:\($0)") } ?? .rejected("The bearer token is not one of api.auth.tokens.")
-            case "basic":
-                guard let decoded = Data(base64Encoded: credentials).map({ String(decoding: $0, as: UTF8.self) }),
-                    let colon = decoded.firstIndex(of: ":")
-                else { return .rejected("The Basic credentials are not base64 of user:password.") }
-                let name = String(decoded[..<colon])
-                let password = String(decoded[decoded.index(after: colon)...])
-                switch await verify(user: name, password: password, users: auth.users) {
-                case .match: return .authenticated(identity: "user:\(name)")
-                case .mismatch: return .rejected("Wrong user name or password for \"\(name)\".")
-                case .busy: return .rejected(Self.busyMessage)
-                }
-            default:
-                return .rejected("The Authorization header is neither Bearer nor Basic.")
-            }
+            if let wait = retryAfter(address: address) { return .throttled(retryAfter: wait) }
+            let outcome = await check(authorization: authorization, auth: auth)
+            if case .rejected(let reason) = outcome, reason != Self.busyMessage { recordFailure(address: address) }
+            return outcome
         }
         if let session = cookie.flatMap(Self.sessionID(fromCookieHeader:)) {
             let date = now()
@@ -96,20 +84,54 @@ public final class APIAuthenticator: Sendable {
         return .missing
     }
 
+    private func check(authorization: String, auth: Configuration.API.Auth) async -> Outcome {
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2 else { return .rejected("The Authorization header is neither Bearer nor Basic.") }
+        let scheme = parts[0].lowercased()
+        let credentials = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        switch scheme {
+        case "bearer":
+            // Every token is compared (no early exit), each in constant time.
+            var match: String?
+            for token in auth.tokens where Self.constantTimeEquals(token.value.value, credentials) {
+                match = match ?? token.name
+            }
+            return match.map { .authenticated(identity: "token:\($0)") } ?? .rejected("The bearer token is not one of api.auth.tokens.")
+        case "basic":
+            guard let decoded = Data(base64Encoded: credentials).map({ String(decoding: $0, as: UTF8.self) }),
+                let colon = decoded.firstIndex(of: ":")
+            else { return .rejected("The Basic credentials are not base64 of user:password.") }
+            let name = String(decoded[..<colon])
+            let password = String(decoded[decoded.index(after: colon)...])
+            switch await verify(user: name, password: password, users: auth.users) {
+            case .match: return .authenticated(identity: "user:\(name)")
+            case .mismatch: return .rejected("Wrong user name or password for \"\(name)\".")
+            case .busy: return .rejected(Self.busyMessage)
+            }
+        default:
+            return .rejected("The Authorization header is neither Bearer nor Basic.")
+        }
+    }
+
     public enum LoginOutcome: Sendable, Equatable {
         case session(String)
         case wrong
         /// Too many password checks at once.
         case busy
+        /// Too many failures from this address lately; try again in that many seconds.
+        case throttled(retryAfter: Int)
     }
 
     static let busyMessage = "Too many password checks at once; try again in a moment."
 
     /// The UI's login: a new session id for a right user name and password.
-    public func login(user: String, password: String) async -> LoginOutcome {
+    public func login(user: String, password: String, address: String = "-") async -> LoginOutcome {
+        if let wait = retryAfter(address: address) { return .throttled(retryAfter: wait) }
         let users = configuration().users
         switch await verify(user: user, password: password, users: users) {
-        case .mismatch: return .wrong
+        case .mismatch:
+            recordFailure(address: address)
+            return .wrong
         case .busy: return .busy
         case .match: break
         }
@@ -129,6 +151,37 @@ public final class APIAuthenticator: Sendable {
     public func logout(cookie: String?) {
         guard let id = cookie.flatMap(Self.sessionID(fromCookieHeader:)) else { return }
         _ = sessions.withLock { $0.removeValue(forKey: id) }
+    }
+
+    /// Seconds until `address` may try again, or nil when it may now.
+    func retryAfter(address: String) -> Int? {
+        let date = now()
+        return failures.withLock { failures in
+            guard let recent = failures[address]?.filter({ date.timeIntervalSince($0) < Self.failureWindow }), !recent.isEmpty else {
+                failures[address] = nil
+                return nil
+            }
+            failures[address] = recent
+            guard recent.count >= Self.maxFailures else { return nil }
+            return max(1, Int((Self.failureWindow - date.timeIntervalSince(recent[recent.count - Self.maxFailures])).rounded(.up)))
+        }
+    }
+
+    private func recordFailure(address: String) {
+        let date = now()
+        failures.withLock { failures in
+            failures[address, default: []].append(date)
+            if failures[address]!.count > Self.maxFailures { failures[address]!.removeFirst(failures[address]!.count - Self.maxFailures) }
+            if failures.count > Self.maxTrackedAddresses {
+                // Forget the addresses whose last failure is oldest.
+                let keep = failures.sorted { ($0.value.last ?? .distantPast) > ($1.value.last ?? .distantPast) }.prefix(Self.maxTrackedAddresses / 2)
+                failures = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
+            }
+        }
+    }
+
+    static func throttledMessage(_ seconds: Int) -> String {
+        "Too many failed attempts from this address; try again in \(seconds) second\(seconds == 1 ? "" : "s")."
     }
 
     enum Verdict { case match, mismatch, busy }

@@ -17,7 +17,7 @@ public struct AuthMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
-        let outcome = await authenticator.authenticate(authorization: request.headers[.authorization], cookie: request.headers[.cookie])
+        let outcome = await authenticator.authenticate(authorization: request.headers[.authorization], cookie: request.headers[.cookie], address: context.clientAddress)
         switch outcome {
         case .open:
             return try await next(request, context)
@@ -30,10 +30,15 @@ public struct AuthMiddleware: RouterMiddleware {
             throw APIError(.unauthorized, "unauthorized", "This API needs credentials: a bearer token (Authorization: Bearer …), HTTP basic, or a login.")
         case .rejected(let reason) where reason == APIAuthenticator.busyMessage:
             throw APIError(.tooManyRequests, "too_many_requests", reason)
+        case .throttled(let seconds):
+            context.logger.warning("Authentication refused: too many failures from this address.", metadata: [
+                "method": "\(request.method)", "path": "\(request.uri.path)", "remote": "\(context.clientAddress)", "retry_after": "\(seconds)",
+            ])
+            throw APIError.throttled(seconds)
         case .rejected(let reason):
             context.logger.warning("Authentication failed.", metadata: [
                 "reason": "\(reason)", "method": "\(request.method)", "path": "\(request.uri.path)",
-                "remote": "\(context.remoteAddress.map { "\($0)" } ?? "-")",
+                "remote": "\(context.clientAddress)",
             ])
             throw APIError(.unauthorized, "unauthorized", reason)
         }

@@ -18,13 +18,16 @@ public struct SessionRoutes: Sendable {
                 return try RouteSupport.json(Session(authRequired: false, identity: nil))
             }
             let session: String
-            switch await authenticator.login(user: body.name, password: body.password) {
+            switch await authenticator.login(user: body.name, password: body.password, address: context.clientAddress) {
             case .session(let id):
                 session = id
             case .busy:
                 throw APIError(.tooManyRequests, "too_many_requests", APIAuthenticator.busyMessage)
+            case .throttled(let seconds):
+                context.logger.warning("Login refused: too many failures from this address.", metadata: ["user": "\(body.name)", "remote": "\(context.clientAddress)"])
+                throw APIError.throttled(seconds)
             case .wrong:
-                context.logger.warning("Login failed.", metadata: ["user": "\(body.name)", "remote": "\(context.remoteAddress.map { "\($0)" } ?? "-")"])
+                context.logger.warning("Login failed.", metadata: ["user": "\(body.name)", "remote": "\(context.clientAddress)"])
                 throw APIError(.unauthorized, "unauthorized", "Wrong user name or password.")
             }
             context.logger.notice("Login.", metadata: ["user": "\(body.name)"])
