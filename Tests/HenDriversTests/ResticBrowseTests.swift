@@ -146,6 +146,10 @@ struct ResticBrowseTests {
         var left: [String] = []
         for try await snapshot in driver.snapshots(SnapshotFilter()) { left.append(snapshot.id) }
         #expect(left == [ids[2], other])
+
+        // A backup without a snapshot here yet: restic prints no plan, which is nothing kept or removed.
+        let none = try await driver.forget(ForgetRequest(selection: .policy(RetentionPolicy(keepLast: 1)), tags: [SnapshotTag.backup("new")], prune: true))
+        #expect(none.kept.isEmpty && none.removed.isEmpty)
     }
 
     @Test func checkReportsDamageAsData() async throws {

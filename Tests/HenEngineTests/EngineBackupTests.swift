@@ -100,6 +100,23 @@ import Testing
         #expect(forgets.map(\.repository) == ["local", "usb"])
         #expect(forgets.allSatisfy { $0.forget == ForgetRequest(selection: .policy(retention), tags: ["backup=documents"], prune: true) })
         #expect(record.results.map(\.snapshotsRemoved) == [["b", "c"], ["b", "c"]])
+        // Its first use of the (auto_init) repositories created them.
+        #expect(record.steps.map(\.id) == ["init:local", "prune:local", "init:usb", "prune:usb"])
+    }
+
+    @Test func aCheckOfAMissingRepositoryCreatesItWhenAllowedAndSaysSoOtherwise() async throws {
+        let fixture = try EngineFixture(repositories: ["local": "fake", "usb": "fake"], backups: [
+            Configuration.Backup(name: "documents", paths: ["/data"], repositories: ["local", "usb"]),
+        ]) { $0.repositories["usb"]?.autoInit = false }
+        defer { fixture.close() }
+        let engine = try fixture.makeEngine()
+        let created = try await engine.waitForCompletion(jobID: engine.submit(JobRequest(operation: .check(repository: "local", readDataSubset: nil), trigger: .schedule("1w"))).id)
+        #expect(created.state == .succeeded)
+        #expect(created.steps.map(\.id) == ["init:local", "check:local"])
+        let refused = try await engine.waitForCompletion(jobID: engine.submit(JobRequest(operation: .check(repository: "usb", readDataSubset: nil), trigger: .schedule("1w"))).id)
+        #expect(refused.state == .failed)
+        #expect(refused.error?.contains(#"Repository "usb" does not exist and auto_init is false"#) == true)
+        #expect(fixture.backend.calls("check").map(\.repository) == ["local"])
     }
 
     @Test func checkUsesTheConfiguredReadDataSubset() async throws {

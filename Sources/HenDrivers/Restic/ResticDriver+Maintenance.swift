@@ -35,27 +35,34 @@ extension ResticDriver {
             if request.prune { arguments.append("--prune") }
 
             var groups: [ResticForgetGroup]?
+            var unreadablePlan = false
             _ = try await runToCompletion(
                 arguments,
                 operation: request.prune ? "forget --prune" : "forget",
                 events: events,
-                beforeAttempt: { groups = nil },
+                beforeAttempt: {
+                    groups = nil
+                    unreadablePlan = false
+                },
                 onLine: { line in
                     guard case .stdout(let text) = line else { return }
                     // The plan is one JSON array; prune's report follows as text.
-                    if groups == nil, text.first == "[",
-                       let decoded = try? ResticJSON.decoder().decode([ResticForgetGroup].self, from: Data(text.utf8)) {
-                        groups = decoded
-                    } else {
-                        log(text, events: events)
+                    if groups == nil, text.first == "[" {
+                        if let decoded = try? ResticJSON.decoder().decode([ResticForgetGroup].self, from: Data(text.utf8)) {
+                            groups = decoded
+                            return
+                        }
+                        unreadablePlan = true
                     }
+                    log(text, events: events)
                 }
             )
-            guard let groups else {
+            // restic prints no plan at all when no snapshot matches (a backup that has none here yet).
+            if unreadablePlan, groups == nil {
                 throw failure(.failed, "Repository \"\(repository.name)\": restic forget did not report what it kept and removed.")
             }
             var summary = ForgetSummary(pruned: request.prune)
-            for group in groups {
+            for group in groups ?? [] {
                 summary.kept += (group.keep ?? []).filter { $0.hostname == context.hostname }.map(\.id)
                 summary.removed += (group.remove ?? []).map(\.id)
             }

@@ -72,6 +72,7 @@ struct JobRunner: Sendable {
             }
             for repository in record.repositories {
                 if Task.isCancelled { run.stopped = true; return }
+                guard await ensureInitialized(repository, niceness: backup.nice, stepID: "prune:\(repository)", stepName: "forget and prune \(repository)", run: &run) else { continue }
                 await step(id: "prune:\(repository)", name: "forget and prune \(repository)", repository: repository, niceness: backup.nice, run: &run) { driver, events in
                     let summary = try await driver.forget(ForgetRequest(selection: .policy(retention), tags: [SnapshotTag.backup(name)], prune: true), events: events)
                     return StepResult(
@@ -82,6 +83,7 @@ struct JobRunner: Sendable {
             }
         case .check(let repository, let subset):
             let readDataSubset = subset ?? configuration.repositories[repository]?.check.readDataSubset
+            guard await ensureInitialized(repository, niceness: Niceness(), stepID: "check:\(repository)", stepName: "check \(repository)", run: &run) else { return }
             await step(id: "check:\(repository)", name: "check \(repository)", repository: repository, run: &run) { driver, events in
                 let summary = try await driver.check(CheckRequest(readDataSubset: readDataSubset), events: events)
                 if !summary.ok {
@@ -129,37 +131,52 @@ struct JobRunner: Sendable {
         }
     }
 
-    private func backUp(_ backup: Configuration.Backup, to repository: String, run: inout Run) async {
+    /// Before the first use of a repository (a backup, prune or check): a missing repository is created when
+    /// `auto_init` allows it, as one step of its own so that the record says so. False when the operation
+    /// must not go on; the failed step then has the operation's id and name.
+    private func ensureInitialized(_ repository: String, niceness: Niceness, stepID: String, stepName: String, run: inout Run) async -> Bool {
         guard let definition = configuration.repositories[repository] else {
-            return run.failStep(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, message: "Repository \(repository) of backup \(backup.name) is not in the configuration.")
+            run.failStep(id: stepID, name: stepName, repository: repository, message: "Repository \(repository) is not in the configuration.")
+            return false
         }
-        // A missing repository is created first when allowed: one step of its own, so the record says so.
         let driver: any BackupDriver
         do {
-            driver = try makeDriver(repository, backup.nice, stepLogger("init:\(repository)", repository: repository))
+            driver = try makeDriver(repository, niceness, stepLogger("init:\(repository)", repository: repository))
         } catch {
-            return run.failStep(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, message: Self.message(error, repository: repository))
+            run.failStep(id: stepID, name: stepName, repository: repository, message: Self.message(error, repository: repository))
+            return false
         }
         let initialized: Bool
         do {
             initialized = try await driver.isInitialized()
         } catch {
-            if Self.isCancellation(error) { run.stopped = true; return }
-            return run.failStep(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, message: Self.message(error, repository: repository))
+            if Self.isCancellation(error) { run.stopped = true; return false }
+            run.failStep(id: stepID, name: stepName, repository: repository, message: Self.message(error, repository: repository))
+            return false
         }
-        if !initialized {
-            guard definition.autoInit else {
-                return run.failStep(
-                    id: "backup:\(repository)", name: "backup to \(repository)", repository: repository,
-                    message: "Repository \"\(repository)\" does not exist and auto_init is false: set auto_init: true to let Hen create it (or create it yourself, e.g. with `restic init`)."
-                )
-            }
-            let created = await step(id: "init:\(repository)", name: "initialize \(repository)", repository: repository, driver: driver, run: &run) { driver, events in
-                let result = try await driver.initialize(events: events)
-                return StepResult(message: result == .created ? "created" : "already initialized")
-            }
-            guard created else { return }
+        if initialized { return true }
+        guard configuration.mode != .recovery else {
+            run.failStep(id: stepID, name: stepName, repository: repository, message: "Repository \"\(repository)\" does not exist, and recovery mode never creates one.")
+            return false
         }
+        guard definition.autoInit else {
+            run.failStep(
+                id: stepID, name: stepName, repository: repository,
+                message: "Repository \"\(repository)\" does not exist and auto_init is false: set auto_init: true to let Hen create it (or create it yourself, e.g. with `restic init`)."
+            )
+            return false
+        }
+        return await step(id: "init:\(repository)", name: "initialize \(repository)", repository: repository, driver: driver, run: &run) { driver, events in
+            let result = try await driver.initialize(events: events)
+            return StepResult(message: result == .created ? "created" : "already initialized")
+        }
+    }
+
+    private func backUp(_ backup: Configuration.Backup, to repository: String, run: inout Run) async {
+        guard let definition = configuration.repositories[repository] else {
+            return run.failStep(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, message: "Repository \(repository) of backup \(backup.name) is not in the configuration.")
+        }
+        guard await ensureInitialized(repository, niceness: backup.nice, stepID: "backup:\(repository)", stepName: "backup to \(repository)", run: &run) else { return }
         let limits = backup.limits.combined(with: definition.limits).combined(with: configuration.limits)
         let request = BackupRequest(
             paths: backup.paths,
