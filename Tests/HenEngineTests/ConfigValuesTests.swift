@@ -38,6 +38,16 @@ import Testing
         #expect(configuration.backups[0].limits == TransferLimits(uploadBytesPerSecond: 524_288))
         // m is minutes, never months.
         #expect(configuration.backups[0].maxDuration == .seconds(300))
+
+        // Prunes and checks have a max_duration of their own, shown in the rendered configuration.
+        let operations = try directory.load(minimalConfig(
+            backupExtra: "\n    retention: { keep_last: 3 }\n    prune: { schedules: [1d], max_duration: 3h }",
+            repositoryExtra: "\n    check: { schedules: [1w], max_duration: 90m }"
+        ))
+        #expect(operations.backups[0].prune.maxDuration == .seconds(3 * 3600))
+        #expect(operations.repositories["main"]?.check.maxDuration == .seconds(90 * 60))
+        let rendered = operations.redactedYAML()
+        #expect(rendered.contains("max_duration: 3h") && rendered.contains("max_duration: 1h30m"), "\(rendered)")
         #expect(directory.issues(minimalConfig(top: "limits: { upload: 5Mbit, download: 0 }\n")) == [
             "config.yml:1:19: limits.upload: \"5Mbit\" is not a rate (bytes per second: 512K, 5M, 1.5G with K = 1024 bytes, or a plain number of bytes)",
             "config.yml:1:36: limits.download: a limit of 0 would stop every transfer; leave the key out for no limit",

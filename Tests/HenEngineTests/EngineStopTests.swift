@@ -26,6 +26,22 @@ import Testing
         #expect(try await engine.store.record(id: job.id)?.state == .timedOut)
     }
 
+    @Test func aCheckPastItsMaxDurationIsStoppedAndRecordedTimedOut() async throws {
+        let fixture = try EngineFixture { $0.repositories["local"]?.check.maxDuration = .seconds(3_600) }
+        defer { fixture.close() }
+        fixture.backend.setInitialized("local")
+        fixture.backend.block("local", "check")
+        let engine = try fixture.makeEngine()
+        let job = try await engine.submit(JobRequest(operation: .check(repository: "local", readDataSubset: nil), trigger: .api))
+        await fixture.backend.waitForCall("local", "check")
+        await fixture.clock.waitForSleepers(1)
+        fixture.clock.advance(by: .seconds(3_600))
+        let record = try await engine.waitForCompletion(jobID: job.id)
+        #expect(record.state == .timedOut)
+        #expect(record.error == "The check of local ran longer than its max_duration of 1h and was stopped.")
+        #expect(fixture.backend.stoppedCleanly.map(\.operation) == ["check"])
+    }
+
     @Test func cancellingAQueuedJobRemovesItAndARunningOneStopsIt() async throws {
         let fixture = try EngineFixture(backups: [
             Configuration.Backup(name: "documents", paths: ["/data"], repositories: ["local"]),

@@ -80,11 +80,12 @@ extension Configuration {
         if !repository.environment.isEmpty { pairs.append(("env", secretsNode(repository.environment))) }
         pairs.append(("auto_init", .init(repository.autoInit ? "true" : "false")))
         if let limits = limitsNode(repository.limits) { pairs.append(("limits", limits)) }
-        if !repository.check.schedules.isEmpty || repository.check.readDataSubset != nil {
-            var check: [(Yams.Node, Yams.Node)] = [("schedules", schedulesNode(repository.check.schedules))]
-            if let subset = repository.check.readDataSubset { check.append(("read_data_subset", .init(subset))) }
-            pairs.append(("check", mapping(check)))
-        }
+        var check: [(Yams.Node, Yams.Node)] = []
+        if !repository.check.schedules.isEmpty { check.append(("schedules", schedulesNode(repository.check.schedules))) }
+        if let subset = repository.check.readDataSubset { check.append(("read_data_subset", .init(subset))) }
+        if let maxDuration = repository.check.maxDuration { check.append(("max_duration", .init(DurationText.format(maxDuration)))) }
+        if let hooks = hooksNode(repository.check.hooks) { check.append(("hooks", hooks)) }
+        if !check.isEmpty { pairs.append(("check", mapping(check))) }
         return mapping(pairs)
     }
 
@@ -118,13 +119,22 @@ extension Configuration {
             pairs.append(("nice", Self.mapping(nice)))
         }
         if let retention = backup.retention { pairs.append(("retention", Self.retentionNode(retention))) }
-        if !backup.prune.schedules.isEmpty { pairs.append(("prune", Self.mapping([("schedules", Self.schedulesNode(backup.prune.schedules))]))) }
-        let phases: [(Yams.Node, Yams.Node)] = HookPhase.allCases.compactMap { phase in
-            let hooks = backup.hooks.hooks(for: phase)
-            return hooks.isEmpty ? nil : (.init(phase.rawValue), .sequence(.init(hooks.map(Self.hookNode))))
-        }
-        if !phases.isEmpty { pairs.append(("hooks", Self.mapping(phases))) }
+        var prune: [(Yams.Node, Yams.Node)] = []
+        if !backup.prune.schedules.isEmpty { prune.append(("schedules", Self.schedulesNode(backup.prune.schedules))) }
+        if let maxDuration = backup.prune.maxDuration { prune.append(("max_duration", .init(DurationText.format(maxDuration)))) }
+        if let hooks = Self.hooksNode(backup.prune.hooks) { prune.append(("hooks", hooks)) }
+        if !prune.isEmpty { pairs.append(("prune", Self.mapping(prune))) }
+        if let hooks = Self.hooksNode(backup.hooks) { pairs.append(("hooks", hooks)) }
         return Self.mapping(pairs)
+    }
+
+    /// `{before: [...], after: [...], ...}` with the phases that have hooks; nil when none has.
+    static func hooksNode(_ hooks: Backup.Hooks) -> Yams.Node? {
+        let phases: [(Yams.Node, Yams.Node)] = HookPhase.allCases.compactMap { phase in
+            let list = hooks.hooks(for: phase)
+            return list.isEmpty ? nil : (.init(phase.rawValue), .sequence(.init(list.map(Self.hookNode))))
+        }
+        return phases.isEmpty ? nil : Self.mapping(phases)
     }
 
     static func ioText(_ io: Niceness.IOClass) -> String {

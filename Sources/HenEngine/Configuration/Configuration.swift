@@ -131,10 +131,13 @@ public struct Configuration: Sendable {
             public var readDataSubset: String?
             /// Hooks around each check job of this repository.
             public var hooks: Backup.Hooks
-            public init(schedules: [Schedule] = [], readDataSubset: String? = nil, hooks: Backup.Hooks = Backup.Hooks()) {
+            /// A check running longer is stopped and ends `timed_out`.
+            public var maxDuration: Duration?
+            public init(schedules: [Schedule] = [], readDataSubset: String? = nil, hooks: Backup.Hooks = Backup.Hooks(), maxDuration: Duration? = nil) {
                 self.schedules = schedules
                 self.readDataSubset = readDataSubset
                 self.hooks = hooks
+                self.maxDuration = maxDuration
             }
         }
 
@@ -189,9 +192,12 @@ public struct Configuration: Sendable {
             public var schedules: [Schedule]
             /// Hooks around each prune job of this backup.
             public var hooks: Hooks
-            public init(schedules: [Schedule] = [], hooks: Hooks = Hooks()) {
+            /// A prune running longer is stopped (restic cleanly, no lock left) and ends `timed_out`.
+            public var maxDuration: Duration?
+            public init(schedules: [Schedule] = [], hooks: Hooks = Hooks(), maxDuration: Duration? = nil) {
                 self.schedules = schedules
                 self.hooks = hooks
+                self.maxDuration = maxDuration
             }
         }
 

@@ -59,8 +59,9 @@ extension ConfigurationReader {
         let nice = fields["nice"].map(readNice) ?? Niceness()
         let retention = fields["retention"].flatMap(readRetention)
         var prune = Configuration.Backup.Prune()
-        if let pruneNode = fields["prune"], let pruneFields = self.fields(pruneNode, allowed: ["schedules", "hooks"]) {
+        if let pruneNode = fields["prune"], let pruneFields = self.fields(pruneNode, allowed: ["schedules", "max_duration", "hooks"]) {
             prune.schedules = pruneFields["schedules"].map(readSchedules) ?? []
+            prune.maxDuration = pruneFields["max_duration"].flatMap { duration($0) }
             prune.hooks = pruneFields["hooks"].map(readHooks) ?? Configuration.Backup.Hooks()
             if fields["retention"] == nil {
                 error(pruneNode, "prune needs a retention policy in this backup (retention: { keep_daily: 7, ... })")

@@ -92,9 +92,10 @@ extension ConfigurationReader {
     }
 
     func readCheck(_ node: ConfigNode) -> Configuration.Repository.Check {
-        guard let fields = fields(node, allowed: ["schedules", "read_data_subset", "hooks"]) else { return .init() }
+        guard let fields = fields(node, allowed: ["schedules", "read_data_subset", "max_duration", "hooks"]) else { return .init() }
         var check = Configuration.Repository.Check(schedules: fields["schedules"].map(readSchedules) ?? [])
         check.hooks = fields["hooks"].map(readHooks) ?? Configuration.Backup.Hooks()
+        check.maxDuration = fields["max_duration"].flatMap { duration($0) }
         if let subsetNode = fields["read_data_subset"], let text = string(subsetNode) {
             if Self.isReadDataSubset(text) { check.readDataSubset = text } else {
                 error(subsetNode, "\"\(text)\" is not a subset (a percentage such as 5%, a fraction n/t such as 1/10, or a size such as 500M)")

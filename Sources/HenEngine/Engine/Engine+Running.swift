@@ -62,7 +62,7 @@ extension Engine {
             await self.finish(jobID: starting.id, outcome: outcome)
         }
         running[record.id]?.task = task
-        if case .backup = record.request, let limit = record.request.backup.flatMap({ configuration.backup(named: $0)?.maxDuration }) {
+        if let (limit, what) = maxDuration(of: record.request) {
             let clock = self.clock
             running[record.id]?.timer = Task {
                 do {
@@ -70,8 +70,23 @@ extension Engine {
                 } catch {
                     return
                 }
-                self.stop(jobID: starting.id, reason: .timedOut, message: "Backup \(starting.target) ran longer than its max_duration of \(Self.text(limit)) and was stopped.")
+                self.stop(jobID: starting.id, reason: .timedOut, message: "\(what) ran longer than its max_duration of \(Self.text(limit)) and was stopped.")
             }
+        }
+    }
+
+    /// The configured limit of a job (a backup's `max_duration`, its `prune.max_duration`, a repository's
+    /// `check.max_duration`) and how the job is named when it is stopped.
+    func maxDuration(of operation: JobOperation) -> (Duration, String)? {
+        switch operation {
+        case .backup(let name, _):
+            configuration.backup(named: name)?.maxDuration.map { ($0, "Backup \(name)") }
+        case .prune(let name):
+            configuration.backup(named: name)?.prune.maxDuration.map { ($0, "The prune of \(name)") }
+        case .check(let repository, _):
+            configuration.repositories[repository]?.check.maxDuration.map { ($0, "The check of \(repository)") }
+        case .restore, .forget, .initialize, .unlock:
+            nil
         }
     }
 
