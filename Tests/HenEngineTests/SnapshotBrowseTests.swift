@@ -66,7 +66,7 @@ import Testing
         #expect(await code { _ = try await engine.directory(repository: "local", snapshot: id, path: fixture.source + "/../etc") } == .invalidRequest)
         #expect(await code { _ = try await engine.directory(repository: "local", snapshot: id, path: "relative") } == .invalidRequest)
         #expect(await code { _ = try await engine.directory(repository: "local", snapshot: id, limit: 0) } == .invalidRequest)
-        #expect(await code { _ = try await engine.directory(repository: "local", snapshot: id, cursor: "not a cursor!") } == .invalidRequest)
+        #expect(await code { _ = try await engine.directory(repository: "local", snapshot: id, cursor: "not a cursor!") } == .badRequest)
         #expect(await code { _ = try await engine.directory(repository: "local", snapshot: "deadbeef") } == .notFound)
         #expect(await code { _ = try await engine.directory(repository: "nowhere", snapshot: id) } == .notFound)
         #expect(await code { _ = try await engine.snapshots(backup: "unknown") } == .notFound)
