@@ -45,6 +45,9 @@ public enum ChildProcess {
         }
         let launch = try ChildLaunch(request)
         let handle = ChildProcessHandle(grace: request.terminationGrace)
+        let urgency = ChildStopUrgency.current
+        urgency?.register(handle)
+        defer { urgency?.unregister(handle) }
         // Detached: cancelling the caller must not cancel the reads (see the type's documentation).
         let task = Task.detached {
             await execute(request, launch: launch, handle: handle, stdout: stdout, onStderrLine: onStderrLine)

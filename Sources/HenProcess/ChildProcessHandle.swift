@@ -15,13 +15,31 @@ final class ChildProcessHandle: Sendable {
         var interruptDelivered = false
         var finished = false
         var killTimer: Task<Void, Never>?
+        var grace: Duration
+        /// When the interrupt was delivered, to shorten a running grace from its start.
+        var interruptedAt: ContinuousClock.Instant?
     }
 
-    private let state = Mutex(State())
-    private let grace: Duration
+    private let state: Mutex<State>
 
     init(grace: Duration) {
-        self.grace = grace
+        state = Mutex(State(grace: grace))
+    }
+
+    /// A hurried stop (``ChildStopUrgency``): at most `grace` between SIGINT and SIGKILL, counted from the
+    /// SIGINT when it was sent already.
+    func shortenGrace(to grace: Duration) {
+        state.withLock { s in
+            guard grace < s.grace else { return }
+            s.grace = grace
+            guard s.interruptDelivered, !s.finished, let start = s.interruptedAt else { return }
+            s.killTimer?.cancel()
+            let remaining = max(.zero, grace - (ContinuousClock.now - start))
+            s.killTimer = Task.detached { [self] in
+                do { try await Task.sleep(for: remaining) } catch { return }
+                self.kill()
+            }
+        }
     }
 
     /// The child runs; a pending interrupt is delivered now.
@@ -56,7 +74,8 @@ final class ChildProcessHandle: Sendable {
         guard let execution = s.execution, !s.interruptDelivered else { return }
         try? execution.send(signal: .interrupt)
         s.interruptDelivered = true
-        let grace = self.grace
+        s.interruptedAt = .now
+        let grace = s.grace
         s.killTimer = Task.detached { [self] in
             do { try await Task.sleep(for: grace) } catch { return }
             self.kill()

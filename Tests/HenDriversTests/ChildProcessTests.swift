@@ -116,6 +116,31 @@ struct ChildProcessTests {
         #expect(!ProcessTable.isRunning(pid))
     }
 
+    /// A daemon told twice to stop hurries its children: an interrupted child ignoring SIGINT is killed after
+    /// the short grace instead of its own (two minutes here), and one started later gets the short grace too.
+    @Test func anUrgencyShortensTheGraceOfItsChildren() async throws {
+        let urgency = ChildStopUrgency()
+        let recorder = ChildOutputRecorder()
+        let request = shell("trap '' INT; echo $$; echo ready; while :; do sleep 0.1; done", grace: .seconds(120))
+        let task = Task { try await ChildStopUrgency.$current.withValue(urgency) { try await ChildProcess.run(request, onLine: recorder.record) } }
+        await recorder.waitFor("ready")
+        let pid = try #require(Int32(recorder.stdout.first ?? ""))
+        let start = ContinuousClock.now
+        task.cancel()
+        try await Task.sleep(for: .milliseconds(200))
+        urgency.hurry(grace: .milliseconds(300))
+        let result = try await task.value
+        #expect(result.signal == SIGKILL)
+        #expect(ContinuousClock.now - start < .seconds(60))
+        #expect(!ProcessTable.isRunning(pid))
+
+        let later = ChildOutputRecorder()
+        let second = Task { try await ChildStopUrgency.$current.withValue(urgency) { try await ChildProcess.run(request, onLine: later.record) } }
+        await later.waitFor("ready")
+        second.cancel()
+        #expect(try await second.value.signal == SIGKILL)
+    }
+
     @Test func childLeadsItsOwnProcessGroup() async throws {
         let recorder = ChildOutputRecorder()
         // Field 5 of /proc/<pid>/stat is the process group ("(sh)" has no space, so cut counts right).

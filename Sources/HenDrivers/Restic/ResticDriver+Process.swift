@@ -177,7 +177,7 @@ extension ResticDriver {
                     // process is gone. Remove it, whatever cancelled us.
                     let driver = self
                     await Task.detached { try? await driver.removeStaleLocks(events: { _ in }) }.value
-                    events(.log(level: .warning, message: "restic did not stop within \(Self.interruptGrace) of SIGINT and was killed; its stale lock was removed."))
+                    events(.log(level: .warning, message: "restic did not stop in time after SIGINT and was killed; its stale lock was removed."))
                 }
                 throw cancelled(operation)
             }

@@ -101,13 +101,18 @@ extension Engine {
         await close()
     }
 
-    /// Stops every running job at once, cleanly (drivers interrupt their child processes), recording them
+    /// Stops every running job at once (drivers interrupt their child processes, which get ``urgentGrace``
+    /// to clean up before SIGKILL; restic's lock is then removed by `restic unlock`), recording them
     /// `interrupted`, and waits until they have stopped. For a second signal.
     public func stopNow() async {
         acceptingJobs = false
+        childUrgency.hurry(grace: Self.urgentGrace)
         stopAll(message: "The daemon was told to stop at once while the job ran.")
         await waitUntilNoneRunning()
     }
+
+    /// How long a child process may clean up after SIGINT when the daemon is told twice to stop.
+    static let urgentGrace: Duration = .seconds(3)
 
     func stopAll(message: String) {
         for id in running.keys {

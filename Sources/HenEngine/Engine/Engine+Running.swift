@@ -1,4 +1,5 @@
 import Foundation
+import HenProcess
 import HenDrivers
 import Logging
 
@@ -55,8 +56,11 @@ extension Engine {
         let starting = record
         running[record.id] = RunningJob(lastPersist: now())
         publishQueueMetrics()
+        let urgency = childUrgency
         let task = Task {
-            let outcome = await runner.run(starting) { sink.yield($0) }
+            let outcome = await ChildStopUrgency.$current.withValue(urgency) {
+                await runner.run(starting) { sink.yield($0) }
+            }
             sink.finish()
             await consumer.value
             await self.finish(jobID: starting.id, outcome: outcome)

@@ -33,6 +33,8 @@ public actor Engine {
     /// Queued and running jobs of this engine; finished ones live in the store only.
     var active: [String: JobRecord] = [:]
     var running: [String: RunningJob] = [:]
+    /// The child processes of this engine's jobs (drivers, command hooks): hurried by ``stopNow()``.
+    nonisolated let childUrgency = ChildStopUrgency()
     var subscribers: [UUID: Subscriber] = [:]
     var completionWaiters: [String: [CheckedContinuation<JobRecord, Never>]] = [:]
     var idleWaiters: [CheckedContinuation<Void, Never>] = []
