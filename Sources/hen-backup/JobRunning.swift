@@ -14,18 +14,24 @@ enum JobRunning {
         let progress = ProgressLine(enabled: !context.options.json && isatty(STDERR_FILENO) == 1)
         let record: JobRecord
         let job = Task { try await engine.runInProcess(request) { event in progress.show(event) } }
-        // Ctrl-C or SIGTERM stops the job the clean way (restic gets SIGINT, finishes, removes its lock) and
-        // records it cancelled; without this trap the signal would kill us and leave restic's lock behind.
+        // Ctrl-C, SIGTERM or a closed terminal (SIGHUP) stops the job the clean way (restic gets SIGINT,
+        // finishes, removes its lock) and records it cancelled; without this trap the signal would kill us and
+        // leave restic's lock and a job recorded as running behind. A second signal hurries the stop.
         let interrupted = Mutex(false)
         let signals = Task {
-            for await signal in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
+            for await signal in await UnixSignalsSequence(trapping: .sigint, .sigterm, .sighup) {
                 let first = interrupted.withLock { done in
                     defer { done = true }
                     return !done
                 }
                 progress.clear()
-                printError(first ? "\(signal): stopping the job cleanly…" : "\(signal): still stopping (restic is finishing; it is killed after a grace period).")
-                job.cancel()
+                if first {
+                    printError("\(signal): stopping the job cleanly…")
+                    job.cancel()
+                } else {
+                    printError("\(signal): stopping now (restic gets \(Engine.urgentGrace.components.seconds) seconds, then it is killed and its lock removed).")
+                    engine.hurryStops()
+                }
             }
         }
         defer { signals.cancel() }

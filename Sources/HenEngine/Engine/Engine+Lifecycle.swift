@@ -112,7 +112,13 @@ extension Engine {
     }
 
     /// How long a child process may clean up after SIGINT when the daemon is told twice to stop.
-    static let urgentGrace: Duration = .seconds(3)
+    public static let urgentGrace: Duration = .seconds(3)
+
+    /// Jobs being stopped, and those stopped later, give their child processes only ``urgentGrace`` after
+    /// SIGINT before SIGKILL (restic's lock is then removed with `restic unlock`). For a second Ctrl-C.
+    public nonisolated func hurryStops() {
+        childUrgency.hurry(grace: Self.urgentGrace)
+    }
 
     func stopAll(message: String) {
         for id in running.keys {
