@@ -249,6 +249,26 @@ import Testing
         #expect(setup.locks.isEmpty, "restic locks left: \(setup.locks)")
     }
 
+    /// A terminal closed under an in-process `hen-backup backup` (SIGHUP) stops the job as Ctrl-C does: restic
+    /// is interrupted and removes its lock, the job is recorded cancelled, the exit code is 130.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: restic)))
+    func anInProcessBackupStopsCleanlyWhenItsTerminalHangsUp() async throws {
+        let setup = try Setup(schedule: "1h", extraBackupYAML: "    limits: { upload: 64K }", sourceBytes: 8 << 20)
+        defer { setup.remove() }
+        let cli = try DaemonProcess(arguments: ["backup", "documents", "--local", "--config", setup.configPath], logPath: "\(setup.directory)/cli.log")
+        defer { cli.close() }
+        _ = try await setup.waitForRecords(timeout: 60) { records in
+            records.contains { $0.state == .running && $0.steps.contains { $0.id == "backup:local" && $0.state == .running } }
+        }
+        try await setup.wait(timeout: 30, for: "restic's lock") { !setup.locks.isEmpty }
+        cli.signal(SIGHUP)
+        #expect(await cli.waitForExit(timeout: 60) == 130, "output:\n\(cli.output)")
+        let backup = try #require(try await setup.records().first { $0.operation == "backup" })
+        #expect(backup.state == .cancelled)
+        #expect(backup.trigger == .cli)
+        #expect(setup.locks.isEmpty, "restic locks left: \(setup.locks)\n\(cli.output)")
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: restic)))
     func afterKillNineTheRecordIsInterruptedTheStaleLockIsRemovedAndTheBackupRunsAgain() async throws {
         let setup = try Setup(schedule: "1h", extraBackupYAML: "    limits: { upload: 64K }", sourceBytes: 8 << 20)

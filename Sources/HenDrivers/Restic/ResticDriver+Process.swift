@@ -171,13 +171,16 @@ extension ResticDriver {
             // saved): that is an outcome to report truthfully, not a cancellation.
             if result.wasInterrupted, result.exitCode == 0 || result.exitCode == 3, accept(result) { return result }
             if result.wasInterrupted {
-                if result.signal == SIGKILL, handlesLocks {
-                    // restic did not finish its cleanup within the grace (at a low upload limit, sending the
-                    // packs in flight can take minutes) and was killed: its lock is stale now that its
-                    // process is gone. Remove it, whatever cancelled us.
+                if handlesLocks, !context.readOnly {
+                    // A restic killed after the grace (at a low upload limit, sending the packs in flight can
+                    // take minutes) left its lock; so does one interrupted while it was still taking the lock
+                    // (restic 0.14 registers the lock's cleanup only after writing it). Its process is gone,
+                    // so the lock is stale: remove it, whatever cancelled us. Live locks are never touched.
                     let driver = self
                     await Task.detached { try? await driver.removeStaleLocks(events: { _ in }) }.value
-                    events(.log(level: .warning, message: "restic did not stop in time after SIGINT and was killed; its stale lock was removed."))
+                    if result.signal == SIGKILL {
+                        events(.log(level: .warning, message: "restic did not stop in time after SIGINT and was killed; its stale lock was removed."))
+                    }
                 }
                 throw cancelled(operation)
             }
