@@ -9,7 +9,20 @@ import UnixSignals
 /// terminal, prints the outcome (or the record with `--json`), and exits 0, 1 or 3.
 enum JobRunning {
     static func run(_ operation: JobOperation, context: CommandContext) async throws {
+        try await run(context: context) { _ in operation }
+    }
+
+    /// The same, for an operation that needs the engine first (a restore resolves `latest` or a short id to
+    /// one of this host's snapshots).
+    static func run(context: CommandContext, _ makeOperation: (Engine) async throws -> JobOperation) async throws {
         let engine = try await context.openEngine()
+        let operation: JobOperation
+        do {
+            operation = try await makeOperation(engine)
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
         let request = JobRequest(operation: operation, trigger: .cli, priority: .immediate)
         let progress = ProgressLine(enabled: !context.options.json && isatty(STDERR_FILENO) == 1)
         let record: JobRecord
@@ -172,6 +185,8 @@ enum JobRunning {
             if let removed = result.snapshotsRemoved { parts.append("\(removed.count) snapshots removed, \(result.snapshotsKept ?? 0) kept") }
             if let restored = result.filesRestored { parts.append("\(restored) files restored") }
             if let errors = result.checkErrors { parts.append(errors.isEmpty ? "no errors" : "\(errors.count) errors") }
+            // Nothing counted (restic 0.14 reports no restore summary): the step's own sentence.
+            if parts.isEmpty, let message = record.steps.last(where: { $0.repository == result.repository })?.message { parts.append(message) }
             print("  \(result.repository): \(parts.joined(separator: ", "))")
             for error in result.checkErrors ?? [] { print("    \(error)") }
         }

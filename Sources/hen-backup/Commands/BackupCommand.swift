@@ -113,7 +113,11 @@ struct RestoreCommand: AsyncParsableCommand {
             return
         }
         let context = try CommandContext.load(options)
-        try await JobRunning.run(.restore(repository: repository, snapshot: snapshot, target: target, includes: include), context: context)
+        try await JobRunning.run(context: context) { [repository, snapshot, include] engine in
+            // `latest` or a short id, resolved among this host's snapshots whatever the driver.
+            let found = try await engine.snapshot(repository: repository, id: snapshot)
+            return .restore(repository: repository, snapshot: found.snapshot.id, target: target, includes: include)
+        }
     }
 }
 

@@ -25,7 +25,12 @@ struct CancelCommand: AsyncParsableCommand {
         if options.json {
             try EngineCommandSupport.printJSON(record)
         } else {
-            print("Job \(record.id) (\(record.operation) \(record.target)): \(record.state.rawValue).")
+            if record.state.isFinished {
+                print("Job \(record.id) (\(record.operation) \(record.target)): \(record.state.rawValue).")
+            } else {
+                // The daemon answers after 10 seconds while a job still finishes its cleanup.
+                print("Job \(record.id) (\(record.operation) \(record.target)) is stopping cleanly; `hen-backup job \(record.id)` shows when it has stopped.")
+            }
         }
     }
 }
