@@ -89,6 +89,39 @@ import Testing
         #expect(object["backups"] as? [String] == ["docs"])
     }
 
+    /// In-process: a backup into a tar and a restic repository, then `restore REPOSITORY latest` from each
+    /// (resolved among this host's snapshots whatever the driver), and an unknown id in one sentence.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/restic")))
+    func inProcessRestoreOfLatestWorksForEveryDriver() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("hen-cli-restore-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: "\(root)/src", withIntermediateDirectories: true)
+        try "hello\n".write(toFile: "\(root)/src/a.txt", atomically: true, encoding: .utf8)
+        try "pw\n".write(toFile: "\(root)/pass", atomically: true, encoding: .utf8)
+        let path = "\(root)/config.yml"
+        try """
+            hostname: cli-host
+            data_dir: \(root)/data
+            repositories:
+              t: { driver: tar, location: \(root)/tar }
+              r: { location: \(root)/restic, password_file: \(root)/pass }
+            backups:
+              docs: { paths: [\(root)/src], repositories: [t, r] }
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let backup = try await Self.hen(["backup", "docs", "--local", "--config", path])
+        #expect(backup.status == 0, "\(backup.stdout)\(backup.stderr)")
+        for repository in ["t", "r"] {
+            let restore = try await Self.hen(["restore", repository, "latest", "--target", "\(root)/out-\(repository)", "--local", "--config", path])
+            #expect(restore.status == 0, "\(restore.stdout)\(restore.stderr)")
+            #expect(restore.stdout.contains("\(repository): "), "\(restore.stdout)")
+            #expect(!restore.stdout.contains("\(repository): \n"), "\(restore.stdout)")
+            #expect(try String(contentsOfFile: "\(root)/out-\(repository)\(root)/src/a.txt", encoding: .utf8) == "hello\n")
+        }
+        let unknown = try await Self.hen(["restore", "t", "abcd1234", "--target", "\(root)/out-x", "--local", "--config", path])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("Repository t has no snapshot abcd1234 of host cli-host."), "\(unknown.stderr)")
+    }
+
     @Test func aWrongCommandLineExits64() async throws {
         let run = try await Self.hen(["backupp"])
         #expect(run.status == 64)
