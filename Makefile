@@ -3,6 +3,8 @@ SWIFT     ?= swift
 CONFIG    ?= config.example.yml
 BIN        = .build/debug/hen-backup
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# pip installs moto_server for a non-root user into ~/.local/bin, which is not always on PATH.
+export PATH := $(HOME)/.local/bin:$(PATH)
 # What building and running need: restic (the engine we supervise), libcurl (HTTP hooks), SQLite (job store).
 RUN_PACKAGES  = restic libcurl4-openssl-dev libsqlite3-dev pkg-config ca-certificates
 # What the tests need on top: rclone (a real REST server), python3 + pip (moto's S3 server, test HTTP server), openssl (TLS certificates),
