@@ -96,6 +96,8 @@ import Testing
             #expect(try await post("/api/v1/backups/documents/backup", #"{"priority": "#).status == .badRequest)
             #expect(try await post("/api/v1/backups/documents/prune", #"{"repositories": ["local"]}"#).status == .unprocessableContent)
             #expect(try await post("/api/v1/repositories/ovh/check").status == .notFound)
+            #expect(try await post("/api/v1/repositories/local/check", #"{"read_data_subset": "banana"}"#).status == .unprocessableContent)
+            #expect(try await post("/api/v1/repositories/local/check", #"{"read_data_subset": "500%"}"#).status == .unprocessableContent)
 
             let checked = try await engine.waitForCompletion(jobID: checkID)
             #expect(checked.state == .succeeded, "\(checked.warnings) \(checked.log.map(\.message))")

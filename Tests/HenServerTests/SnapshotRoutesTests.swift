@@ -75,6 +75,33 @@ import Testing
         }
     }
 
+    /// A repository that cannot be read (a wrong password, an unreachable backend) does not hide the others' snapshots:
+    /// it is named in `errors`. Asked for by name, it is the answer's error.
+    @Test func anUnreadableRepositoryIsNamedAndTheOthersAreListed() async throws {
+        let site = try await RouteFixture()
+        defer { site.close() }
+        var configuration = site.configuration
+        configuration.repositories["usb"] = Configuration.Repository(name: "usb", location: site.root + "/unplugged", password: Secret("pw"), autoInit: false)
+        configuration.repositories["wrong"] = Configuration.Repository(name: "wrong", location: site.root + "/repo", password: Secret("not the password"))
+        let engine = Engine(configuration: configuration, registry: .standard, store: try JobStore(dataDirectory: configuration.dataDirectory), logger: Logger(label: "hen.test"))
+        let app = try buildApplication(engine: engine, configuration: configuration, logger: Logger(label: "hen.test"))
+        try await app.test(.router) { client in
+            let list = try await client.execute(uri: "/api/v1/snapshots", method: .get)
+            #expect(list.status == .ok)
+            let body = try json(list)
+            #expect((body["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [site.mine])
+            let errors = try #require(body["errors"] as? [[String: Any]])
+            // A repository not created yet has no snapshots, which is no error.
+            #expect(errors.compactMap { $0["repository"] as? String } == ["wrong"])
+            #expect(errors.allSatisfy { ($0["message"] as? String)?.isEmpty == false })
+            #expect(!String(decoding: Array(list.body.readableBytesView), as: UTF8.self).contains("not the password"))
+            let one = try await client.execute(uri: "/api/v1/snapshots?repository=wrong", method: .get)
+            #expect(one.status.code >= 400)
+            let healthy = try json(try await client.execute(uri: "/api/v1/snapshots?repository=local", method: .get))
+            #expect((healthy["errors"] as? [Any])?.isEmpty == true)
+        }
+    }
+
     @Test func restoreAndForgetAreJobs() async throws {
         let site = try await RouteFixture()
         defer { site.close() }

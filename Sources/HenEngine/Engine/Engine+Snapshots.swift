@@ -16,6 +16,8 @@ extension Engine {
 
     /// This host's snapshots, newest first, of one repository or of every repository (of `backup`, when
     /// given), only those `backup` wrote when given. `refresh` reads the lists from the repositories first.
+    /// Of several repositories, one that cannot be read is left out and named in `unreadable`; one asked
+    /// for by name throws instead.
     public nonisolated func snapshots(backup: String? = nil, repository: String? = nil, limit: Int = defaultPageSize, cursor: String? = nil, refresh: Bool = false) async throws -> SnapshotPage {
         let limit = try Self.checkedLimit(limit)
         var repositories: [String]
@@ -35,16 +37,22 @@ extension Engine {
             repositories = [repository]
         }
         let after = try cursor.map { try PageCursor.decode(SnapshotListCursor.self, from: $0) }
+        var unreadable: [UnreadableRepository] = []
         for name in repositories {
-            try await ensureSnapshotList(repository: name, force: refresh)
+            do {
+                try await ensureSnapshotList(repository: name, force: refresh)
+            } catch let error as EngineError where (error.code == .repository || error.code == .conflict) && repository == nil {
+                unreadable.append(UnreadableRepository(repository: name, message: error.message))
+            }
         }
+        repositories.removeAll { name in unreadable.contains { $0.repository == name } }
         let store = try await snapshotCatalog.store()
         let rows = try await store.listPage(repositories: repositories, hostname: configuration.hostname, backup: backup, after: after, limit: limit + 1)
         let items = Array(rows.prefix(limit))
         let next = rows.count > limit ? items.last.map {
             PageCursor.encode(SnapshotListCursor(time: SnapshotIndexStore.micros($0.snapshot.time), repository: $0.repository, id: $0.snapshot.id))
         } : nil
-        return SnapshotPage(items: items, nextCursor: next)
+        return SnapshotPage(items: items, nextCursor: next, unreadable: unreadable)
     }
 
     /// How many snapshots of this host a repository holds, and the newest (from the cached list, which is

@@ -394,6 +394,10 @@ public actor Engine {
                 throw EngineError(.invalidRequest, "Restores may only write below \(allowed.joined(separator: ", ")); \(target) is not among them.")
             }
         }
+        if case .check(let repository, let subset?) = operation, !ConfigurationReader.isReadDataSubset(subset) {
+            // Refused before it runs: a check failed for a typo would look like a damaged repository.
+            throw EngineError(.invalidRequest, "read_data_subset \"\(subset)\" for repository \(repository) is not a percentage (5%), a fraction (1/10) or a size (500M).")
+        }
         if case .forget(_, let snapshots) = operation, snapshots.isEmpty {
             throw EngineError(.invalidRequest, "A forget job needs at least one snapshot id.")
         }

@@ -34,7 +34,22 @@ public struct SnapshotRoutes: Sendable {
             cursor: request.query("cursor"),
             refresh: try RouteSupport.flag(request.queryValue("refresh"), name: "refresh")
         )
-        return try RouteSupport.json(Page(items: page.items.map(Item.init), nextCursor: page.nextCursor))
+        return try RouteSupport.json(ListPage(items: page.items.map(Item.init), nextCursor: page.nextCursor, errors: page.unreadable))
+    }
+
+    /// `{"items", "next_cursor", "errors"}`: `errors` names each repository that could not be read (the
+    /// others are listed); empty when every one was.
+    struct ListPage: Encodable {
+        var items: [Item]
+        var nextCursor: String?
+        var errors: [UnreadableRepository]
+        enum CodingKeys: String, CodingKey { case items, errors, nextCursor = "next_cursor" }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encode(nextCursor, forKey: .nextCursor)
+            try container.encode(errors, forKey: .errors)
+        }
     }
 
     func detail(_ context: HenRequestContext) async throws -> Response {
