@@ -44,7 +44,7 @@ public enum ChildProcess {
             return ChildProcessResult(exitCode: nil, signal: nil, wasInterrupted: true, stderrTail: [])
         }
         let launch = try ChildLaunch(request)
-        let handle = ChildProcessHandle(grace: request.terminationGrace)
+        let handle = ChildProcessHandle(grace: request.terminationGrace, interruptsGroup: request.interruptsProcessGroup)
         let urgency = ChildStopUrgency.current
         urgency?.register(handle)
         defer { urgency?.unregister(handle) }

@@ -21,9 +21,12 @@ final class ChildProcessHandle: Sendable {
     }
 
     private let state: Mutex<State>
+    /// SIGINT to the child's process group (a shell's children too), not to the child alone.
+    private let interruptsGroup: Bool
 
-    init(grace: Duration) {
+    init(grace: Duration, interruptsGroup: Bool = false) {
         state = Mutex(State(grace: grace))
+        self.interruptsGroup = interruptsGroup
     }
 
     /// A hurried stop (``ChildStopUrgency``): at most `grace` between SIGINT and SIGKILL, counted from the
@@ -72,7 +75,11 @@ final class ChildProcessHandle: Sendable {
 
     private func deliverInterrupt(_ s: inout State) {
         guard let execution = s.execution, !s.interruptDelivered else { return }
-        try? execution.send(signal: .interrupt)
+        if interruptsGroup {
+            try? execution.send(signal: .interrupt, toProcessGroup: true)
+        } else {
+            try? execution.send(signal: .interrupt)
+        }
         s.interruptDelivered = true
         s.interruptedAt = .now
         let grace = s.grace

@@ -16,6 +16,9 @@ public struct ChildProcessRequest: Sendable {
     public var terminationGrace: Duration
     /// How many of the last stderr lines the result keeps.
     public var stderrTailLines: Int
+    /// Whether SIGINT goes to the child's whole process group (a shell and what it started, as a terminal's
+    /// Ctrl-C would) or to the child alone (restic, which stops its own helpers in order).
+    public var interruptsProcessGroup: Bool
 
     public init(
         executable: String,
@@ -25,8 +28,10 @@ public struct ChildProcessRequest: Sendable {
         niceness: Niceness = Niceness(),
         secrets: [String] = [],
         terminationGrace: Duration = .seconds(10),
-        stderrTailLines: Int = 20
+        stderrTailLines: Int = 20,
+        interruptsProcessGroup: Bool = false
     ) {
+        self.interruptsProcessGroup = interruptsProcessGroup
         self.executable = executable
         self.arguments = arguments
         self.environment = environment

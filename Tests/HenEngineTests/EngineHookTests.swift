@@ -1,6 +1,7 @@
 import Foundation
 import HenDrivers
 import HenHooks
+import HenProcess
 import Synchronization
 import Testing
 @testable import HenEngine
@@ -123,6 +124,34 @@ final class RecordingHooks: HookExecuting {
         #expect(record.steps.map(\.state) == [.succeeded, .warning, .succeeded, .succeeded, .succeeded])
         let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(lines == ["before \(record.id) documents cli", "after \(snapshot)", "finally warning"])
+    }
+
+    /// Command hooks run at the backup's `nice`; `finally` hooks run even when the job is cancelled (they
+    /// release what `before` took), and see HEN_STATE=cancelled.
+    @Test func finallyHooksRunWhenTheJobIsCancelledAndHooksRunAtTheBackupsNiceness() async throws {
+        var fixture = try EngineFixture()
+        defer { fixture.close() }
+        let output = "\(fixture.directory)/hooks.txt"
+        func shell(_ script: String) -> HookDefinition {
+            HookDefinition(action: .command(CommandHook(invocation: .shell(script), timeout: 30)), onFailure: .continue)
+        }
+        fixture.configuration.backups[0].nice = Niceness(cpu: 7)
+        fixture.configuration.backups[0].hooks = Configuration.Backup.Hooks(
+            before: [shell("echo \"before nice $(cut -d' ' -f19 /proc/$$/stat)\" >> \(output)")],
+            finally: [shell("echo \"finally $HEN_STATE\" >> \(output)")]
+        )
+        fixture.backend.setInitialized("local")
+        fixture.backend.block("local", "backup")
+        let store = try JobStore(dataDirectory: fixture.configuration.dataDirectory)
+        let engine = Engine(configuration: fixture.configuration, registry: fixture.backend.registry(), store: store, logger: fixture.logger, hooks: HookRunner(logger: fixture.logger))
+        let job = try await engine.backup("documents")
+        await fixture.backend.waitForCall("local", "backup")
+        let record = try await engine.cancel(jobID: job.id)
+        #expect(record.state == .cancelled)
+        #expect(record.steps.map(\.id) == ["hook:before:0", "backup:local", "hook:finally:0"])
+        #expect(record.steps.last?.state == .succeeded)
+        let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines == ["before nice 7", "finally cancelled"])
     }
 
     @Test func pruneAndCheckJobsRunTheirOwnHooks() async throws {

@@ -86,6 +86,21 @@ struct HookRunnerCommandTests {
         #expect(!processExists(pid))
     }
 
+    /// A shell hook's own commands get the SIGINT too (the whole process group, as with Ctrl-C): a program
+    /// the shell started (not exec'd) cleans up and the shell ends by SIGINT, not by the SIGKILL after the grace.
+    @Test func aShellHooksChildrenAreInterruptedToo() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let script = "sh -c 'trap \"echo cleaned > cleanup; exit 130\" INT; echo started; while :; do sleep 0.1; done'; echo after"
+        let (_, step) = await runOne(
+            CommandHook(invocation: .shell(script), workingDirectory: directory, timeout: 1.5),
+            runner: testRunner(grace: .seconds(60))
+        )
+        #expect(step.timedOut)
+        #expect(step.signal != 9, "killed after the grace: the shell's child never saw SIGINT")
+        #expect((try? String(contentsOfFile: directory + "/cleanup", encoding: .utf8)) == "cleaned\n")
+    }
+
     @Test func aCommandIgnoringSIGINTIsKilledAfterTheGrace() async throws {
         let started = ContinuousClock.now
         let (_, step) = await runOne(

@@ -1,5 +1,6 @@
 import Foundation
 import HenHooks
+import HenProcess
 import Logging
 
 /// Runs a phase's hooks for a job. The seam between the engine and HenHooks: ``HookRunner`` conforms
@@ -12,12 +13,20 @@ public protocol HookExecuting: Sendable {
 
     /// The same, logging with `logger`: the job's logger, so that hook lines carry the job's identity.
     func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, logger: Logger, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome
+
+    /// The same, command hooks running at the backup's `nice` (CPU and IO priority), like its driver.
+    func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, logger: Logger, niceness: Niceness, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome
 }
 
 extension HookExecuting {
     /// Executors that log nothing of their own ignore the logger.
     public func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, logger: Logger, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome {
         await run(hooks, phase: phase, context: context, onStep: onStep)
+    }
+
+    /// Executors that start no process ignore the niceness.
+    public func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, logger: Logger, niceness: Niceness, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome {
+        await run(hooks, phase: phase, context: context, logger: logger, onStep: onStep)
     }
 }
 
@@ -30,7 +39,12 @@ extension HookRunner: HookExecuting {
     }
 
     public func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, logger: Logger, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome {
+        await run(hooks, phase: phase, context: context, logger: logger, niceness: niceness, onStep: onStep)
+    }
+
+    public func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, logger: Logger, niceness: Niceness, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome {
         var runner = self
+        runner.niceness = niceness
         runner.logger = logger
         runner.logger[metadataKey: "component"] = "hooks"
         return await runner.run(hooks, phase: phase, context: context, onStep: { (result: HookStepResult) in onStep(JobStep(result)) })

@@ -29,9 +29,11 @@ struct JobRunner: Sendable {
         default: .init()
         }
         var broke = false
+        // Command hooks run at the backup's CPU and IO priority, like its driver (backup and prune jobs).
+        let niceness = backup?.nice ?? Niceness()
 
         if !phases.before.isEmpty, let hooks {
-            let outcome = await hooks.run(phases.before, phase: .before, context: run.hookContext(configuration, state: .running), logger: logger, onStep: { report(.step($0)) })
+            let outcome = await hooks.run(phases.before, phase: .before, context: run.hookContext(configuration, state: .running), logger: logger, niceness: niceness, onStep: { report(.step($0)) })
             run.absorb(outcome)
             broke = outcome.broke
         }
@@ -41,18 +43,39 @@ struct JobRunner: Sendable {
         let failedSoFar = run.failure != nil
         if let hooks, !Task.isCancelled {
             if !failedSoFar, !phases.after.isEmpty {
-                run.absorb(await hooks.run(phases.after, phase: .after, context: run.hookContext(configuration, state: .running), logger: logger, onStep: { report(.step($0)) }))
+                run.absorb(await hooks.run(phases.after, phase: .after, context: run.hookContext(configuration, state: .running), logger: logger, niceness: niceness, onStep: { report(.step($0)) }))
             }
             if run.failure != nil, !phases.failure.isEmpty {
-                run.absorb(await hooks.run(phases.failure, phase: .failure, context: run.hookContext(configuration, state: .failed), logger: logger, onStep: { report(.step($0)) }))
+                run.absorb(await hooks.run(phases.failure, phase: .failure, context: run.hookContext(configuration, state: .failed), logger: logger, niceness: niceness, onStep: { report(.step($0)) }))
             }
         }
+        let stopped = run.stopped || Task.isCancelled
         if let hooks, !phases.finally.isEmpty {
-            // `finally` runs even when the job was stopped, so that hooks can release what `before` took.
-            let state: JobState = Task.isCancelled ? .cancelled : (run.failure != nil ? .failed : (run.warned ? .warning : .succeeded))
-            run.absorb(await hooks.run(phases.finally, phase: .finally, context: run.hookContext(configuration, state: state), logger: logger, onStep: { report(.step($0)) }))
+            // `finally` runs even when the job was stopped, so that hooks can release what `before` took
+            // (restart a container, drop a dump): in a task of its own, which the stop does not cancel. Each
+            // hook is bounded by its own timeout, and after a stop a command without one by
+            // `finallyTimeoutAfterStop`, so that a daemon that is stopping is never held for ever.
+            let state: JobState = stopped ? .cancelled : (run.failure != nil ? .failed : (run.warned ? .warning : .succeeded))
+            let context = run.hookContext(configuration, state: state)
+            let finally = stopped ? phases.finally.map(Self.boundedAfterStop) : phases.finally
+            let logger = logger
+            let outcome = await Task {
+                await hooks.run(finally, phase: .finally, context: context, logger: logger, niceness: niceness, onStep: { report(.step($0)) })
+            }.value
+            run.absorb(outcome)
         }
-        return run.outcome(stopped: run.stopped || Task.isCancelled)
+        return run.outcome(stopped: stopped)
+    }
+
+    /// How long a `finally` command without a `timeout` may run once its job was stopped.
+    static let finallyTimeoutAfterStop: Double = 300
+
+    static func boundedAfterStop(_ hook: HookDefinition) -> HookDefinition {
+        guard case .command(var command) = hook.action, command.timeout == nil else { return hook }
+        command.timeout = finallyTimeoutAfterStop
+        var bounded = hook
+        bounded.action = .command(command)
+        return bounded
     }
 
     // MARK: Operations

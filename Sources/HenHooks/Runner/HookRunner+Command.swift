@@ -46,7 +46,9 @@ extension HookRunner {
             niceness: niceness,
             secrets: secrets.values,
             terminationGrace: terminationGrace,
-            stderrTailLines: 0
+            stderrTailLines: 0,
+            // A shell hook's commands (pg_dump, curl…) get the SIGINT too, and can clean up.
+            interruptsProcessGroup: true
         )
         let output = BoundedOutput(limit: outputLimit)
         let timeout = command.timeout.flatMap { $0 > 0 ? Duration.milliseconds(Int64(($0 * 1000).rounded())) : nil }
