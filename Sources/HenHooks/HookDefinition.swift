@@ -69,6 +69,9 @@ public struct HTTPHook: Sendable, Hashable {
     public var expectStatus: [Int]
     public var caFile: String?
     public var insecure: Bool
+    /// Parts of `url` that are secret: the values `${VAR}` put there (a Slack webhook's path, a
+    /// healthchecks UUID). Replaced by `***` wherever the URL is shown or logged.
+    public var urlSecrets: [Secret] = []
 
     public init(url: String, method: String = "POST", headers: [String: Secret] = [:], body: Body? = nil, timeout: Double = 30, retries: Int = 0, expectStatus: [Int] = [], caFile: String? = nil, insecure: Bool = false) {
         self.url = url

@@ -52,6 +52,22 @@ import Testing
         #expect(hook.environment["PLAIN"]?.value == "tok")
     }
 
+    /// `${VAR}` in a hook's URL (a Slack webhook, a healthchecks UUID) is a secret: never shown or logged.
+    @Test func environmentValuesInAHookURLAreSecrets() async throws {
+        let directory = try ConfigTempDirectory()
+        let configuration = try directory.load(minimalConfig(backupExtra: """
+
+                hooks:
+                  after:
+                    - http: { url: "https://hooks.slack.example/services/${SLACK_PATH}?a=$${literal}" }
+            """), environment: ["SLACK_PATH": "T000/B000/XXXXSECRETXXXX"])
+        guard case .http(let hook) = configuration.backups[0].hooks.after[0].action else { Issue.record("not http"); return }
+        #expect(hook.url == "https://hooks.slack.example/services/T000/B000/XXXXSECRETXXXX?a=${literal}")
+        #expect(hook.urlSecrets.map(\.value) == ["T000/B000/XXXXSECRETXXXX"])
+        #expect(!configuration.redactedYAML().contains("XXXXSECRETXXXX"))
+        #expect(!HookRunner.stepName(configuration.backups[0].hooks.after[0], index: 0, phase: .after).contains("XXXXSECRETXXXX"))
+    }
+
     @Test func fileSecretErrors() throws {
         let directory = try ConfigTempDirectory()
         try directory.write("k", "v")

@@ -176,7 +176,9 @@ extension Configuration {
             if !command.environment.isEmpty { pairs.append(("env", secretsNode(command.environment))) }
             if let timeout = command.timeout { pairs.append(("timeout", .init(DurationText.format(.seconds(timeout))))) }
         case .http(let http):
-            var fields: [(Yams.Node, Yams.Node)] = [("url", .init(LocationRedaction.redact(http.url))), ("method", .init(http.method))]
+            var url = LocationRedaction.redact(http.url)
+            for secret in http.urlSecrets.map(\.value) where secret.count >= 3 { url = url.replacing(secret, with: "***") }
+            var fields: [(Yams.Node, Yams.Node)] = [("url", .init(url)), ("method", .init(http.method))]
             if !http.headers.isEmpty { fields.append(("headers", secretsNode(http.headers))) }
             switch http.body {
             case .text(let text)?: fields.append(("body", .init(text)))

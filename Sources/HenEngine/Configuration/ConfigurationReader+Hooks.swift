@@ -60,6 +60,9 @@ extension ConfigurationReader {
             let lowered = url.lowercased()
             if (lowered.hasPrefix("http://") || lowered.hasPrefix("https://")), URL(string: url)?.host != nil {
                 hook.url = url
+                if case .scalar(let scalar) = urlNode.node {
+                    hook.urlSecrets = EnvironmentSubstitution.substitutedValues(scalar.string, environment: environment).map(Secret.init)
+                }
             } else {
                 error(urlNode, "\"\(LocationRedaction.redact(url))\" is not an http:// or https:// URL")
             }

@@ -54,6 +54,26 @@ enum EnvironmentSubstitution {
         return .success(output)
     }
 
+    /// The values `${VAR}` references in `text` take from the environment (not their defaults): what a
+    /// URL holds that came from a secret store.
+    static func substitutedValues(_ text: String, environment: [String: String]) -> [String] {
+        var values: [String] = []
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            // `$${` is a literal `${`.
+            if start.lowerBound > rest.startIndex, rest[rest.index(before: start.lowerBound)] == "$" {
+                rest = rest[start.upperBound...]
+                continue
+            }
+            guard let close = rest[start.upperBound...].firstIndex(of: "}") else { break }
+            let body = rest[start.upperBound..<close]
+            let name = body.range(of: ":-").map { String(body[..<$0.lowerBound]) } ?? String(body)
+            if let value = environment[name], !value.isEmpty { values.append(value) }
+            rest = rest[rest.index(after: close)...]
+        }
+        return values
+    }
+
     static func isValidName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
         return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }

@@ -101,11 +101,11 @@ public struct HookRunner: Sendable {
     }
 
     /// A name safe to log: no URL credentials or query, no secret values, bounded length.
-    static func stepName(_ hook: HookDefinition, index: Int, phase: HookPhase) -> String {
+    public static func stepName(_ hook: HookDefinition, index: Int, phase: HookPhase) -> String {
         let prefix = "\(phase.rawValue)[\(index)]"
         switch hook.action {
         case .http(let http):
-            return "\(prefix) http \(http.method.uppercased()) \(displayURL(http.url))"
+            return "\(prefix) http \(http.method.uppercased()) \(HookSecrets(http: http).redact(displayURL(http.url)))"
         case .command(let command):
             let redactor = HookSecrets(command: command)
             switch command.invocation {

@@ -13,7 +13,7 @@ struct HookSecrets: Sendable {
     }
 
     init(http: HTTPHook, expandedHeaderValues: [String] = [], expandedURL: String? = nil) {
-        var candidates = http.headers.values.map(\.value) + expandedHeaderValues
+        var candidates = http.headers.values.map(\.value) + expandedHeaderValues + http.urlSecrets.map(\.value)
         for url in [http.url, expandedURL].compactMap({ $0 }) {
             if let userinfo = urlUserinfo(url) {
                 candidates.append(userinfo)
