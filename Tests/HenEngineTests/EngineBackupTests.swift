@@ -46,6 +46,24 @@ import Testing
         #expect(decoded.id == stored.id && decoded.steps == stored.steps && decoded.results == stored.results)
     }
 
+    /// Limits apply to every operation: a prune gets the backup's, the repository's and the global limits
+    /// (the smallest per direction), a check the repository's and the global ones.
+    @Test func pruneAndCheckGetTheCombinedLimitsToo() async throws {
+        let fixture = try EngineFixture(repositories: ["local": "fake"], backups: [
+            Configuration.Backup(name: "documents", paths: ["/data"], repositories: ["local"], limits: TransferLimits(uploadBytesPerSecond: 500), retention: RetentionPolicy(keepLast: 1)),
+        ]) { configuration in
+            configuration.repositories["local"]?.limits = TransferLimits(uploadBytesPerSecond: 900, downloadBytesPerSecond: 100)
+            configuration.limits = TransferLimits(downloadBytesPerSecond: 50)
+        }
+        defer { fixture.close() }
+        fixture.backend.setInitialized("local")
+        let engine = try fixture.makeEngine()
+        _ = try await engine.waitForCompletion(jobID: engine.submit(JobRequest(operation: .prune(backup: "documents"), trigger: .api)).id)
+        _ = try await engine.waitForCompletion(jobID: engine.submit(JobRequest(operation: .check(repository: "local", readDataSubset: nil), trigger: .api)).id)
+        #expect(fixture.backend.calls("forget").map(\.limits) == [TransferLimits(uploadBytesPerSecond: 500, downloadBytesPerSecond: 50)])
+        #expect(fixture.backend.calls("check").map(\.limits) == [TransferLimits(uploadBytesPerSecond: 900, downloadBytesPerSecond: 50)])
+    }
+
     @Test func oneRepositoryFailingDoesNotStopTheOthers() async throws {
         let fixture = try EngineFixture(repositories: ["local": "fake", "usb": "fake", "cloud": "fake"], backups: [
             Configuration.Backup(name: "documents", paths: ["/data"], repositories: ["local", "usb", "cloud"]),

@@ -39,6 +39,7 @@ import Testing
         ], maxConcurrentJobs: 3)
         defer { fixture.close() }
         fixture.backend.setInitialized("local")
+        fixture.backend.setInitialized("usb")
         fixture.backend.block("local", "backup")
         let engine = try fixture.makeEngine()
         let backup = try await engine.backup("documents")

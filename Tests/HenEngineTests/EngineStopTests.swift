@@ -146,6 +146,10 @@ import Testing
         let engine = try fixture.makeEngine()
         let running = try await engine.backup("documents")
         await fixture.backend.waitForCall("local", "backup")
+        // The driver's last line ("backing up …") reaches the record before the clock moves on.
+        for _ in 0..<500 where try await engine.job(id: running.id)?.lastReportAt == nil {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         fixture.clock.advance(by: .seconds(300))
         var status = await engine.watchdogTick()
         #expect(status.running.map(\.record.warnings) == [[]])

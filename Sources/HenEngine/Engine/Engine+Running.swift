@@ -47,7 +47,7 @@ extension Engine {
         let jobLogger = logger(for: record)
         let runner = JobRunner(
             configuration: configuration,
-            makeDriver: { [self] repository, niceness, stepLogger in try self.driver(forRepository: repository, niceness: niceness, logger: stepLogger) },
+            makeDriver: { [self] repository, niceness, limits, stepLogger in try self.driver(forRepository: repository, niceness: niceness, limits: limits, logger: stepLogger) },
             hooks: hooks,
             watch: watchService,
             now: now,

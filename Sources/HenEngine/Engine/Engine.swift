@@ -114,7 +114,9 @@ public actor Engine {
         try driver(forRepository: name, niceness: Niceness())
     }
 
-    nonisolated func driver(forRepository name: String, niceness: Niceness, logger base: Logger? = nil) throws -> any BackupDriver {
+    /// `limits` (a backup's, for its prune) combine with the repository's and the global ones: per direction
+    /// the smallest wins, for every operation (downloads, restores and checks included).
+    nonisolated func driver(forRepository name: String, niceness: Niceness, limits: TransferLimits = TransferLimits(), logger base: Logger? = nil) throws -> any BackupDriver {
         guard let repository = configuration.repositories[name] else {
             throw EngineError(.notFound, "There is no repository named \(name) (known: \(configuration.repositories.keys.sorted().joined(separator: ", "))).")
         }
@@ -131,7 +133,9 @@ public actor Engine {
             logger: driverLogger,
             readOnly: configuration.mode == .recovery
         )
-        return try registry.makeDriver(repository.driver, repository: repository.target, context: context)
+        var target = repository.target
+        target.limits = limits.combined(with: repository.limits).combined(with: configuration.limits)
+        return try registry.makeDriver(repository.driver, repository: target, context: context)
     }
 
     // MARK: Submitting

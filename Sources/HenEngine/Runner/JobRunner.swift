@@ -9,7 +9,8 @@ import Logging
 /// (drivers interrupt their child processes and wait for them) and the outcome says `stopped`.
 struct JobRunner: Sendable {
     /// Builds a repository's driver logging with `logger` (the job's identity and the step).
-    typealias DriverFactory = @Sendable (_ repository: String, _ niceness: Niceness, _ logger: Logger) throws -> any BackupDriver
+    /// `limits` combine with the repository's and the global ones (the smallest wins).
+    typealias DriverFactory = @Sendable (_ repository: String, _ niceness: Niceness, _ limits: TransferLimits, _ logger: Logger) throws -> any BackupDriver
 
     var configuration: Configuration
     var makeDriver: DriverFactory
@@ -96,7 +97,7 @@ struct JobRunner: Sendable {
             for repository in record.repositories {
                 if Task.isCancelled { run.stopped = true; return }
                 guard await ensureInitialized(repository, niceness: backup.nice, stepID: "prune:\(repository)", stepName: "forget and prune \(repository)", run: &run) else { continue }
-                await step(id: "prune:\(repository)", name: "forget and prune \(repository)", repository: repository, niceness: backup.nice, run: &run) { driver, events in
+                await step(id: "prune:\(repository)", name: "forget and prune \(repository)", repository: repository, niceness: backup.nice, limits: backup.limits, run: &run) { driver, events in
                     let summary = try await driver.forget(ForgetRequest(selection: .policy(retention), tags: [SnapshotTag.backup(name)], prune: true), events: events)
                     return StepResult(
                         message: "kept \(summary.kept.count), removed \(summary.removed.count) snapshot\(summary.removed.count == 1 ? "" : "s")",
@@ -164,7 +165,7 @@ struct JobRunner: Sendable {
         }
         let driver: any BackupDriver
         do {
-            driver = try makeDriver(repository, niceness, stepLogger("init:\(repository)", repository: repository))
+            driver = try makeDriver(repository, niceness, TransferLimits(), stepLogger("init:\(repository)", repository: repository))
         } catch {
             run.failStep(id: stepID, name: stepName, repository: repository, message: Self.message(error, repository: repository))
             return false
@@ -233,7 +234,7 @@ struct JobRunner: Sendable {
     /// Runs one driver operation as a step; true when it succeeded (possibly with warnings).
     @discardableResult
     private func step(
-        id: String, name: String, repository: String, niceness: Niceness = Niceness(), driver existing: (any BackupDriver)? = nil, run: inout Run,
+        id: String, name: String, repository: String, niceness: Niceness = Niceness(), limits: TransferLimits = TransferLimits(), driver existing: (any BackupDriver)? = nil, run: inout Run,
         _ body: @Sendable (any BackupDriver, @escaping DriverEventHandler) async throws -> StepResult
     ) async -> Bool {
         let report = run.report
@@ -241,7 +242,7 @@ struct JobRunner: Sendable {
         var step = JobStep(id: id, name: name, repository: repository, state: .running, startedAt: now())
         report(.step(step))
         do {
-            let driver = try existing ?? makeDriver(repository, niceness, stepLogger(id, repository: repository))
+            let driver = try existing ?? makeDriver(repository, niceness, limits, stepLogger(id, repository: repository))
             let outcome = try await body(driver, events)
             for warning in outcome.warnings { report(.warning(warning)) }
             if let result = outcome.result {

@@ -9,7 +9,8 @@ struct FakeDriver: BackupDriver {
     let capabilities: DriverCapabilities
 
     private func call(_ operation: String) -> FakeBackend.Call {
-        FakeBackend.Call(repository: target.name, operation: operation, hostname: context.hostname)
+        // The limits the driver was built with (a backup's request carries its own).
+        FakeBackend.Call(repository: target.name, operation: operation, limits: target.limits, hostname: context.hostname)
     }
 
     func isInitialized() async throws -> Bool {
