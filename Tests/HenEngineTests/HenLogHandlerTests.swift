@@ -44,4 +44,23 @@ import Testing
         #expect(lines.all[0].contains("[driver] driver detail"))
         #expect(lines.all[1].contains("INFO") && lines.all[1].contains("backup=docs"))
     }
+
+    /// `levels: { engine: error }` quiets the engine's own lines, not the driver and hook lines that go
+    /// through copies of the engine's logger: those follow their own level, or `log.level`.
+    @Test func aComponentsLevelDoesNotQuietOtherComponentsOnItsLogger() {
+        let lines = Lines()
+        var engine = Logger(label: "hen.engine") { HenLogHandler(label: $0, format: .text, level: .info, levels: ["engine": .error, "hooks": .warning], output: lines.output) }
+        engine.info("engine info")
+        var driver = engine
+        driver[metadataKey: "component"] = "driver"
+        driver.info("driver info")
+        var hooks = engine
+        hooks[metadataKey: "component"] = "hooks"
+        hooks.info("hook info")
+        hooks.warning("hook warning")
+        engine[metadataKey: "component"] = "engine"
+        engine.error("engine error")
+        #expect(lines.all.count == 3, "\(lines.all)")
+        #expect(lines.all[0].contains("driver info") && lines.all[1].contains("hook warning") && lines.all[2].contains("engine error"))
+    }
 }

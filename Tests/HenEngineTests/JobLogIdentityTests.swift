@@ -84,6 +84,9 @@ import Testing
                 }
             }
             components.insert(object["component"] as? String ?? "")
+            if object["component"] as? String == "driver" {
+                #expect(object["driver"] as? String == "restic", "driver line without its driver: \(line)")
+            }
             for secret in [Self.repositoryPassword, Self.filePassword, Self.headerToken, Self.repositoryEnvValue, Self.hookEnvValue] {
                 #expect(!line.contains(secret), "a secret in the log: \(line)")
             }

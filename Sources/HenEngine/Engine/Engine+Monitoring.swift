@@ -147,7 +147,9 @@ extension Engine {
             var seen: Set<String> = []
             for record in recent {
                 for step in record.steps.reversed() {
-                    guard let repository = step.repository, step.state == .succeeded || step.state == .warning || step.state == .failed,
+                    // A repository removed from the configuration (by a reload) no longer counts.
+                    guard let repository = step.repository, configuration.repositories[repository] != nil,
+                        step.state == .succeeded || step.state == .warning || step.state == .failed,
                         seen.insert(repository).inserted
                     else { continue }
                     if step.state == .failed {

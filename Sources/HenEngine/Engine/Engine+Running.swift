@@ -107,6 +107,8 @@ extension Engine {
     /// Applies a running job's updates to its record, in order: events for subscribers, throttled writes.
     private func consume(_ updates: AsyncStream<JobUpdate>, jobID: String) async {
         var stepLogger: Logger?
+        /// The running step's driver (`restic`, `tar`), named on the lines relayed from it.
+        var stepDriver: String?
         var lastProgressLine: Date?
         for await update in updates {
             guard var record = active[jobID] else { continue }
@@ -114,6 +116,7 @@ extension Engine {
             let driverLogger: Logger = {
                 var relay = stepLogger ?? self.logger(for: record)
                 relay[metadataKey: "component"] = "driver"
+                if let stepDriver { relay[metadataKey: "driver"] = "\(stepDriver)" }
                 return relay
             }()
             let date = now()
@@ -131,6 +134,7 @@ extension Engine {
                     metadata: ["step_state": "\(step.state.rawValue)"]
                 )
                 stepLogger = step.state == .running ? lineLogger : nil
+                stepDriver = step.state == .running ? step.repository.flatMap { configuration.repositories[$0]?.driver } : nil
                 if step.state == .running { record.progress = nil }
             case .driver(let event):
                 record.lastReportAt = date

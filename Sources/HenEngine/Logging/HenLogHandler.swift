@@ -18,7 +18,7 @@ public struct HenLogHandler: LogHandler {
     /// swift-log drops lines below this before they reach the handler, so it lets through what any
     /// component may want; `log(event:)` filters per component. Setting it sets this logger's own level.
     public var logLevel: Logger.Level {
-        get { ([ownLevel] + levels.values).min() ?? ownLevel }
+        get { ([ownLevel, defaultLevel] + levels.values).min() ?? ownLevel }
         set { ownLevel = newValue }
     }
     public let label: String
@@ -27,6 +27,9 @@ public struct HenLogHandler: LogHandler {
     /// Levels of components other than this logger's own (`driver: debug`), applied per line.
     private let levels: [String: Logger.Level]
     private var ownLevel: Logger.Level
+    /// `log.level`: for lines of a component without a level of its own, whichever logger they go through
+    /// (a driver line on a copy of the engine's logger is not filtered by the engine's level).
+    private let defaultLevel: Logger.Level
 
     /// - Parameter levels: per-component levels; a line whose `component` metadata names one of them is
     ///   filtered by that level instead of `level`.
@@ -34,6 +37,7 @@ public struct HenLogHandler: LogHandler {
         self.label = label
         self.format = format
         self.ownLevel = levels[Self.component(of: label)] ?? level
+        self.defaultLevel = level
         self.levels = levels
         self.output = output
     }
@@ -66,7 +70,7 @@ public struct HenLogHandler: LogHandler {
             merged.merge(extra) { _, new in new }
         }
         let component = Self.component(of: label, metadata: merged)
-        let threshold = levels[component] ?? ownLevel
+        let threshold = levels[component] ?? (component == Self.component(of: label) ? ownLevel : defaultLevel)
         guard event.level >= threshold else { return }
         let line: String
         switch format {
