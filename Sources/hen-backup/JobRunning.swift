@@ -90,6 +90,8 @@ enum JobRunning {
             for try await event in daemon.events("/api/v1/jobs/\(id)/events") {
                 if printLog, case .log(_, let line) = event {
                     print("\(Formatting.localTime(line.time)) \(line.level.rawValue): \(line.message)")
+                    // At once, also into a pipe (`| tee`, `| grep`), where stdout is block-buffered.
+                    fflush(nil)
                 }
                 progress.show(event)
                 if case .state(_, let state, let record) = event, state.isFinished { return record }
@@ -151,6 +153,7 @@ enum JobRunning {
             for line in record.log.dropFirst(printed) {
                 print("\(Formatting.localTime(line.time)) \(line.level.rawValue): \(line.message)")
             }
+            fflush(nil)
             printed = max(printed, record.log.count)
             if record.state.isFinished { break }
             try await Task.sleep(for: .seconds(1))

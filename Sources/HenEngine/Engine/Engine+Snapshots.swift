@@ -243,6 +243,11 @@ extension Engine {
     }
 
     static func snapshotPath(_ path: String) throws -> String {
+        // A NUL would cut the path short wherever it reaches C (SQLite, restic's arguments): refused, as
+        // every other control character, rather than answered for a shorter path.
+        if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw EngineError(.invalidRequest, "The path \(path.debugDescription) contains a control character.")
+        }
         guard let normalized = SnapshotPath.normalize(path) else {
             throw EngineError(.invalidRequest, "The path \(path) must be absolute inside the snapshot and must not climb with \"..\".")
         }
