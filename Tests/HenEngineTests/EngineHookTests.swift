@@ -137,7 +137,7 @@ final class RecordingHooks: HookExecuting {
         }
         fixture.configuration.backups[0].nice = Niceness(cpu: 7)
         fixture.configuration.backups[0].hooks = Configuration.Backup.Hooks(
-            before: [shell("echo \"before nice $(cut -d' ' -f19 /proc/$$/stat)\" >> \(output)")],
+            before: [shell("echo \"before nice $(cut -d' ' -f19 /proc/$$/stat)\" >> \(output)"), shell("echo dumped 3 tables")],
             finally: [shell("echo \"finally $HEN_STATE\" >> \(output)")]
         )
         fixture.backend.setInitialized("local")
@@ -148,7 +148,9 @@ final class RecordingHooks: HookExecuting {
         await fixture.backend.waitForCall("local", "backup")
         let record = try await engine.cancel(jobID: job.id)
         #expect(record.state == .cancelled)
-        #expect(record.steps.map(\.id) == ["hook:before:0", "backup:local", "hook:finally:0"])
+        #expect(record.steps.map(\.id) == ["hook:before:0", "hook:before:1", "backup:local", "hook:finally:0"])
+        // What a command hook prints is in the job's log.
+        #expect(record.log.contains { $0.message.hasSuffix("shell echo dumped 3 tables: dumped 3 tables") }, "\(record.log.map(\.message))")
         #expect(record.steps.last?.state == .succeeded)
         let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(lines == ["before nice 7", "finally cancelled"])

@@ -34,7 +34,7 @@ struct JobRunner: Sendable {
         let niceness = backup?.nice ?? Niceness()
 
         if !phases.before.isEmpty, let hooks {
-            let outcome = await hooks.run(phases.before, phase: .before, context: run.hookContext(configuration, state: .running), logger: logger, niceness: niceness, onStep: { report(.step($0)) })
+            let outcome = await hooks.run(phases.before, phase: .before, context: run.hookContext(configuration, state: .running), logger: logger, niceness: niceness, onStep: { Self.reportHook($0, report) })
             run.absorb(outcome)
             broke = outcome.broke
         }
@@ -44,10 +44,10 @@ struct JobRunner: Sendable {
         let failedSoFar = run.failure != nil
         if let hooks, !Task.isCancelled {
             if !failedSoFar, !phases.after.isEmpty {
-                run.absorb(await hooks.run(phases.after, phase: .after, context: run.hookContext(configuration, state: .running), logger: logger, niceness: niceness, onStep: { report(.step($0)) }))
+                run.absorb(await hooks.run(phases.after, phase: .after, context: run.hookContext(configuration, state: .running), logger: logger, niceness: niceness, onStep: { Self.reportHook($0, report) }))
             }
             if run.failure != nil, !phases.failure.isEmpty {
-                run.absorb(await hooks.run(phases.failure, phase: .failure, context: run.hookContext(configuration, state: .failed), logger: logger, niceness: niceness, onStep: { report(.step($0)) }))
+                run.absorb(await hooks.run(phases.failure, phase: .failure, context: run.hookContext(configuration, state: .failed), logger: logger, niceness: niceness, onStep: { Self.reportHook($0, report) }))
             }
         }
         let stopped = run.stopped || Task.isCancelled
@@ -61,11 +61,23 @@ struct JobRunner: Sendable {
             let finally = stopped ? phases.finally.map(Self.boundedAfterStop) : phases.finally
             let logger = logger
             let outcome = await Task {
-                await hooks.run(finally, phase: .finally, context: context, logger: logger, niceness: niceness, onStep: { report(.step($0)) })
+                await hooks.run(finally, phase: .finally, context: context, logger: logger, niceness: niceness, onStep: { Self.reportHook($0, report) })
             }.value
             run.absorb(outcome)
         }
         return run.outcome(stopped: stopped)
+    }
+
+    /// A hook's step, and a command hook's output (bounded, secrets already redacted) as lines of the job's
+    /// log, so that `hen-backup job ID` and `--follow` show what the hook printed.
+    static func reportHook(_ step: JobStep, _ report: @Sendable (JobUpdate) -> Void) {
+        report(.step(step))
+        guard let detail = step.hook, detail.httpStatus == nil, step.state != .running, !detail.output.isEmpty else { return }
+        let level: DriverEvent.LogLevel = step.state == .failed ? .warning : .info
+        for line in detail.output.split(separator: "\n", omittingEmptySubsequences: true) {
+            report(.log(level, "\(step.name): \(line)"))
+        }
+        if detail.outputTruncated { report(.log(level, "\(step.name): (output shortened: its middle was left out)")) }
     }
 
     /// How long a `finally` command without a `timeout` may run once its job was stopped.
