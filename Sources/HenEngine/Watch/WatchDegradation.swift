@@ -22,7 +22,7 @@ public struct WatchDegradation: Error, Sendable, Hashable, Codable, CustomString
         return WatchDegradation(
             code: "inotify_watch_limit",
             message: "Backup \"\(backup)\" is not watched for changes: the system ran out of inotify watches while adding \(path); "
-                + "it runs on its schedules only. Raise the limit fs.inotify.max_user_watches\(current), for example "
+                + "it now runs only on its schedules, if it has any, and on demand. Raise the limit fs.inotify.max_user_watches\(current), for example "
                 + "`sysctl fs.inotify.max_user_watches=524288` (persist it in /etc/sysctl.d/90-hen-backup.conf), then restart the daemon."
         )
     }
@@ -32,7 +32,7 @@ public struct WatchDegradation: Error, Sendable, Hashable, Codable, CustomString
         return WatchDegradation(
             code: "inotify_instance_limit",
             message: "Backup \"\(backup)\" is not watched for changes: the system ran out of inotify instances; "
-                + "it runs on its schedules only. Raise the limit fs.inotify.max_user_instances\(current), for example "
+                + "it now runs only on its schedules, if it has any, and on demand. Raise the limit fs.inotify.max_user_instances\(current), for example "
                 + "`sysctl fs.inotify.max_user_instances=1024` (persist it in /etc/sysctl.d/90-hen-backup.conf), then restart the daemon."
         )
     }
@@ -41,7 +41,7 @@ public struct WatchDegradation: Error, Sendable, Hashable, Codable, CustomString
         WatchDegradation(
             code: "inotify_unavailable",
             message: "Backup \"\(backup)\" is not watched for changes: inotify could not be started (\(String(cString: strerror(code)))); "
-                + "it runs on its schedules only."
+                + "it now runs only on its schedules, if it has any, and on demand."
         )
     }
 

@@ -70,9 +70,10 @@ struct StatusCommand: AsyncParsableCommand {
         }
     }
 
-    /// `documents: watching 3 paths (412 watches); last change 2m ago; backup queued in 25s (14 changes)`.
+    /// `documents: watching /srv/docs, /home/me (412 watches); last change 2m ago; backup queued in 25s (14 changes)`.
     static func describe(_ watcher: WatchStatus, now: Date) -> String {
-        var parts = ["\(watcher.state.rawValue) \(watcher.paths.count) path\(watcher.paths.count == 1 ? "" : "s") (\(watcher.watches) watches)"]
+        let shown = watcher.paths.prefix(3).joined(separator: ", ") + (watcher.paths.count > 3 ? " and \(watcher.paths.count - 3) more" : "")
+        var parts = ["\(watcher.state.rawValue) \(shown) (\(watcher.watches) watches)"]
         if let change = watcher.lastChange { parts.append("last change \(Engine.relative(now.timeIntervalSince(change))) ago") }
         if let pending = watcher.pendingTrigger {
             parts.append("backup queued in \(Int(max(0, pending.timeIntervalSince(now)).rounded()))s (\(watcher.pendingChanges) changes)")
