@@ -13,6 +13,8 @@ public final class ChildStopUrgency: Sendable {
     private struct State {
         var grace: Duration?
         var handles: [ObjectIdentifier: ChildProcessHandle] = [:]
+        var hurryActions: [Int: @Sendable () -> Void] = [:]
+        var nextAction = 0
     }
 
     private let state = Mutex(State())
@@ -21,11 +23,25 @@ public final class ChildStopUrgency: Sendable {
 
     /// From now on every child under this urgency gets at most `grace` between SIGINT and SIGKILL.
     public func hurry(grace: Duration) {
-        let handles = state.withLock { state in
+        let (handles, actions) = state.withLock { state in
             state.grace = min(state.grace ?? grace, grace)
-            return Array(state.handles.values)
+            return (Array(state.handles.values), Array(state.hurryActions.values))
         }
         for handle in handles { handle.shortenGrace(to: grace) }
+        for action in actions { action() }
+    }
+
+    /// Runs `body` with `action` called if this urgency is hurried meanwhile (at once when it already
+    /// was): work that a stop does not cancel, such as `finally` hooks, is cancelled by a hurry.
+    public func onHurry<T: Sendable>(_ action: @escaping @Sendable () -> Void, _ body: () async -> T) async -> T {
+        let (key, hurried) = state.withLock { state in
+            state.nextAction += 1
+            state.hurryActions[state.nextAction] = action
+            return (state.nextAction, state.grace != nil)
+        }
+        if hurried { action() }
+        defer { _ = state.withLock { $0.hurryActions.removeValue(forKey: key) } }
+        return await body()
     }
 
     /// The grace to start a child with: its own, or less when hurried.

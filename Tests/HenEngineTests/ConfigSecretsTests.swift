@@ -59,11 +59,11 @@ import Testing
 
                 hooks:
                   after:
-                    - http: { url: "https://hooks.slack.example/services/${SLACK_PATH}?a=$${literal}" }
-            """), environment: ["SLACK_PATH": "T000/B000/XXXXSECRETXXXX"])
+                    - http: { url: "https://hooks.slack.example/services/${SLACK_PATH}?a=$${literal}&b=$$${OTHER}" }
+            """), environment: ["SLACK_PATH": "T000/B000/XXXXSECRETXXXX", "OTHER": "other-secret"])
         guard case .http(let hook) = configuration.backups[0].hooks.after[0].action else { Issue.record("not http"); return }
-        #expect(hook.url == "https://hooks.slack.example/services/T000/B000/XXXXSECRETXXXX?a=${literal}")
-        #expect(hook.urlSecrets.map(\.value) == ["T000/B000/XXXXSECRETXXXX"])
+        #expect(hook.url == "https://hooks.slack.example/services/T000/B000/XXXXSECRETXXXX?a=${literal}&b=$other-secret")
+        #expect(hook.urlSecrets.map(\.value) == ["T000/B000/XXXXSECRETXXXX", "other-secret"])
         #expect(!configuration.redactedYAML().contains("XXXXSECRETXXXX"))
         #expect(!HookRunner.stepName(configuration.backups[0].hooks.after[0], index: 0, phase: .after).contains("XXXXSECRETXXXX"))
     }

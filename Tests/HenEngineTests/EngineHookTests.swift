@@ -156,6 +156,32 @@ final class RecordingHooks: HookExecuting {
         #expect(lines == ["before nice 7", "finally cancelled"])
     }
 
+    /// A `finally` hook outlives a stop, but not a hurry (a second signal): then the daemon must not wait.
+    @Test func aHurryStopsAFinallyHookThatTheStopLetRun() async throws {
+        var fixture = try EngineFixture()
+        defer { fixture.close() }
+        let marker = "\(fixture.directory)/finally-started"
+        fixture.configuration.backups[0].hooks = Configuration.Backup.Hooks(
+            finally: [HookDefinition(action: .command(CommandHook(invocation: .shell("echo > \(marker); exec sleep 100"))), onFailure: .continue)]
+        )
+        fixture.backend.setInitialized("local")
+        fixture.backend.block("local", "backup")
+        let store = try JobStore(dataDirectory: fixture.configuration.dataDirectory)
+        let engine = Engine(configuration: fixture.configuration, registry: fixture.backend.registry(), store: store, logger: fixture.logger, hooks: HookRunner(logger: fixture.logger))
+        let job = try await engine.backup("documents")
+        await fixture.backend.waitForCall("local", "backup")
+        let cancelling = Task { try await engine.cancel(jobID: job.id) }
+        for _ in 0..<1_000 where !FileManager.default.fileExists(atPath: marker) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(FileManager.default.fileExists(atPath: marker))
+        engine.hurryStops()
+        let record = try await cancelling.value
+        #expect(record.state == .cancelled)
+        #expect(record.steps.last?.id == "hook:finally:0")
+        #expect(record.steps.last?.state == .cancelled)
+    }
+
     @Test func pruneAndCheckJobsRunTheirOwnHooks() async throws {
         var fixture = try EngineFixture(backups: [
             Configuration.Backup(name: "documents", paths: ["/data"], repositories: ["local"], retention: RetentionPolicy(keepLast: 3)),

@@ -75,16 +75,19 @@ import Testing
             #expect(try await get("/api/v1/status", [.cookie: cookie]).status == .unauthorized)
             #expect(try await get("/api/v1/status", [.cookie: "hen_session=forged"]).status == .unauthorized)
 
-            // Wrong credentials again and again from one address: 429 with Retry-After, even for the right token.
+            // Wrong passwords again and again for one user from one address: 429 with Retry-After, even for
+            // the right password; a token still works.
             var answers: [HTTPResponse.Status] = []
-            for _ in 0..<APIAuthenticator.maxFailures {
-                answers.append(try await get("/api/v1/jobs", [.authorization: "Bearer \(Self.token)-guess"]).status)
+            for index in 0..<APIAuthenticator.maxFailures {
+                let guess = Data("alice:guess-\(index)".utf8).base64EncodedString()
+                answers.append(try await get("/api/v1/jobs", [.authorization: "Basic \(guess)"]).status)
             }
             #expect(answers.first == .unauthorized && answers.last == .tooManyRequests, "\(answers)")
-            let throttled = try await get("/api/v1/jobs", [.authorization: "Bearer \(Self.token)"])
+            let throttled = try await get("/api/v1/jobs", [.authorization: "Basic \(basic)"])
             #expect(throttled.status == .tooManyRequests)
             #expect((try json(throttled)["error"] as? [String: Any])?["code"] as? String == "too_many_requests")
             #expect(Int(throttled.headers[.retryAfter] ?? "") ?? 0 > 0)
+            #expect(try await get("/api/v1/jobs", [.authorization: "Bearer \(Self.token)"]).status == .ok)
         }
     }
 
@@ -114,34 +117,42 @@ import Testing
         #expect(await authenticator.authenticate(authorization: nil, cookie: "hen_session=\(id)") == .rejected("The session has expired; log in again."))
     }
 
-    /// Ten failures from one address within five minutes refuse it (even with right credentials) until the
-    /// oldest of them is five minutes old; other addresses are not affected; sessions are not counted.
-    @Test func repeatedFailuresFromOneAddressAreThrottled() async throws {
+    /// Ten wrong passwords for one user from one address within five minutes refuse that user there (even
+    /// with the right password) until the oldest is five minutes old. Other users, other addresses and
+    /// tokens are not affected; wrong tokens are not counted (a stale scraper must not lock anyone out).
+    @Test func repeatedWrongPasswordsAreThrottledPerUserAndAddress() async throws {
         let clock = Mutex(Date(timeIntervalSince1970: 1_000_000))
         let auth = Configuration.API.Auth(
             tokens: [.init(name: "ci", value: Secret(Self.token))],
-            users: [.init(name: "alice", passwordHash: Secret(Self.htpasswdHash(Self.password)))]
+            users: [
+                .init(name: "alice", passwordHash: Secret(Self.htpasswdHash(Self.password))),
+                .init(name: "bob", passwordHash: Secret(Self.htpasswdHash(Self.password))),
+            ]
         )
         let authenticator = APIAuthenticator(configuration: { auth }, now: { clock.withLock { $0 } })
-        let right = "Bearer \(Self.token)"
+        func basic(_ user: String, _ password: String) -> String { "Basic " + Data("\(user):\(password)".utf8).base64EncodedString() }
+        for _ in 0..<(2 * APIAuthenticator.maxFailures) {
+            #expect(await authenticator.authenticate(authorization: "Bearer wrong-token-wrong-token", cookie: nil, address: "10.0.0.9") == .rejected("The bearer token is not one of api.auth.tokens."))
+        }
         for attempt in 0..<APIAuthenticator.maxFailures {
             clock.withLock { $0 += 1 }
             if attempt % 2 == 0 {
-                #expect(await authenticator.authenticate(authorization: "Bearer wrong-token-wrong-token", cookie: nil, address: "10.0.0.9") == .rejected("The bearer token is not one of api.auth.tokens."))
+                #expect(await authenticator.authenticate(authorization: basic("alice", "guess \(attempt)"), cookie: nil, address: "10.0.0.9") == .rejected("Wrong user name or password for \"alice\"."))
             } else {
                 #expect(await authenticator.login(user: "alice", password: "guess \(attempt)", address: "10.0.0.9") == .wrong)
             }
         }
         // Failures 1…10 happened at +1…+10 s; now is +10 s: the first ages out at +301 s.
-        #expect(await authenticator.authenticate(authorization: right, cookie: nil, address: "10.0.0.9") == .throttled(retryAfter: 291))
+        #expect(await authenticator.authenticate(authorization: basic("alice", Self.password), cookie: nil, address: "10.0.0.9") == .throttled(retryAfter: 291))
         #expect(await authenticator.login(user: "alice", password: Self.password, address: "10.0.0.9") == .throttled(retryAfter: 291))
-        #expect(await authenticator.authenticate(authorization: right, cookie: nil, address: "10.0.0.10") == .authenticated(identity: "token:ci"))
+        #expect(await authenticator.authenticate(authorization: basic("alice", Self.password), cookie: nil, address: "10.0.0.10") == .authenticated(identity: "user:alice"))
+        #expect(await authenticator.authenticate(authorization: basic("bob", Self.password), cookie: nil, address: "10.0.0.9") == .authenticated(identity: "user:bob"))
+        #expect(await authenticator.authenticate(authorization: "Bearer \(Self.token)", cookie: nil, address: "10.0.0.9") == .authenticated(identity: "token:ci"))
         clock.withLock { $0 += 291 }
-        #expect(await authenticator.authenticate(authorization: right, cookie: nil, address: "10.0.0.9") == .authenticated(identity: "token:ci"))
+        #expect(await authenticator.login(user: "alice", password: Self.password, address: "10.0.0.9") != .throttled(retryAfter: 1))
         // One more failure fills the window again.
         #expect(await authenticator.login(user: "alice", password: "guess", address: "10.0.0.9") == .wrong)
-        #expect(await authenticator.authenticate(authorization: right, cookie: nil, address: "10.0.0.9") == .throttled(retryAfter: 1))
-
+        #expect(await authenticator.login(user: "alice", password: Self.password, address: "10.0.0.9") == .throttled(retryAfter: 1))
     }
 
     @Test func tokensComparedInConstantTimeStillMatchExactly() {

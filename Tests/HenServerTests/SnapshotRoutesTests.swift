@@ -55,8 +55,8 @@ import Testing
             try await expectError(client, "/api/v1/repositories/local/snapshots/\(mine)/tree?path=\(source)&cursor=not-ours", status: .badRequest)
             try await expectError(client, "/api/v1/repositories/local/snapshots/\(foreign)/tree?path=/", status: .notFound, naming: foreign)
             try await expectError(client, "/api/v1/repositories/local/snapshots/\(mine)/tree?path=\(source)/a.txt", status: .unprocessableContent)
-            try await expectError(client, "/api/v1/repositories/local/snapshots/\(mine)/tree?path=\(source)%00x", status: .unprocessableContent, naming: "control character")
-            try await expectError(client, "/api/v1/repositories/local/snapshots/\(mine)/download?path=\(source)%00x", status: .unprocessableContent, naming: "control character")
+            try await expectError(client, "/api/v1/repositories/local/snapshots/\(mine)/tree?path=\(source)%00x", status: .unprocessableContent, naming: "NUL character")
+            try await expectError(client, "/api/v1/repositories/local/snapshots/\(mine)/download?path=\(source)%00x", status: .unprocessableContent, naming: "NUL character")
             try await expectError(client, "/api/v1/repositories/local/snapshots/\(mine)/tree?path=\(source)/gone", status: .notFound, naming: "gone")
 
             let file = try await client.execute(uri: "/api/v1/repositories/local/snapshots/\(mine)/download?path=\(source)/dir/b.bin", method: .get)

@@ -27,7 +27,7 @@ public enum ConfigurationSummary {
         lines.append("Configuration \(configuration.sourcePath)")
         lines.append("  hostname:  \(configuration.hostname)")
         lines.append("  data dir:  \(configuration.dataDirectory)")
-        lines.append("  mode:      \(configuration.mode.rawValue)\(configuration.mode == .recovery ? " (read-only: no backup, prune or check runs)" : "")")
+        lines.append("  mode:      \(configuration.mode.rawValue)\(configuration.mode == .recovery ? " (read-only: browse, restore and check; no backup, prune or forget, nothing scheduled)" : "")")
         lines.append("  time zone: \(zone.identifier)")
         let auth = configuration.api.auth
         let authText = auth.isRequired ? "\(auth.tokens.count) token(s), \(auth.users.count) user(s)" : "none"

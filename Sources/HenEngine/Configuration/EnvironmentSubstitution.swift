@@ -57,19 +57,27 @@ enum EnvironmentSubstitution {
     /// The values `${VAR}` references in `text` take from the environment (not their defaults): what a
     /// URL holds that came from a secret store.
     static func substitutedValues(_ text: String, environment: [String: String]) -> [String] {
+        // Scanned as `substitute` scans: `$$` is consumed as a pair, so `$$${TOKEN}` is a `$` then TOKEN.
         var values: [String] = []
-        var rest = Substring(text)
-        while let start = rest.range(of: "${") {
-            // `$${` is a literal `${`.
-            if start.lowerBound > rest.startIndex, rest[rest.index(before: start.lowerBound)] == "$" {
-                rest = rest[start.upperBound...]
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(after: index)
+            guard text[index] == "$", next < text.endIndex else {
+                index = next
                 continue
             }
-            guard let close = rest[start.upperBound...].firstIndex(of: "}") else { break }
-            let body = rest[start.upperBound..<close]
-            let name = body.range(of: ":-").map { String(body[..<$0.lowerBound]) } ?? String(body)
-            if let value = environment[name], !value.isEmpty { values.append(value) }
-            rest = rest[rest.index(after: close)...]
+            if text[next] == "$" {
+                index = text.index(after: next)
+            } else if text[next] == "{" {
+                let bodyStart = text.index(after: next)
+                guard let close = text[bodyStart...].firstIndex(of: "}") else { break }
+                let body = text[bodyStart..<close]
+                let name = body.range(of: ":-").map { String(body[..<$0.lowerBound]) } ?? String(body)
+                if let value = environment[name], !value.isEmpty { values.append(value) }
+                index = text.index(after: close)
+            } else {
+                index = next
+            }
         }
         return values
     }

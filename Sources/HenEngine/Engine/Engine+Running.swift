@@ -196,7 +196,9 @@ extension Engine {
         if !outcome.stopped, let record = active[jobID] { await countSnapshots(of: record) }
         let job = running.removeValue(forKey: jobID)
         job?.timer?.cancel()
-        guard var record = active.removeValue(forKey: jobID) else {
+        // The record stays in `active` until the store has its final version: a job's event stream opened
+        // meanwhile reads it from there, never an older throttled save that lacks the last log lines.
+        guard var record = active[jobID] else {
             await queue.finished(id: jobID)
             return
         }
@@ -221,6 +223,7 @@ extension Engine {
         writer.save(record)
         // Whoever waits for the end may read the store next: it has the final record by then.
         await writer.flush()
+        active[jobID] = nil
         publishMetrics(ofEnded: record)
         publishQueueMetrics()
         emit(.state(jobID: jobID, state: record.state, record: record))

@@ -243,10 +243,11 @@ extension Engine {
     }
 
     static func snapshotPath(_ path: String) throws -> String {
-        // A NUL would cut the path short wherever it reaches C (SQLite, restic's arguments): refused, as
-        // every other control character, rather than answered for a shorter path.
-        if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            throw EngineError(.invalidRequest, "The path \(path.debugDescription) contains a control character.")
+        // A NUL would cut the path short wherever it reaches C (SQLite, restic's arguments): refused rather
+        // than answered for a shorter path. No file name holds one; tabs and newlines are allowed (Linux
+        // file names may contain them).
+        if path.unicodeScalars.contains(where: { $0.value == 0 }) {
+            throw EngineError(.invalidRequest, "The path \(path.debugDescription) contains a NUL character, which no file name holds.")
         }
         guard let normalized = SnapshotPath.normalize(path) else {
             throw EngineError(.invalidRequest, "The path \(path) must be absolute inside the snapshot and must not climb with \"..\".")

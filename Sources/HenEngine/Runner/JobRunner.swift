@@ -60,9 +60,15 @@ struct JobRunner: Sendable {
             let context = run.hookContext(configuration, state: state)
             let finally = stopped ? phases.finally.map(Self.boundedAfterStop) : phases.finally
             let logger = logger
-            let outcome = await Task {
+            let task = Task {
                 await hooks.run(finally, phase: .finally, context: context, logger: logger, niceness: niceness, onStep: { Self.reportHook($0, report) })
-            }.value
+            }
+            // Not cancelled by the stop, but by a hurry (a second signal): then nothing may hold the daemon.
+            let outcome = if let urgency = ChildStopUrgency.current {
+                await urgency.onHurry({ task.cancel() }) { await task.value }
+            } else {
+                await task.value
+            }
             run.absorb(outcome)
         }
         return run.outcome(stopped: stopped)
@@ -83,11 +89,19 @@ struct JobRunner: Sendable {
     /// How long a `finally` command without a `timeout` may run once its job was stopped.
     static let finallyTimeoutAfterStop: Double = 300
 
+    /// After a stop: a command without `timeout` gets ``finallyTimeoutAfterStop``, an HTTP call one attempt.
     static func boundedAfterStop(_ hook: HookDefinition) -> HookDefinition {
-        guard case .command(var command) = hook.action, command.timeout == nil else { return hook }
-        command.timeout = finallyTimeoutAfterStop
         var bounded = hook
-        bounded.action = .command(command)
+        switch hook.action {
+        case .command(var command) where command.timeout == nil:
+            command.timeout = finallyTimeoutAfterStop
+            bounded.action = .command(command)
+        case .http(var http) where http.retries > 0:
+            http.retries = 0
+            bounded.action = .http(http)
+        default:
+            break
+        }
         return bounded
     }
 

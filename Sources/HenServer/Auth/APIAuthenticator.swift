@@ -10,9 +10,11 @@ import Synchronization
 ///
 /// Tokens are compared in constant time; bcrypt verifies passwords (`$2y$` hashes from `htpasswd -B` are
 /// `$2b$` to the C library, the same algorithm). Nothing secret is ever logged: a failure names the method,
-/// the user name when there is one, and the client's address. An address that failed ``maxFailures`` times
-/// within ``failureWindow`` is refused (429, without checking anything) until its oldest failure is that old,
-/// so passwords cannot be guessed at bcrypt's pace.
+/// the user name when there is one, and the client's address. A user name that got ``maxFailures`` wrong
+/// passwords from one address within ``failureWindow`` is refused there (429, without checking anything)
+/// until the oldest failure is that old, so passwords cannot be guessed at bcrypt's pace. Tokens (at least
+/// 16 characters, compared in constant time) are not throttled: they cannot be guessed, and a client with a
+/// stale token (a Prometheus scraper) must not lock out others on its address.
 public final class APIAuthenticator: Sendable {
     /// What a request proved.
     public enum Outcome: Sendable, Equatable {
@@ -40,11 +42,11 @@ public final class APIAuthenticator: Sendable {
     /// Dummy hashes by cost, made once each.
     private let dummyHashes = Mutex<[Int: String]>([:])
     private let now: @Sendable () -> Date
-    /// Failed attempts per client address, oldest first, pruned to the window.
+    /// Wrong passwords per client address and user name, oldest first, pruned to the window.
     private let failures = Mutex<[String: [Date]]>([:])
     static let maxFailures = 10
     static let failureWindow: TimeInterval = 300
-    /// Addresses remembered at most (the ones with the oldest last failure are forgotten first).
+    /// Address and user pairs remembered at most (those with the oldest last failure are forgotten first).
     static let maxTrackedAddresses = 10_000
 
     public init(configuration: @escaping @Sendable () -> Configuration.API.Auth, now: @escaping @Sendable () -> Date = Date.init) {
@@ -60,10 +62,7 @@ public final class APIAuthenticator: Sendable {
         let auth = configuration()
         guard auth.isRequired else { return .open }
         if let authorization {
-            if let wait = retryAfter(address: address) { return .throttled(retryAfter: wait) }
-            let outcome = await check(authorization: authorization, auth: auth)
-            if case .rejected(let reason) = outcome, reason != Self.busyMessage { recordFailure(address: address) }
-            return outcome
+            return await check(authorization: authorization, auth: auth, address: address)
         }
         if let session = cookie.flatMap(Self.sessionID(fromCookieHeader:)) {
             let date = now()
@@ -84,7 +83,7 @@ public final class APIAuthenticator: Sendable {
         return .missing
     }
 
-    private func check(authorization: String, auth: Configuration.API.Auth) async -> Outcome {
+    private func check(authorization: String, auth: Configuration.API.Auth, address: String) async -> Outcome {
         let parts = authorization.split(separator: " ", maxSplits: 1)
         guard parts.count == 2 else { return .rejected("The Authorization header is neither Bearer nor Basic.") }
         let scheme = parts[0].lowercased()
@@ -103,9 +102,12 @@ public final class APIAuthenticator: Sendable {
             else { return .rejected("The Basic credentials are not base64 of user:password.") }
             let name = String(decoded[..<colon])
             let password = String(decoded[decoded.index(after: colon)...])
+            if let wait = retryAfter(address: address, user: name) { return .throttled(retryAfter: wait) }
             switch await verify(user: name, password: password, users: auth.users) {
             case .match: return .authenticated(identity: "user:\(name)")
-            case .mismatch: return .rejected("Wrong user name or password for \"\(name)\".")
+            case .mismatch:
+                recordFailure(address: address, user: name)
+                return .rejected("Wrong user name or password for \"\(name)\".")
             case .busy: return .rejected(Self.busyMessage)
             }
         default:
@@ -126,11 +128,11 @@ public final class APIAuthenticator: Sendable {
 
     /// The UI's login: a new session id for a right user name and password.
     public func login(user: String, password: String, address: String = "-") async -> LoginOutcome {
-        if let wait = retryAfter(address: address) { return .throttled(retryAfter: wait) }
+        if let wait = retryAfter(address: address, user: user) { return .throttled(retryAfter: wait) }
         let users = configuration().users
         switch await verify(user: user, password: password, users: users) {
         case .mismatch:
-            recordFailure(address: address)
+            recordFailure(address: address, user: user)
             return .wrong
         case .busy: return .busy
         case .match: break
@@ -153,25 +155,27 @@ public final class APIAuthenticator: Sendable {
         _ = sessions.withLock { $0.removeValue(forKey: id) }
     }
 
-    /// Seconds until `address` may try again, or nil when it may now.
-    func retryAfter(address: String) -> Int? {
+    /// Seconds until `user` may try a password again from `address`, or nil when it may now.
+    func retryAfter(address: String, user: String) -> Int? {
         let date = now()
+        let key = Self.failureKey(address: address, user: user)
         return failures.withLock { failures in
-            guard let recent = failures[address]?.filter({ date.timeIntervalSince($0) < Self.failureWindow }), !recent.isEmpty else {
-                failures[address] = nil
+            guard let recent = failures[key]?.filter({ date.timeIntervalSince($0) < Self.failureWindow }), !recent.isEmpty else {
+                failures[key] = nil
                 return nil
             }
-            failures[address] = recent
+            failures[key] = recent
             guard recent.count >= Self.maxFailures else { return nil }
             return max(1, Int((Self.failureWindow - date.timeIntervalSince(recent[recent.count - Self.maxFailures])).rounded(.up)))
         }
     }
 
-    private func recordFailure(address: String) {
+    private func recordFailure(address: String, user: String) {
         let date = now()
+        let key = Self.failureKey(address: address, user: user)
         failures.withLock { failures in
-            failures[address, default: []].append(date)
-            if failures[address]!.count > Self.maxFailures { failures[address]!.removeFirst(failures[address]!.count - Self.maxFailures) }
+            failures[key, default: []].append(date)
+            if failures[key]!.count > Self.maxFailures { failures[key]!.removeFirst(failures[key]!.count - Self.maxFailures) }
             if failures.count > Self.maxTrackedAddresses {
                 // Forget the addresses whose last failure is oldest.
                 let keep = failures.sorted { ($0.value.last ?? .distantPast) > ($1.value.last ?? .distantPast) }.prefix(Self.maxTrackedAddresses / 2)
@@ -180,8 +184,10 @@ public final class APIAuthenticator: Sendable {
         }
     }
 
+    static func failureKey(address: String, user: String) -> String { "\(address) \(user)" }
+
     static func throttledMessage(_ seconds: Int) -> String {
-        "Too many failed attempts from this address; try again in \(seconds) second\(seconds == 1 ? "" : "s")."
+        "Too many wrong passwords for this user from this address; try again in \(seconds) second\(seconds == 1 ? "" : "s")."
     }
 
     enum Verdict { case match, mismatch, busy }

@@ -31,7 +31,7 @@ public struct AuthMiddleware: RouterMiddleware {
         case .rejected(let reason) where reason == APIAuthenticator.busyMessage:
             throw APIError(.tooManyRequests, "too_many_requests", reason)
         case .throttled(let seconds):
-            context.logger.warning("Authentication refused: too many failures from this address.", metadata: [
+            context.logger.warning("Authentication refused: too many wrong passwords for this user from this address.", metadata: [
                 "method": "\(request.method)", "path": "\(request.uri.path)", "remote": "\(context.clientAddress)", "retry_after": "\(seconds)",
             ])
             throw APIError.throttled(seconds)

@@ -24,7 +24,7 @@ public struct SessionRoutes: Sendable {
             case .busy:
                 throw APIError(.tooManyRequests, "too_many_requests", APIAuthenticator.busyMessage)
             case .throttled(let seconds):
-                context.logger.warning("Login refused: too many failures from this address.", metadata: ["user": "\(body.name)", "remote": "\(context.clientAddress)"])
+                context.logger.warning("Login refused: too many wrong passwords for this user from this address.", metadata: ["user": "\(body.name)", "remote": "\(context.clientAddress)"])
                 throw APIError.throttled(seconds)
             case .wrong:
                 context.logger.warning("Login failed.", metadata: ["user": "\(body.name)", "remote": "\(context.clientAddress)"])
