@@ -11,8 +11,20 @@ enum EnvironmentSubstitution {
     /// Replaces every `${VAR}` by its value, `${VAR:-default}` by the value or, when unset or empty, the
     /// default; `$$` is a literal `$`. Any other `$` stays as written (passwords may contain one).
     static func substitute(_ text: String, environment: [String: String]) -> Result<String, Failure> {
-        guard text.contains("$") else { return .success(text) }
+        expand(text, environment: environment).map(\.output)
+    }
+
+    /// The values `${VAR}` references in `text` take from the environment (not their defaults): what a
+    /// URL holds that came from a secret store.
+    static func substitutedValues(_ text: String, environment: [String: String]) -> [String] {
+        (try? expand(text, environment: environment).get())?.values ?? []
+    }
+
+    /// One scan for both: the substituted text, and the non-empty values taken from the environment.
+    private static func expand(_ text: String, environment: [String: String]) -> Result<(output: String, values: [String]), Failure> {
+        guard text.contains("$") else { return .success((text, [])) }
         var output = ""
+        var values: [String] = []
         var index = text.startIndex
         while index < text.endIndex {
             let character = text[index]
@@ -40,6 +52,7 @@ enum EnvironmentSubstitution {
                 guard isValidName(name) else { return .failure(.badName(name)) }
                 if let value = environment[name], !(fallback != nil && value.isEmpty) {
                     output += value
+                    if !value.isEmpty { values.append(value) }
                 } else if let fallback {
                     output += fallback
                 } else {
@@ -51,35 +64,7 @@ enum EnvironmentSubstitution {
                 index = next
             }
         }
-        return .success(output)
-    }
-
-    /// The values `${VAR}` references in `text` take from the environment (not their defaults): what a
-    /// URL holds that came from a secret store.
-    static func substitutedValues(_ text: String, environment: [String: String]) -> [String] {
-        // Scanned as `substitute` scans: `$$` is consumed as a pair, so `$$${TOKEN}` is a `$` then TOKEN.
-        var values: [String] = []
-        var index = text.startIndex
-        while index < text.endIndex {
-            let next = text.index(after: index)
-            guard text[index] == "$", next < text.endIndex else {
-                index = next
-                continue
-            }
-            if text[next] == "$" {
-                index = text.index(after: next)
-            } else if text[next] == "{" {
-                let bodyStart = text.index(after: next)
-                guard let close = text[bodyStart...].firstIndex(of: "}") else { break }
-                let body = text[bodyStart..<close]
-                let name = body.range(of: ":-").map { String(body[..<$0.lowerBound]) } ?? String(body)
-                if let value = environment[name], !value.isEmpty { values.append(value) }
-                index = text.index(after: close)
-            } else {
-                index = next
-            }
-        }
-        return values
+        return .success((output, values))
     }
 
     static func isValidName(_ name: String) -> Bool {
