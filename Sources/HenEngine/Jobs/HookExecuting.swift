@@ -11,22 +11,15 @@ public protocol HookExecuting: Sendable {
     /// means for the job (HenHooks' ``HookPhaseOutcome``: failed, broke, cancelled, warnings, error).
     func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome
 
-    /// The same, logging with `logger`: the job's logger, so that hook lines carry the job's identity.
-    func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, logger: Logger, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome
-
-    /// The same, command hooks running at the backup's `nice` (CPU and IO priority), like its driver.
+    /// The same, logging with `logger` (the job's logger, so that hook lines carry the job's identity), and
+    /// command hooks running at the backup's `nice` (CPU and IO priority), like its driver.
     func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, logger: Logger, niceness: Niceness, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome
 }
 
 extension HookExecuting {
-    /// Executors that log nothing of their own ignore the logger.
-    public func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, logger: Logger, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome {
-        await run(hooks, phase: phase, context: context, onStep: onStep)
-    }
-
-    /// Executors that start no process ignore the niceness.
+    /// Executors that log nothing of their own and start no process ignore the logger and the niceness.
     public func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, logger: Logger, niceness: Niceness, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome {
-        await run(hooks, phase: phase, context: context, logger: logger, onStep: onStep)
+        await run(hooks, phase: phase, context: context, onStep: onStep)
     }
 }
 
@@ -36,10 +29,6 @@ public typealias HookRunContext = HookContext
 extension HookRunner: HookExecuting {
     public func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome {
         await run(hooks, phase: phase, context: context, onStep: { (result: HookStepResult) in onStep(JobStep(result)) })
-    }
-
-    public func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, logger: Logger, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome {
-        await run(hooks, phase: phase, context: context, logger: logger, niceness: niceness, onStep: onStep)
     }
 
     public func run(_ hooks: [HookDefinition], phase: HookPhase, context: HookRunContext, logger: Logger, niceness: Niceness, onStep: @escaping @Sendable (JobStep) -> Void) async -> HookPhaseOutcome {
