@@ -46,8 +46,8 @@ public enum ChildProcess {
         let launch = try ChildLaunch(request)
         let handle = ChildProcessHandle(grace: request.terminationGrace, interruptsGroup: request.interruptsProcessGroup)
         let urgency = ChildStopUrgency.current
-        urgency?.register(handle)
-        defer { urgency?.unregister(handle) }
+        let registration = urgency?.register(handle)
+        defer { if let registration { urgency?.remove(registration) } }
         // Detached: cancelling the caller must not cancel the reads (see the type's documentation).
         let task = Task.detached {
             await execute(request, launch: launch, handle: handle, stdout: stdout, onStderrLine: onStderrLine)

@@ -36,12 +36,7 @@ final class ChildProcessHandle: Sendable {
             guard grace < s.grace else { return }
             s.grace = grace
             guard s.interruptDelivered, !s.finished, let start = s.interruptedAt else { return }
-            s.killTimer?.cancel()
-            let remaining = max(.zero, grace - (ContinuousClock.now - start))
-            s.killTimer = Task.detached { [self] in
-                do { try await Task.sleep(for: remaining) } catch { return }
-                self.kill()
-            }
+            scheduleKill(after: max(.zero, grace - (ContinuousClock.now - start)), &s)
         }
     }
 
@@ -75,16 +70,17 @@ final class ChildProcessHandle: Sendable {
 
     private func deliverInterrupt(_ s: inout State) {
         guard let execution = s.execution, !s.interruptDelivered else { return }
-        if interruptsGroup {
-            try? execution.send(signal: .interrupt, toProcessGroup: true)
-        } else {
-            try? execution.send(signal: .interrupt)
-        }
+        try? execution.send(signal: .interrupt, toProcessGroup: interruptsGroup)
         s.interruptDelivered = true
         s.interruptedAt = .now
-        let grace = s.grace
+        scheduleKill(after: s.grace, &s)
+    }
+
+    /// SIGKILL `delay` from now, replacing a kill already scheduled.
+    private func scheduleKill(after delay: Duration, _ s: inout State) {
+        s.killTimer?.cancel()
         s.killTimer = Task.detached { [self] in
-            do { try await Task.sleep(for: grace) } catch { return }
+            do { try await Task.sleep(for: delay) } catch { return }
             self.kill()
         }
     }

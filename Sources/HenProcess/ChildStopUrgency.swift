@@ -12,9 +12,9 @@ public final class ChildStopUrgency: Sendable {
 
     private struct State {
         var grace: Duration?
-        var handles: [ObjectIdentifier: ChildProcessHandle] = [:]
-        var hurryActions: [Int: @Sendable () -> Void] = [:]
-        var nextAction = 0
+        /// What a hurry does, by key: shorten a running child's grace, cancel a `finally` phase.
+        var actions: [Int: @Sendable (Duration) -> Void] = [:]
+        var nextKey = 0
     }
 
     private let state = Mutex(State())
@@ -23,37 +23,38 @@ public final class ChildStopUrgency: Sendable {
 
     /// From now on every child under this urgency gets at most `grace` between SIGINT and SIGKILL.
     public func hurry(grace: Duration) {
-        let (handles, actions) = state.withLock { state in
+        let actions = state.withLock { state in
             state.grace = min(state.grace ?? grace, grace)
-            return (Array(state.handles.values), Array(state.hurryActions.values))
+            return Array(state.actions.values)
         }
-        for handle in handles { handle.shortenGrace(to: grace) }
-        for action in actions { action() }
+        for action in actions { action(grace) }
     }
 
     /// Runs `body` with `action` called if this urgency is hurried meanwhile (at once when it already
     /// was): work that a stop does not cancel, such as `finally` hooks, is cancelled by a hurry.
     public func onHurry<T: Sendable>(_ action: @escaping @Sendable () -> Void, _ body: () async -> T) async -> T {
-        let (key, hurried) = state.withLock { state in
-            state.nextAction += 1
-            state.hurryActions[state.nextAction] = action
-            return (state.nextAction, state.grace != nil)
-        }
-        if hurried { action() }
-        defer { _ = state.withLock { $0.hurryActions.removeValue(forKey: key) } }
+        let key = add { _ in action() }
+        defer { remove(key) }
         return await body()
     }
 
-    /// The grace to start a child with: its own, or less when hurried.
-    func register(_ handle: ChildProcessHandle) {
-        let grace = state.withLock { state in
-            state.handles[ObjectIdentifier(handle)] = handle
-            return state.grace
-        }
-        if let grace { handle.shortenGrace(to: grace) }
+    /// A running child: its grace is capped by a hurry, now when one already happened.
+    func register(_ handle: ChildProcessHandle) -> Int {
+        add { handle.shortenGrace(to: $0) }
     }
 
-    func unregister(_ handle: ChildProcessHandle) {
-        _ = state.withLock { $0.handles.removeValue(forKey: ObjectIdentifier(handle)) }
+    func remove(_ key: Int) {
+        _ = state.withLock { $0.actions.removeValue(forKey: key) }
+    }
+
+    /// Adds `action`, and runs it at once with the grace of a hurry that already happened.
+    private func add(_ action: @escaping @Sendable (Duration) -> Void) -> Int {
+        let (key, grace) = state.withLock { state in
+            state.nextKey += 1
+            state.actions[state.nextKey] = action
+            return (state.nextKey, state.grace)
+        }
+        if let grace { action(grace) }
+        return key
     }
 }

@@ -106,7 +106,7 @@ extension Engine {
     /// `interrupted`, and waits until they have stopped. For a second signal.
     public func stopNow() async {
         acceptingJobs = false
-        childUrgency.hurry(grace: Self.urgentGrace)
+        hurryStops()
         stopAll(message: "The daemon was told to stop at once while the job ran.")
         await waitUntilNoneRunning()
     }
