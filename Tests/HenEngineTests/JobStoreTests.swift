@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 @testable import HenEngine
 
@@ -84,6 +85,18 @@ import Testing
         let store = try JobStore(path: path)
         #expect(try await store.record(id: "old-check")?.request == .check(repository: "usb", readDataSubset: "10%"))
         #expect(try await store.record(id: "old-init")?.request == .initialize(repository: "usb"))
+    }
+
+    /// A daemon and a CLI opening a new store at the same moment both migrate it: they take turns, and
+    /// neither fails with "table job already exists".
+    @Test func storesOpenedTogetherOnANewDataDirectoryAllMigrate() throws {
+        let directory = try temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            do { _ = try JobStore(dataDirectory: directory) } catch { failures.withLock { $0.append("\(error)") } }
+        }
+        #expect(failures.withLock { $0 }.isEmpty)
     }
 
     @Test func historyRetentionKeepsRecentAndBoundedRecordsButNeverActiveOnes() async throws {
