@@ -176,8 +176,7 @@ extension Configuration {
             if !command.environment.isEmpty { pairs.append(("env", secretsNode(command.environment))) }
             if let timeout = command.timeout { pairs.append(("timeout", .init(DurationText.format(.seconds(timeout))))) }
         case .http(let http):
-            var url = LocationRedaction.redact(http.url)
-            for secret in http.urlSecrets.map(\.value) where secret.count >= 3 { url = url.replacing(secret, with: "***") }
+            let url = http.redactingURLSecrets(LocationRedaction.redact(http.url))
             var fields: [(Yams.Node, Yams.Node)] = [("url", .init(url)), ("method", .init(http.method))]
             if !http.headers.isEmpty { fields.append(("headers", secretsNode(http.headers))) }
             switch http.body {

@@ -31,3 +31,10 @@ struct HookSecrets: Sendable {
         return result
     }
 }
+
+extension HTTPHook {
+    /// `text` with the values `${VAR}` put into this hook's URL as `***` (for showing the configuration).
+    public func redactingURLSecrets(_ text: String) -> String {
+        HookSecrets(urlSecrets.map(\.value)).redact(text)
+    }
+}
