@@ -37,17 +37,18 @@ extension Engine {
             repositories = [repository]
         }
         let after = try cursor.map { try PageCursor.decode(SnapshotListCursor.self, from: $0) }
+        var readable: [String] = []
         var unreadable: [UnreadableRepository] = []
         for name in repositories {
             do {
                 try await ensureSnapshotList(repository: name, force: refresh)
+                readable.append(name)
             } catch let error as EngineError where (error.code == .repository || error.code == .conflict) && repository == nil {
                 unreadable.append(UnreadableRepository(repository: name, message: error.message))
             }
         }
-        repositories.removeAll { name in unreadable.contains { $0.repository == name } }
         let store = try await snapshotCatalog.store()
-        let rows = try await store.listPage(repositories: repositories, hostname: configuration.hostname, backup: backup, after: after, limit: limit + 1)
+        let rows = try await store.listPage(repositories: readable, hostname: configuration.hostname, backup: backup, after: after, limit: limit + 1)
         let items = Array(rows.prefix(limit))
         let next = rows.count > limit ? items.last.map {
             PageCursor.encode(SnapshotListCursor(time: SnapshotIndexStore.micros($0.snapshot.time), repository: $0.repository, id: $0.snapshot.id))

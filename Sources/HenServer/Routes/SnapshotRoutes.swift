@@ -43,11 +43,11 @@ public struct SnapshotRoutes: Sendable {
         var items: [Item]
         var nextCursor: String?
         var errors: [UnreadableRepository]
-        enum CodingKeys: String, CodingKey { case items, errors, nextCursor = "next_cursor" }
+        enum CodingKeys: String, CodingKey { case errors }
         func encode(to encoder: any Encoder) throws {
+            // The usual page, and `errors` beside its keys.
+            try Page(items: items, nextCursor: nextCursor).encode(to: encoder)
             var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(items, forKey: .items)
-            try container.encode(nextCursor, forKey: .nextCursor)
             try container.encode(errors, forKey: .errors)
         }
     }
