@@ -32,7 +32,7 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     public static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }
     public static func invalid(_ message: String) -> APIError { APIError(.unprocessableContent, "invalid_request", message) }
     public static func conflict(_ message: String) -> APIError { APIError(.conflict, "conflict", message) }
-    /// Too many failed authentications from the client's address: 429 with `Retry-After`.
+    /// Too many wrong passwords for one user from the client's address: 429 with `Retry-After`.
     public static func throttled(_ seconds: Int) -> APIError {
         var error = APIError(.tooManyRequests, "too_many_requests", APIAuthenticator.throttledMessage(seconds))
         error.retryAfter = seconds

@@ -10,7 +10,8 @@ public struct HenRequestContext: RequestContext, RemoteAddressRequestContext {
     /// The client's address, for the log of a failed login.
     public let remoteAddress: SocketAddress?
 
-    /// The client's IP address without the port (what failures are counted by), `-` when unknown.
+    /// The client's IP address without the port (wrong passwords are counted per address and user), `-`
+    /// when unknown.
     public var clientAddress: String { remoteAddress?.ipAddress ?? "-" }
 
     public init(source: ApplicationRequestContextSource) {

@@ -25,7 +25,8 @@ public final class APIAuthenticator: Sendable {
         case missing
         /// Credentials that do not match; the message is safe to answer and log.
         case rejected(String)
-        /// Too many failures from this address lately: nothing was checked. Try again in that many seconds.
+        /// Too many wrong passwords for this user from this address lately: nothing was checked. Try again in
+        /// that many seconds.
         case throttled(retryAfter: Int)
     }
 
@@ -47,7 +48,7 @@ public final class APIAuthenticator: Sendable {
     static let maxFailures = 10
     static let failureWindow: TimeInterval = 300
     /// Address and user pairs remembered at most (those with the oldest last failure are forgotten first).
-    static let maxTrackedAddresses = 10_000
+    static let maxTrackedPairs = 10_000
 
     public init(configuration: @escaping @Sendable () -> Configuration.API.Auth, now: @escaping @Sendable () -> Date = Date.init) {
         self.configuration = configuration
@@ -120,7 +121,7 @@ public final class APIAuthenticator: Sendable {
         case wrong
         /// Too many password checks at once.
         case busy
-        /// Too many failures from this address lately; try again in that many seconds.
+        /// Too many wrong passwords for this user from this address lately; try again in that many seconds.
         case throttled(retryAfter: Int)
     }
 
@@ -176,9 +177,9 @@ public final class APIAuthenticator: Sendable {
         failures.withLock { failures in
             failures[key, default: []].append(date)
             if failures[key]!.count > Self.maxFailures { failures[key]!.removeFirst(failures[key]!.count - Self.maxFailures) }
-            if failures.count > Self.maxTrackedAddresses {
-                // Forget the addresses whose last failure is oldest.
-                let keep = failures.sorted { ($0.value.last ?? .distantPast) > ($1.value.last ?? .distantPast) }.prefix(Self.maxTrackedAddresses / 2)
+            if failures.count > Self.maxTrackedPairs {
+                // Forget the pairs whose last failure is oldest.
+                let keep = failures.sorted { ($0.value.last ?? .distantPast) > ($1.value.last ?? .distantPast) }.prefix(Self.maxTrackedPairs / 2)
                 failures = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
             }
         }
