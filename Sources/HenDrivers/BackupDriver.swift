@@ -54,6 +54,11 @@ public protocol BackupDriver: Sendable {
 
     /// Removes stale locks only; a lock held by a live process stays.
     func unlock(events: DriverEventHandler) async throws
+
+    /// Checks that the programs this driver runs can be run, before any job needs them (`config check`,
+    /// the daemon's start), and describes each as found ("restic 0.14.0 (/usr/bin/restic)"). Throws
+    /// `.binaryMissing` in one sentence when one cannot be run or is older than the driver supports.
+    func verifyPrograms() async throws -> [String]
 }
 
 /// Receives a driver's events while an operation runs. Called from any task; must not block.
@@ -73,6 +78,9 @@ public enum DriverEvent: Sendable, Equatable {
 }
 
 extension BackupDriver {
+    /// A driver that runs no program of its own has nothing to verify.
+    public func verifyPrograms() async throws -> [String] { [] }
+
     public func initialize() async throws -> InitializeResult {
         try await initialize(events: { _ in })
     }

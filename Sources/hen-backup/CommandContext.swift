@@ -50,9 +50,14 @@ struct CommandContext {
         bootstrapped.run { HenLogHandler.bootstrap(format: format, level: level, levels: levels) }
     }
 
-    func openEngine() async throws -> Engine {
+    /// - Parameter role: for a command that runs jobs and so writes the store ("daemon", "backup job"): it
+    ///   claims the data directory first and stops with one sentence while another process holds it.
+    func openEngine(exclusiveAs role: String? = nil) async throws -> Engine {
         do {
-            return try await Engine.open(configuration: configuration, registry: .standard, logger: Logger(label: "hen.engine"))
+            return try await Engine.open(configuration: configuration, registry: .standard, logger: Logger(label: "hen.engine"), exclusiveAs: role)
+        } catch let error as EngineError where error.code == .dataDirectoryInUse {
+            printError(error.message)
+            throw ExitCode.failure
         } catch {
             printError("Cannot open the job store in \(configuration.dataDirectory): \(error)")
             throw ExitCode.failure

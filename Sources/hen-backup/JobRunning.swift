@@ -15,7 +15,8 @@ enum JobRunning {
     /// The same, for an operation that needs the engine first (a restore resolves `latest` or a short id to
     /// one of this host's snapshots).
     static func run(context: CommandContext, _ makeOperation: (Engine) async throws -> JobOperation) async throws {
-        let engine = try await context.openEngine()
+        // A job writes the store: one such process per data directory (a daemon there refuses us too).
+        let engine = try await context.openEngine(exclusiveAs: "a command running a job")
         let operation: JobOperation
         do {
             operation = try await makeOperation(engine)

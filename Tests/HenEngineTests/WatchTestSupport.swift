@@ -1,4 +1,5 @@
 import Foundation
+import HenTestSupport
 import Logging
 import Synchronization
 import Testing
@@ -21,6 +22,22 @@ struct WatchScratch {
         let target = file(relative)
         try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try Data(text.utf8).write(to: URL(fileURLWithPath: target))
+    }
+
+    /// Writes files from a child process (`/bin/sh`), for files whose close must not reach a watcher late.
+    ///
+    /// A file this process writes and closes can report its IN_CLOSE_WRITE much later: the kernel sends it
+    /// when the last reference to the open file goes, and a child that another test forks at that moment
+    /// holds a copy of every descriptor (even close-on-exec ones) until it execs. Under a loaded parallel
+    /// run that made a file written before the watcher started look changed after (`log.txt` below), and a
+    /// file moved in after writing it count twice. A child's own descriptors never enter our table.
+    func writeFromChild(_ relatives: [String], _ text: String = "x") throws {
+        var script = "set -e\n"
+        for relative in relatives {
+            let target = file(relative)
+            script += "mkdir -p '\((target as NSString).deletingLastPathComponent)'\nprintf '%s' '\(text)' > '\(target)'\n"
+        }
+        _ = try runTool("/bin/sh", ["-c", script])
     }
 
     func makeDirectory(_ relative: String) throws {

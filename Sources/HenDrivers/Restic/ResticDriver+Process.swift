@@ -80,8 +80,19 @@ extension ResticDriver {
             )
         }
         let version = ResticVersion(versionOutput: output.joined(separator: " ")) ?? .floor
+        guard version >= .floor else {
+            throw DriverError(
+                .binaryMissing,
+                "\(executable) is restic \(version), older than \(ResticVersion.floor), the oldest Hen Backup supports: install a newer restic, or point executables.restic at one.",
+                repository: repository.name
+            )
+        }
         ResticVersionCache.store(version, for: executable)
         return version
+    }
+
+    public func verifyPrograms() async throws -> [String] {
+        ["restic \(try await version()) (\(executable))"]
     }
 
     /// The request for one restic command: its global flags (cache, limits, lock retry) after the command

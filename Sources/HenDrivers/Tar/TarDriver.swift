@@ -187,6 +187,15 @@ public struct TarDriver: BackupDriver {
         }.joined()
     }
 
+    /// tar and gzip must be executable files (their version output is not needed: any tar and gzip do).
+    public func verifyPrograms() async throws -> [String] {
+        for (name, path) in [("tar", tools.tar), ("gzip", tools.gzip)] where !FileManager.default.isExecutableFile(atPath: path) {
+            let hint = context.executables[name] == nil ? "apt-get install \(name) (or set executables.\(name))" : "install it, or fix executables.\(name) (\(path))"
+            throw DriverError(.binaryMissing, "\(name), which the tar driver runs, is not installed: \(hint).", repository: repository.name)
+        }
+        return ["tar (\(tools.tar))", "gzip (\(tools.gzip))"]
+    }
+
     static func lookUp(_ tool: String) -> String {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for directory in path.split(separator: ":") {

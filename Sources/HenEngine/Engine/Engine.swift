@@ -86,9 +86,8 @@ public actor Engine {
     /// Backups share a repository only when its driver says it can take several at once.
     static func concurrentBackupRepositories(_ configuration: Configuration, registry: DriverRegistry, logger: Logger) -> Set<String> {
         var concurrent: Set<String> = []
-        for (name, repository) in configuration.repositories {
-            let context = DriverContext(hostname: configuration.hostname, executables: configuration.executables, logger: logger)
-            if let driver = try? registry.makeDriver(repository.driver, repository: repository.target, context: context),
+        for name in configuration.repositories.keys {
+            if let driver = try? configuration.makeDriver(forRepository: name, registry: registry, logger: logger),
                 driver.capabilities.contains(.concurrentBackups)
             {
                 concurrent.insert(name)
@@ -99,8 +98,10 @@ public actor Engine {
 
     /// Opens the job store in `data_dir` and builds an engine on it that runs hooks with HenHooks'
     /// ``HookRunner``.
-    public static func open(configuration: Configuration, registry: DriverRegistry, logger: Logger, metrics: (any MetricsFactory)? = nil) async throws -> Engine {
-        let store = try JobStore(dataDirectory: configuration.dataDirectory)
+    /// - Parameter role: for an engine that runs jobs ("daemon", "backup job"): the data directory is
+    ///   claimed first (``DataDirectoryLock``), and a second such process stops before touching anything.
+    public static func open(configuration: Configuration, registry: DriverRegistry, logger: Logger, metrics: (any MetricsFactory)? = nil, exclusiveAs role: String? = nil) async throws -> Engine {
+        let store = try JobStore(dataDirectory: configuration.dataDirectory, exclusiveAs: role)
         var hookLogger = logger
         hookLogger[metadataKey: "component"] = "hooks"
         return Engine(configuration: configuration, registry: registry, store: store, logger: logger, hooks: HookRunner(logger: hookLogger), metrics: metrics)
@@ -117,25 +118,7 @@ public actor Engine {
     /// `limits` (a backup's, for its prune) combine with the repository's and the global ones: per direction
     /// the smallest wins, for every operation (downloads, restores and checks included).
     nonisolated func driver(forRepository name: String, niceness: Niceness, limits: TransferLimits = TransferLimits(), logger base: Logger? = nil) throws -> any BackupDriver {
-        guard let repository = configuration.repositories[name] else {
-            throw EngineError(.notFound, "There is no repository named \(name) (known: \(configuration.repositories.keys.sorted().joined(separator: ", "))).")
-        }
-        // A job's driver logs with the job's identity (and its step), as the `driver` component.
-        var driverLogger = base ?? logger
-        driverLogger[metadataKey: "component"] = "driver"
-        driverLogger[metadataKey: "repository"] = "\(name)"
-        driverLogger[metadataKey: "driver"] = "\(repository.driver)"
-        let context = DriverContext(
-            hostname: configuration.hostname,
-            executables: configuration.executables,
-            cacheDirectory: (configuration.dataDirectory as NSString).appendingPathComponent("cache"),
-            niceness: niceness,
-            logger: driverLogger,
-            readOnly: configuration.mode == .recovery
-        )
-        var target = repository.target
-        target.limits = limits.combined(with: repository.limits).combined(with: configuration.limits)
-        return try registry.makeDriver(repository.driver, repository: target, context: context)
+        try configuration.makeDriver(forRepository: name, registry: registry, niceness: niceness, limits: limits, logger: base ?? logger)
     }
 
     // MARK: Submitting

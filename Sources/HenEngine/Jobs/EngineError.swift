@@ -19,6 +19,8 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let shuttingDown = Code(rawValue: "shutting_down")
         /// The job store could not be read or written.
         public static let store = Code(rawValue: "store")
+        /// Another process (a daemon, an in-process job) holds the data directory.
+        public static let dataDirectoryInUse = Code(rawValue: "data_dir_in_use")
         /// A repository could not be read (unreachable backend, wrong password, a driver failure).
         public static let repository = Code(rawValue: "repository")
     }

@@ -11,6 +11,27 @@ public struct EngineMetrics: Sendable {
         self.factory = factory
     }
 
+    /// Every metric family this type emits, with its `# HELP` text (Prometheus' linter wants one per
+    /// family; the unit is in the name: `_seconds`, `_bytes`, counters end in `_total`).
+    public static let families: [String: String] = [
+        "hen_daemon_info": "Always 1; the labels say which version runs, for which host, in which mode.",
+        "hen_jobs_total": "Jobs ended, by operation and outcome (succeeded, warning, failed, cancelled, timed_out, interrupted).",
+        "hen_job_duration_seconds": "How long jobs ran, from start to end, by operation.",
+        "hen_backup_last_success_timestamp_seconds": "When a backup last succeeded into a repository (Unix time).",
+        "hen_backup_last_snapshot_timestamp_seconds": "When the newest snapshot of a backup in a repository was taken (Unix time).",
+        "hen_backup_bytes_added_total": "Bytes the repositories grew by, per backup.",
+        "hen_backup_files_processed_total": "Files backed up: new, changed and unmodified.",
+        "hen_repository_snapshots": "Snapshots of this host in a repository.",
+        "hen_repository_last_job_ok": "1 when the last step of any job on a repository succeeded, 0 when it failed.",
+        "hen_repository_check_ok": "1 when the last check of a repository found no problem, 0 when it failed.",
+        "hen_queue_length": "Jobs waiting in the queue.",
+        "hen_jobs_running": "Jobs running now.",
+        "hen_hook_failures_total": "Hooks that failed (those with on_failure: ignore too), by backup and phase.",
+        "hen_watch_events_total": "File changes the watcher saw, by backup.",
+        "hen_watch_triggers_total": "Backups the file watcher queued, by backup.",
+        "hen_watches": "Directories watched for changes (inotify watches), by backup.",
+    ]
+
     /// `hen_daemon_info{version,hostname,mode} 1`.
     public func daemonInfo(version: String, hostname: String, mode: String) {
         Gauge(label: "hen_daemon_info", dimensions: [("version", version), ("hostname", hostname), ("mode", mode)], factory: factory).record(1)

@@ -7,10 +7,14 @@ import HenDrivers
 public final class JobStore: Sendable {
     public let path: String
     private let pool: DatabasePool
+    /// Held by a store that records jobs (the daemon's, an in-process job's) for its whole life.
+    private let claim: DataDirectoryLock?
 
     /// Opens (creating when needed) the store at `path` and migrates it to the current schema.
-    public init(path: String) throws {
+    /// - Parameter claim: the data directory's lock, taken before the store is touched, kept while it lives.
+    public init(path: String, claim: DataDirectoryLock? = nil) throws {
         self.path = path
+        self.claim = claim
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             var configuration = GRDB.Configuration()
@@ -42,8 +46,12 @@ public final class JobStore: Sendable {
     }
 
     /// Opens the store of a data directory: `data_dir/jobs.sqlite`.
-    public convenience init(dataDirectory: String) throws {
-        try self.init(path: (dataDirectory as NSString).appendingPathComponent("jobs.sqlite"))
+    /// - Parameter role: set for a process that runs jobs ("daemon", "backup job"): it first takes the data
+    ///   directory's ``DataDirectoryLock`` and fails with `.dataDirectoryInUse` while another process holds it.
+    ///   Nil for readers, which may open the store beside a running daemon.
+    public convenience init(dataDirectory: String, exclusiveAs role: String? = nil) throws {
+        let claim = try role.map { role throws(EngineError) in try DataDirectoryLock(dataDirectory: dataDirectory, role: role) }
+        try self.init(path: (dataDirectory as NSString).appendingPathComponent("jobs.sqlite"), claim: claim)
     }
 
     // MARK: Writing

@@ -9,9 +9,9 @@ import Prometheus
 public enum MonitoringRoutes {
     /// The Prometheus factory the daemon bootstraps swift-metrics with: job durations get buckets that fit
     /// backups (seconds to hours) instead of the library's request-sized ones.
-    public static func makeMetricsFactory(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> PrometheusMetricsFactory {
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets["hen_job_duration_seconds"] = [1, 5, 15, 30, 60, 300, 900, 1_800, 3_600, 7_200, 14_400, 43_200].map { Duration.seconds($0) }
+    public static func makeMetricsFactory(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> HelpfulMetricsFactory {
+        var factory = HelpfulMetricsFactory(registry: registry)
+        factory.durationBuckets["hen_job_duration_seconds"] = [1, 5, 15, 30, 60, 300, 900, 1_800, 3_600, 7_200, 14_400, 43_200].map { Duration.seconds($0) }
         return factory
     }
 
@@ -25,7 +25,7 @@ public enum MonitoringRoutes {
     public static func register(on router: Router<HenRequestContext>, api: RouterGroup<HenRequestContext>, engine: Engine) {
         router.get("metrics") { _, _ -> Response in
             // The engine's own factory when it is Prometheus (tests), else the process-wide one (the daemon).
-            guard let factory = (engine.metricsFactory as? PrometheusMetricsFactory) ?? (MetricsSystem.factory as? PrometheusMetricsFactory) else {
+            guard let factory = (engine.metricsFactory as? HelpfulMetricsFactory) ?? (MetricsSystem.factory as? HelpfulMetricsFactory) else {
                 throw APIError(.notFound, "not_found", "Metrics are not collected in this process (swift-metrics is not bootstrapped with Prometheus).")
             }
             var headers = HTTPFields()

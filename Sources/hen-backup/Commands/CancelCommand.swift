@@ -19,7 +19,8 @@ struct CancelCommand: AsyncParsableCommand {
                 try daemon.decode(RemoteJobEnvelope.self, try await daemon.send("POST", "/api/v1/jobs/\(id)/cancel")).job
             }
         } else {
-            let engine = try await EngineCommandSupport.openEngine(options)
+            // Cancelling writes the job's record: not beside a process that runs jobs on the same store.
+            let engine = try await EngineCommandSupport.openEngine(options, exclusiveAs: "cancel")
             record = try await EngineCommandSupport.report { try await engine.cancel(jobID: id) }
         }
         if options.json {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HenDrivers
 import HenEngine
+import Logging
 
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -59,6 +60,10 @@ struct ConfigCommand: AsyncParsableCommand {
             guard options.json else {
                 let configuration = try CommandContext.loadConfiguration(options)
                 print(ConfigurationSummary.render(configuration, now: Date()), terminator: "")
+                let programs = await Self.verifyPrograms(configuration)
+                if !programs.found.isEmpty { print("Programs: \(programs.found.joined(separator: ", "))") }
+                for failure in programs.failures { printError(failure) }
+                if !programs.failures.isEmpty { throw ExitCode.failure }
                 return
             }
             // For scripts and editors: the verdict, and every issue with its place.
@@ -66,14 +71,22 @@ struct ConfigCommand: AsyncParsableCommand {
             do {
                 let path = try ConfigurationLocator.resolve(explicit: options.config, environment: environment)
                 let configuration = try ConfigurationLoader(environment: environment, knownDrivers: DriverRegistry.standard.names).load(path: path)
+                let programs = await Self.verifyPrograms(configuration)
                 try JSONOutput.print(Verdict(
-                    valid: true, file: configuration.sourcePath, errors: [], warnings: configuration.warnings,
-                    backups: configuration.backups.map(\.name), repositories: configuration.repositories.keys.sorted()
+                    valid: programs.failures.isEmpty, file: configuration.sourcePath, errors: [], warnings: configuration.warnings,
+                    backups: configuration.backups.map(\.name), repositories: configuration.repositories.keys.sorted(),
+                    programs: programs.found, programErrors: programs.failures
                 ))
+                if !programs.failures.isEmpty { throw ExitCode.failure }
             } catch let error as ConfigurationError {
-                try JSONOutput.print(Verdict(valid: false, file: options.config, errors: error.issues, warnings: [], backups: [], repositories: []))
+                try JSONOutput.print(Verdict(valid: false, file: options.config, errors: error.issues, warnings: [], backups: [], repositories: [], programs: [], programErrors: []))
                 throw ExitCode.failure
             }
+        }
+
+        /// A configuration is only as good as the engines it names: restic must run, and be 0.14 or newer.
+        static func verifyPrograms(_ configuration: Configuration) async -> (found: [String], failures: [String]) {
+            await configuration.verifyDriverPrograms(registry: .standard, logger: Logger(label: "hen.cli"))
         }
 
         struct Verdict: Encodable {
@@ -83,6 +96,10 @@ struct ConfigCommand: AsyncParsableCommand {
             var warnings: [ConfigurationIssue]
             var backups: [String]
             var repositories: [String]
+            /// The drivers' programs as found ("restic 0.14.0 (/usr/bin/restic)").
+            var programs: [String]
+            /// One sentence per driver whose program cannot be run.
+            var programErrors: [String]
         }
     }
 }

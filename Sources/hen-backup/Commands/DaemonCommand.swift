@@ -43,12 +43,28 @@ struct DaemonCommand: AsyncParsableCommand {
         }
         let overrides = ConfigurationOverrides(mode: readOnly ? .recovery : nil, hostname: hostname)
         overrides.apply(to: &context.configuration)
-        let engine = try await context.openEngine()
-        await engine.setOverrides(overrides)
         let logger = Logger(label: "hen.daemon")
+        // Before anything is touched: the engines the repositories need must run, the data directory must
+        // be ours alone, and the API's address must be free. Each failure is one sentence and exit 1.
+        let programs = await context.configuration.verifyDriverPrograms(registry: .standard, logger: logger)
+        guard programs.failures.isEmpty else {
+            for failure in programs.failures { printError(failure) }
+            throw ExitCode.failure
+        }
+        let engine = try await context.openEngine(exclusiveAs: "daemon")
+        await engine.setOverrides(overrides)
         let configuration = engine.configuration
+        do {
+            try ListenAddress.checkAvailable(configuration.api.listen, configurationFile: configuration.sourcePath)
+        } catch {
+            printError(error.message)
+            throw ExitCode.failure
+        }
         for warning in configuration.warnings {
             logger.warning("\(warning)")
+        }
+        if !programs.found.isEmpty {
+            logger.info("Programs found.", metadata: ["programs": "\(programs.found.joined(separator: ", "))"])
         }
         let recovery = try await EngineCommandSupport.report { try await engine.recover() }
         logger.notice("Daemon started.", metadata: [
@@ -75,7 +91,14 @@ struct DaemonCommand: AsyncParsableCommand {
             }
         }
         defer { reloads.cancel() }
-        try await Self.serve(engine: engine, logger: logger, api: app)
+        do {
+            try await Self.serve(engine: engine, logger: logger, api: app)
+        } catch {
+            // Another program took the address between the check above and the server's bind.
+            guard let sentence = ListenAddress.describeBindFailure(error, listen: configuration.api.listen, configurationFile: configuration.sourcePath) else { throw error }
+            printError(sentence)
+            throw ExitCode.failure
+        }
         logger.notice("Daemon stopped.")
     }
 

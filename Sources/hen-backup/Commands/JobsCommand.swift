@@ -77,8 +77,8 @@ struct RemoteJobEnvelope: Decodable {
 /// in-process, printing.
 enum EngineCommandSupport {
     /// Loads the configuration (with logging set up) and opens the engine on its job store, in-process.
-    static func openEngine(_ options: GlobalOptions, component: String = "cli") async throws -> Engine {
-        try await CommandContext.load(options, component: component).openEngine()
+    static func openEngine(_ options: GlobalOptions, component: String = "cli", exclusiveAs role: String? = nil) async throws -> Engine {
+        try await CommandContext.load(options, component: component).openEngine(exclusiveAs: role)
     }
 
     /// Runs `body`; an engine error is printed as its one sentence and exits 1.
