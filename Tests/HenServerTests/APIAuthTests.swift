@@ -234,7 +234,8 @@ import Testing
         defer { site.close() }
         let engine = site.engine
         let router = Router(context: HenRequestContext.self)
-        JobRoutes(engine: engine, heartbeat: .milliseconds(200)).register(on: router.group("api/v1"))
+        // A heartbeat far shorter than the wait below, so that a loaded machine still sees several.
+        JobRoutes(engine: engine, heartbeat: .milliseconds(20)).register(on: router.group("api/v1"))
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             async let streamed = client.execute(uri: "/api/v1/events", method: .get)

@@ -77,22 +77,8 @@ struct DaemonCommand: AsyncParsableCommand {
         logger.notice("API listening.", metadata: [
             "listen": "\(configuration.api.listen)", "auth": "\(configuration.api.auth.isRequired ? "required" : "none")",
         ])
-        // SIGHUP reloads the configuration, as POST /api/v1/config/reload does.
-        let reloads = Task {
-            for await _ in await UnixSignalsSequence(trapping: .sighup) {
-                do {
-                    _ = try await engine.reloadConfigurationFile(loader: loader)
-                } catch let error as ConfigurationError {
-                    logger.error("SIGHUP: the configuration file has errors and was not loaded; the running configuration stays.", metadata: ["errors": "\(error.issues.count)"])
-                    for issue in error.issues { logger.error("\(issue)") }
-                } catch {
-                    logger.error("SIGHUP: the configuration was not reloaded: \(error)")
-                }
-            }
-        }
-        defer { reloads.cancel() }
         do {
-            try await Self.serve(engine: engine, logger: logger, api: app)
+            try await Self.serve(engine: engine, logger: logger, api: app, loader: loader)
         } catch {
             // Another program took the address between the check above and the server's bind.
             guard let sentence = ListenAddress.describeBindFailure(error, listen: configuration.api.listen, configurationFile: configuration.sourcePath) else { throw error }
@@ -102,14 +88,17 @@ struct DaemonCommand: AsyncParsableCommand {
         logger.notice("Daemon stopped.")
     }
 
-    /// Runs the engine's services until a signal. Services stop in reverse order: triggers first, then the
-    /// engine, which waits for its running job.
-    /// The API is first, so it stops last: it answers while running jobs finish, and its event streams end
-    /// when the engine closes them.
-    static func serve(engine: Engine, logger: Logger, api: (any Service)? = nil) async throws {
-        let services: [any Service] = (api.map { [$0] } ?? []) + [
+    /// Runs the daemon's services until a signal. The group stops them in reverse order: triggers first,
+    /// then the engine, which waits for its running jobs; the API stops after it (it answers while running
+    /// jobs finish, and its event streams end when the engine closes them), and the second-signal listener
+    /// last, so that a second signal can hurry the jobs the engine waits for.
+    static func serve(engine: Engine, logger: Logger, api: (any Service)? = nil, loader: ConfigurationLoader) async throws {
+        let services: [any Service] = [
+            SecondSignalService(engine: engine, logger: logger),
+            ReloadOnHangupService(engine: engine, loader: loader, logger: logger),
+        ] + (api.map { [$0] } ?? []) + [
             EngineService(engine: engine, logger: Logger(label: "hen.engine")),
-        ] + [
+            JobHistoryService(engine: engine, logger: Logger(label: "hen.engine")),
             await engine.makeWatchService(logger: Logger(label: "hen.watch")),
             SchedulerService(engine: engine, logger: Logger(label: "hen.scheduler")),
             WatchdogService(engine: engine, logger: Logger(label: "hen.watchdog")),
@@ -119,20 +108,6 @@ struct DaemonCommand: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
-        // The first signal is the group's (graceful); a second one stops running jobs at once.
-        let secondSignal = Task {
-            var count = 0
-            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
-                count += 1
-                if count == 1 {
-                    logger.notice("Signal \(signal): shutting down; send it again to stop running jobs now.")
-                } else {
-                    logger.notice("Signal \(signal) again: stopping running jobs now.")
-                    await engine.stopNow()
-                }
-            }
-        }
-        defer { secondSignal.cancel() }
         try await group.run()
     }
 }
