@@ -82,6 +82,28 @@ import Testing
         ])
     }
 
+    @Test func theTarDriverRefusesARemoteLocation() throws {
+        let directory = try ConfigTempDirectory()
+        // It used to become ./s3:s3.amazonaws.com/b/p, a local folder that received the archives.
+        #expect(directory.issues("""
+            repositories:
+              usb: { driver: tar, location: "s3:s3.amazonaws.com/b/p" }
+            backups:
+              docs: { paths: [./x], repositories: [usb], schedules: [1h] }
+            """) == [
+            "config.yml:2:33: repositories.usb.location: repository \"usb\" uses the tar driver, which writes to a local directory only, but its location s3:s3.amazonaws.com/b/p is remote (s3:); use driver: restic for it, or a local path (./name for a folder whose name has a colon)",
+        ])
+        // Local spellings stay accepted, a colon inside a path included.
+        let configuration = try directory.load("""
+            repositories:
+              usb: { driver: tar, location: "local:./usb" }
+              odd: { driver: tar, location: "./2026:12" }
+            backups:
+              docs: { paths: [./x], repositories: [usb, odd], schedules: [1h] }
+            """)
+        #expect(configuration.repositories["odd"]?.location.hasSuffix("/2026:12") == true)
+    }
+
     @Test func driversComeFromTheLoader() throws {
         let directory = try ConfigTempDirectory()
         let yaml = minimalConfig(repositoryExtra: "\n    driver: borg")

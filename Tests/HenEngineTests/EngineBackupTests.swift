@@ -25,6 +25,9 @@ import Testing
         #expect(backup.tags == ["backup=documents", "job=\(record.id)"])
         #expect(backup.paths == ["/data/docs"])
         #expect(backup.limits == TransferLimits(uploadBytesPerSecond: 500, downloadBytesPerSecond: 50))
+        // The init step inside the backup job is throttled like the backup, not by the global limits alone.
+        let initialize = try #require(fixture.backend.calls("initialize").first)
+        #expect(initialize.limits == TransferLimits(uploadBytesPerSecond: 500, downloadBytesPerSecond: 50))
         #expect(backup.hostname == "testhost")
         #expect(record.results.count == 1)
         #expect(record.results.first?.snapshotID?.hasPrefix("00000001") == true)

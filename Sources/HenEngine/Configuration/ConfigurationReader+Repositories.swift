@@ -26,7 +26,14 @@ extension ConfigurationReader {
 
         var location = ""
         if let locationNode = fields["location"] {
-            if let value = nonEmptyString(locationNode) { location = resolveLocation(value, driver: driver) }
+            if let value = nonEmptyString(locationNode) {
+                // Checked before the location is made absolute: `s3:bucket/path` would become `./s3:bucket/path`,
+                // a local folder that silently received the archives.
+                if driver == "tar", let scheme = Self.scheme(of: value), scheme != "local" {
+                    error(locationNode, "repository \"\(name)\" uses the tar driver, which writes to a local directory only, but its location \(LocationRedaction.redact(value)) is remote (\(scheme):); use driver: restic for it, or a local path (./name for a folder whose name has a colon)")
+                }
+                location = resolveLocation(value, driver: driver)
+            }
         } else {
             error(node, "repository \"\(name)\" has no location")
         }
@@ -60,6 +67,17 @@ extension ConfigurationReader {
             name: name, driver: driver, location: location, password: password, passwordFile: passwordFile,
             environment: environment, autoInit: autoInit, limits: limits, check: check, definedInBackup: backup
         )
+    }
+
+    /// `s3` for `s3:host/bucket`: a URL-like prefix before the first colon, with no slash before it (a local
+    /// path such as `./a:b` or `/srv/a:b` has none).
+    static func scheme(of location: String) -> String? {
+        guard let colon = location.firstIndex(of: ":") else { return nil }
+        let prefix = location[..<colon]
+        guard let first = prefix.first, first.isLetter,
+            prefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." })
+        else { return nil }
+        return String(prefix)
     }
 
     /// A local path (`./repo`, `local:./repo`) becomes absolute; remote locations stay as written.

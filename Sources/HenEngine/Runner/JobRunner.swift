@@ -122,7 +122,7 @@ struct JobRunner: Sendable {
             }
             for repository in record.repositories {
                 if Task.isCancelled { run.stopped = true; return }
-                guard await ensureInitialized(repository, niceness: backup.nice, stepID: "prune:\(repository)", stepName: "forget and prune \(repository)", run: &run) else { continue }
+                guard await ensureInitialized(repository, niceness: backup.nice, limits: backup.limits, stepID: "prune:\(repository)", stepName: "forget and prune \(repository)", run: &run) else { continue }
                 await step(id: "prune:\(repository)", name: "forget and prune \(repository)", repository: repository, niceness: backup.nice, limits: backup.limits, run: &run) { driver, events in
                     let summary = try await driver.forget(ForgetRequest(selection: .policy(retention), tags: [SnapshotTag.backup(name)], prune: true), events: events)
                     return StepResult(
@@ -184,14 +184,15 @@ struct JobRunner: Sendable {
     /// Before the first use of a repository (a backup, prune or check): a missing repository is created when
     /// `auto_init` allows it, as one step of its own so that the record says so. False when the operation
     /// must not go on; the failed step then has the operation's id and name.
-    private func ensureInitialized(_ repository: String, niceness: Niceness, stepID: String, stepName: String, run: inout Run) async -> Bool {
+    /// `limits` are the backup's (they combine with the repository's and the global ones, as for its steps).
+    private func ensureInitialized(_ repository: String, niceness: Niceness, limits: TransferLimits = TransferLimits(), stepID: String, stepName: String, run: inout Run) async -> Bool {
         guard let definition = configuration.repositories[repository] else {
             run.failStep(id: stepID, name: stepName, repository: repository, message: "Repository \(repository) is not in the configuration.")
             return false
         }
         let driver: any BackupDriver
         do {
-            driver = try makeDriver(repository, niceness, TransferLimits(), stepLogger("init:\(repository)", repository: repository))
+            driver = try makeDriver(repository, niceness, limits, stepLogger("init:\(repository)", repository: repository))
         } catch {
             run.failStep(id: stepID, name: stepName, repository: repository, message: Self.message(error, repository: repository))
             return false
@@ -226,7 +227,7 @@ struct JobRunner: Sendable {
         guard let definition = configuration.repositories[repository] else {
             return run.failStep(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, message: "Repository \(repository) of backup \(backup.name) is not in the configuration.")
         }
-        guard await ensureInitialized(repository, niceness: backup.nice, stepID: "backup:\(repository)", stepName: "backup to \(repository)", run: &run) else { return }
+        guard await ensureInitialized(repository, niceness: backup.nice, limits: backup.limits, stepID: "backup:\(repository)", stepName: "backup to \(repository)", run: &run) else { return }
         let limits = backup.limits.combined(with: definition.limits).combined(with: configuration.limits)
         let request = BackupRequest(
             paths: backup.paths,
