@@ -89,11 +89,11 @@ extension Engine {
     public func shutdown(grace: Duration) async {
         acceptingJobs = false
         if !running.isEmpty {
-            logger.notice("Shutting down: waiting up to \(Self.text(grace)) for \(running.count) running job(s).")
+            logger.notice("Shutting down: waiting up to \(DurationText.format(grace)) for \(running.count) running job(s).")
             let clock = self.clock
             let timer = Task {
                 do { try await clock.sleep(for: grace) } catch { return }
-                self.stopAll(message: "The daemon stopped; the job did not finish within shutdown_grace (\(Self.text(grace))).")
+                self.stopAll(message: "The daemon stopped; the job did not finish within shutdown_grace (\(DurationText.format(grace))).")
             }
             await waitUntilNoneRunning()
             timer.cancel()
@@ -150,7 +150,7 @@ extension Engine {
             let since = record.lastReportAt ?? started
             guard date.timeIntervalSince(since) >= limit, job.stallWarnedSince != since else { continue }
             let minutes = Int(date.timeIntervalSince(since) / 60)
-            let warning = "The driver reported nothing for \(minutes) minute\(minutes == 1 ? "" : "s") (stall_warning is \(Self.text(configuration.stallWarning))); the job may be stuck."
+            let warning = "The driver reported nothing for \(minutes) minute\(minutes == 1 ? "" : "s") (stall_warning is \(DurationText.format(configuration.stallWarning))); the job may be stuck."
             record.appendWarning(warning)
             active[id] = record
             running[id]?.stallWarnedSince = since

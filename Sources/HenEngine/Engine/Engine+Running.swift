@@ -74,7 +74,7 @@ extension Engine {
                 } catch {
                     return
                 }
-                self.stop(jobID: starting.id, reason: .timedOut, message: "\(what) ran longer than its max_duration of \(Self.text(limit)) and was stopped.")
+                self.stop(jobID: starting.id, reason: .timedOut, message: "\(what) ran longer than its max_duration of \(DurationText.format(limit)) and was stopped.")
             }
         }
     }
@@ -262,17 +262,5 @@ extension Engine {
     func waitUntilNoneRunning() async {
         guard !running.isEmpty else { return }
         await withCheckedContinuation { waiter in idleWaiters.append(waiter) }
-    }
-
-    /// `2h`, `90s`, `1m30s`: a duration as people write it in the configuration.
-    static func text(_ duration: Duration) -> String {
-        var seconds = Int(duration.components.seconds)
-        if seconds == 0 { return "\(Double(duration.components.attoseconds) / 1e18)s" }
-        var text = ""
-        for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] where seconds >= size {
-            text += "\(seconds / size)\(unit)"
-            seconds %= size
-        }
-        return text
     }
 }

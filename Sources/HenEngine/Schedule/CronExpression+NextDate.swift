@@ -1,4 +1,5 @@
 import Foundation
+import HenDrivers
 
 extension CronExpression {
     /// The first time strictly after `date` at which the expression fires, in `timeZone`; nil if none

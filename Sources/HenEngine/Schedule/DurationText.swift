@@ -40,10 +40,15 @@ public enum DurationText {
         return total
     }
 
-    /// A duration in whole seconds in Hen's notation: `1h30m`, `2w`, `90d`, `0s`.
+    /// A duration in whole seconds in Hen's notation: `1h30m`, `2w`, `90d`, `0s`; under a second, in
+    /// seconds with a fraction (`0.25s`: tests and grace periods use such). The one formatter of Hen's
+    /// notation: configuration rendering, summaries and the engine's messages all use it.
     public static func format(_ duration: Duration) -> String {
         var remaining = duration.components.seconds
-        if remaining == 0 { return "0s" }
+        if remaining == 0 {
+            let attoseconds = duration.components.attoseconds
+            return attoseconds == 0 ? "0s" : "\(Double(attoseconds) / 1e18)s"
+        }
         var text = remaining < 0 ? "-" : ""
         remaining = Swift.abs(remaining)
         // Weeks only when they are the whole story (90d, not 12w6d).

@@ -98,8 +98,7 @@ enum EngineCommandSupport {
     /// How long a job ran (or has been running).
     static func duration(of record: JobRecord) -> String {
         guard let started = record.startedAt else { return "-" }
-        let seconds = Int((record.endedAt ?? Date()).timeIntervalSince(started).rounded())
-        return seconds >= 3600 ? "\(seconds / 3600)h\(seconds % 3600 / 60)m" : seconds >= 60 ? "\(seconds / 60)m\(seconds % 60)s" : "\(seconds)s"
+        return Formatting.duration(seconds: (record.endedAt ?? Date()).timeIntervalSince(started))
     }
 
     static func printTable(header: [String], rows: [[String]]) {
