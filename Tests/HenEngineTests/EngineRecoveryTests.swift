@@ -59,7 +59,7 @@ import Testing
             clock.advance(by: .seconds(600))
             await clock.waitForSleepers(1)
         }
-        let backups = try await engine.jobs(JobFilter(operation: "backup"))
+        let backups = try await engine.jobs(JobFilter(operation: .backup))
         #expect(backups.filter { $0.target == "documents" }.count == 2)
         #expect(backups.filter { $0.target == "pictures" }.isEmpty)
         for _ in 0..<72 {

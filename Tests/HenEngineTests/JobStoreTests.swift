@@ -46,9 +46,9 @@ import Testing
         #expect(try await store.records(JobFilter(limit: 2)).map(\.id) == ["d", "c"])
         #expect(try await store.records(JobFilter(backup: "documents")).map(\.id) == ["b", "a"])
         #expect(try await store.records(JobFilter(states: [.failed, .queued])).map(\.id) == ["c", "b"])
-        #expect(try await store.records(JobFilter(operation: "check")).map(\.id) == ["c"])
-        #expect(try await store.lastRun(operation: "backup", target: "documents") == Date(timeIntervalSince1970: 101))
-        #expect(try await store.lastRun(operation: "backup", target: "nothing") == nil)
+        #expect(try await store.records(JobFilter(operation: .check)).map(\.id) == ["c"])
+        #expect(try await store.lastRun(operation: .backup, target: "documents") == Date(timeIntervalSince1970: 101))
+        #expect(try await store.lastRun(operation: .backup, target: "nothing") == nil)
 
         // A second connection (another process) sees the same, and opening again does not migrate twice.
         let again = try JobStore(dataDirectory: directory)

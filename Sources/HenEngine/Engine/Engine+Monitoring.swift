@@ -93,7 +93,7 @@ extension Engine {
         for backup in configuration.backups {
             var snapshotSeen: Set<String> = []
             var successSeen: Set<String> = []
-            let records = try await store.records(JobFilter(states: [.succeeded, .warning, .failed], backup: backup.name, operation: "backup", limit: 200))
+            let records = try await store.records(JobFilter(states: [.succeeded, .warning, .failed], backup: backup.name, operation: .backup, limit: 200))
             for record in records {
                 let date = record.endedAt ?? record.queuedAt
                 for result in record.results where result.snapshotID != nil && backup.repositories.contains(result.repository) {
@@ -131,7 +131,7 @@ extension Engine {
         let date = now()
         do {
             for backup in configuration.backups where !backup.schedules.isEmpty && configuration.mode == .normal {
-                let records = try await store.records(JobFilter(states: [.succeeded, .warning], backup: backup.name, operation: "backup", limit: 1))
+                let records = try await store.records(JobFilter(states: [.succeeded, .warning], backup: backup.name, operation: .backup, limit: 1))
                 let lastSuccess = records.first.flatMap { $0.endedAt }
                 let interval = Self.shortestInterval(backup.schedules, from: lastSuccess ?? createdAt, timeZone: configuration.timeZone)
                 let since = lastSuccess ?? createdAt

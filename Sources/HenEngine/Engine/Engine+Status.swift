@@ -39,10 +39,10 @@ extension Engine {
         let date = now()
         var runs: [PlannedRun] = []
         for item in scheduledOperations {
-            let lastRun = try await store.lastRun(operation: item.operation.name, target: item.operation.target)
+            let lastRun = try await store.lastRun(operation: item.operation.kind, target: item.operation.target)
             runs.append(plan(item.operation, schedules: item.schedules, lastRun: lastRun, now: date))
         }
-        return runs.sorted { $0.date != $1.date ? $0.date < $1.date : ($0.operation, $0.target) < ($1.operation, $1.target) }
+        return runs.sorted { $0.date != $1.date ? $0.date < $1.date : ($0.operation.rawValue, $0.target) < ($1.operation.rawValue, $1.target) }
     }
 
     /// Submits every scheduled operation that is due; returns the jobs (new or already queued).
@@ -53,7 +53,7 @@ extension Engine {
         for item in scheduledOperations {
             // A job of this operation already queued or running here is the run: nothing more to do.
             if active.values.contains(where: { $0.request == item.operation }) { continue }
-            let lastRun = try await store.lastRun(operation: item.operation.name, target: item.operation.target)
+            let lastRun = try await store.lastRun(operation: item.operation.kind, target: item.operation.target)
             let run = plan(item.operation, schedules: item.schedules, lastRun: lastRun, now: date)
             guard run.date <= date else { continue }
             do {
@@ -109,7 +109,7 @@ extension Engine {
         } else {
             when = "\(formatted(next)) (in \(Self.relative(next.timeIntervalSince(date))))"
         }
-        return PlannedRun(operation: operation.name, target: operation.target, date: next, reason: "\(last), \(scheduleText) → \(when)", schedule: scheduleText, lastRun: lastRun)
+        return PlannedRun(operation: operation.kind, target: operation.target, date: next, reason: "\(last), \(scheduleText) → \(when)", schedule: scheduleText, lastRun: lastRun)
     }
 
     private func formatted(_ date: Date) -> String {

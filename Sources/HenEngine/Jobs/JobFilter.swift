@@ -7,8 +7,7 @@ public struct JobFilter: Sendable, Hashable {
     public var backup: String?
     /// The backup or repository a job works on.
     public var target: String?
-    /// `backup`, `prune`, `check`, …
-    public var operation: String?
+    public var operation: JobOperation.Kind?
     /// At most this many, newest first.
     public var limit: Int
     /// Only records older than this one (the last of the previous page).
@@ -34,7 +33,7 @@ public struct JobFilter: Sendable, Hashable {
         }
     }
 
-    public init(states: [JobState] = [], backup: String? = nil, target: String? = nil, operation: String? = nil, limit: Int = 50, after: Cursor? = nil) {
+    public init(states: [JobState] = [], backup: String? = nil, target: String? = nil, operation: JobOperation.Kind? = nil, limit: Int = 50, after: Cursor? = nil) {
         self.after = after
         self.states = states
         self.backup = backup

@@ -36,18 +36,26 @@ public enum JobOperation: Sendable, Hashable, Codable {
         case repository, readDataSubset = "read_data_subset"
     }
 
-    /// The operation's name in records and the CLI: `backup`, `prune`, `check`, `restore`, `forget`, `init`, `unlock`.
-    public var name: String {
+    /// What kind of operation, without its arguments: for filters, plans and routes.
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+        case backup, prune, check, restore, forget, initialize = "init", unlock
+        public var description: String { rawValue }
+    }
+
+    public var kind: Kind {
         switch self {
-        case .backup: "backup"
-        case .prune: "prune"
-        case .check: "check"
-        case .restore: "restore"
-        case .forget: "forget"
-        case .initialize: "init"
-        case .unlock: "unlock"
+        case .backup: .backup
+        case .prune: .prune
+        case .check: .check
+        case .restore: .restore
+        case .forget: .forget
+        case .initialize: .initialize
+        case .unlock: .unlock
         }
     }
+
+    /// The operation's name in records and the CLI: `backup`, `prune`, `check`, `restore`, `forget`, `init`, `unlock`.
+    public var name: String { kind.rawValue }
 
     /// The backup or repository it works on.
     public var target: String {

@@ -3,7 +3,7 @@ import Foundation
 /// When a scheduled operation runs next, and why then.
 public struct PlannedRun: Sendable, Hashable, Codable {
     /// `backup`, `prune` or `check`.
-    public var operation: String
+    public var operation: JobOperation.Kind
     /// The backup or repository.
     public var target: String
     public var date: Date
@@ -13,7 +13,7 @@ public struct PlannedRun: Sendable, Hashable, Codable {
     public var schedule: String
     public var lastRun: Date?
 
-    public init(operation: String, target: String, date: Date, reason: String, schedule: String, lastRun: Date?) {
+    public init(operation: JobOperation.Kind, target: String, date: Date, reason: String, schedule: String, lastRun: Date?) {
         self.operation = operation
         self.target = target
         self.date = date

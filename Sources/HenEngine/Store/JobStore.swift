@@ -132,7 +132,7 @@ public final class JobStore: Sendable {
         }
         if let operation = filter.operation {
             clauses.append("operation = ?")
-            _ = arguments.append(contentsOf: [operation])
+            _ = arguments.append(contentsOf: [operation.rawValue])
         }
         if let after = filter.after {
             clauses.append("(queued_at < ? OR (queued_at = ? AND id < ?))")
@@ -158,12 +158,12 @@ public final class JobStore: Sendable {
 
     /// When an operation on a target last ran: the start (or queueing) of its newest job that was not
     /// interrupted. An interrupted job does not count, so the next start runs it again.
-    public func lastRun(operation: String, target: String) async throws -> Date? {
+    public func lastRun(operation: JobOperation.Kind, target: String) async throws -> Date? {
         try await read { db in
             try Double.fetchOne(
                 db,
                 sql: "SELECT MAX(COALESCE(started_at, queued_at)) FROM job WHERE operation = ? AND target = ? AND state != 'interrupted'",
-                arguments: [operation, target]
+                arguments: [operation.rawValue, target]
             ).map { Date(timeIntervalSince1970: $0) }
         }
     }

@@ -18,12 +18,12 @@ public struct BackupRoutes: Sendable {
             let runs = try await engine.plannedRuns()
             var items: [Overview] = []
             for backup in page.items {
-                let last = try await engine.jobs(JobFilter(backup: backup.name, operation: "backup", limit: 1)).first
+                let last = try await engine.jobs(JobFilter(backup: backup.name, operation: .backup, limit: 1)).first
                 items.append(Overview(
                     name: backup.name, paths: backup.paths, repositories: backup.repositories,
                     schedules: backup.schedules.map(\.description), watched: backup.watch != nil, priority: backup.priority.description,
                     lastBackup: last.map(JobSummary.init),
-                    nextRun: runs.first { $0.operation == "backup" && $0.target == backup.name }
+                    nextRun: runs.first { $0.operation == .backup && $0.target == backup.name }
                 ))
             }
             return try RouteSupport.json(Page(items: items, nextCursor: page.next))
@@ -59,9 +59,9 @@ public struct BackupRoutes: Sendable {
             throw APIError.notFound("There is no backup named \(name) (known: \(configuration.backups.map(\.name).joined(separator: ", "))).")
         }
         var lastJobs: [String: JobSummary] = [:]
-        for operation in ["backup", "prune"] {
+        for operation in [JobOperation.Kind.backup, .prune] {
             if let record = try await engine.jobs(JobFilter(backup: name, operation: operation, limit: 1)).first {
-                lastJobs[operation] = JobSummary(record)
+                lastJobs[operation.rawValue] = JobSummary(record)
             }
         }
         var latest: [LatestSnapshot] = []
@@ -74,7 +74,7 @@ public struct BackupRoutes: Sendable {
                 latest.append(LatestSnapshot(repository: repository, snapshot: nil, error: "\(error)"))
             }
         }
-        let runs = try await engine.plannedRuns().filter { $0.target == name && ($0.operation == "backup" || $0.operation == "prune") }
+        let runs = try await engine.plannedRuns().filter { $0.target == name && ($0.operation == .backup || $0.operation == .prune) }
         return try RouteSupport.json(Detail(
             name: name, definition: configuration.redactedJSON(backup: backup), lastJobs: lastJobs, latestSnapshots: latest,
             nextRuns: runs

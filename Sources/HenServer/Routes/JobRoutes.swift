@@ -39,9 +39,11 @@ public struct JobRoutes: Sendable {
                 return state
             }
         }
-        filter.operation = request.query("operation")
-        if let operation = filter.operation, !Self.operations.contains(operation) {
-            throw APIError.badRequest("operation \"\(operation)\" is not one of \(Self.operations.joined(separator: ", ")).")
+        if let operation = request.query("operation") {
+            guard let kind = JobOperation.Kind(rawValue: operation) else {
+                throw APIError.badRequest("operation \"\(operation)\" is not one of \(JobOperation.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            filter.operation = kind
         }
         filter.backup = request.query("backup")
         filter.target = request.query("target")
@@ -57,7 +59,6 @@ public struct JobRoutes: Sendable {
         return try RouteSupport.json(Page(items: items.map(JobSummary.init), nextCursor: next))
     }
 
-    static let operations = ["backup", "prune", "check", "restore", "forget", "init", "unlock"]
 
     /// Stopping a running job cleanly can take a while (restic finishes its current file, hooks run): the
     /// answer waits up to 10 seconds, then says 202 with the job still stopping.

@@ -58,15 +58,15 @@ public struct RepositoryRoutes: Sendable {
             // Unreachable, wrong password…: said, not hidden behind a 500.
             stats.error = "\(error)"
         }
-        let lastCheck = try await engine.jobs(JobFilter(target: name, operation: "check", limit: 1)).first
-        if let result = try await engine.jobs(JobFilter(states: [.succeeded, .warning], operation: "backup", limit: 50))
+        let lastCheck = try await engine.jobs(JobFilter(target: name, operation: .check, limit: 1)).first
+        if let result = try await engine.jobs(JobFilter(states: [.succeeded, .warning], operation: .backup, limit: 50))
             .lazy.compactMap({ $0.results.first { $0.repository == name } }).first
         {
             stats.lastBackupBytesAdded = result.bytesAdded
             stats.lastBackupBytesProcessed = result.bytesProcessed
             stats.lastBackupFilesProcessed = result.filesProcessed
         }
-        let checkRun = try await engine.plannedRuns().first { $0.operation == "check" && $0.target == name }
+        let checkRun = try await engine.plannedRuns().first { $0.operation == .check && $0.target == name }
         return try RouteSupport.json(Detail(
             overview: Overview(repository, configuration: configuration), definition: configuration.redactedJSON(repository: repository),
             stats: stats, lastCheck: lastCheck.map(JobSummary.init), nextCheck: checkRun
