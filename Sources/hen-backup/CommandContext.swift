@@ -50,9 +50,10 @@ struct CommandContext {
         bootstrapped.run { HenLogHandler.bootstrap(format: format, level: level, levels: levels) }
     }
 
-    func openEngine() async throws -> Engine {
+    /// The engine for this command; a daemon's (the default) restores only below `restore.allowed_targets`.
+    func openEngine(restoreScope: RestoreScope = .allowedTargets) async throws -> Engine {
         do {
-            return try await Engine.open(configuration: configuration, registry: .standard, logger: Logger(label: "hen.engine"))
+            return try await Engine.open(configuration: configuration, registry: .standard, logger: Logger(label: "hen.engine"), restoreScope: restoreScope)
         } catch {
             printError("Cannot open the job store in \(configuration.dataDirectory): \(error)")
             throw ExitCode.failure

@@ -15,7 +15,8 @@ enum JobRunning {
     /// The same, for an operation that needs the engine first (a restore resolves `latest` or a short id to
     /// one of this host's snapshots).
     static func run(context: CommandContext, _ makeOperation: (Engine) async throws -> JobOperation) async throws {
-        let engine = try await context.openEngine()
+        // A job run in this process is the administrator's own: its restores may write anywhere.
+        let engine = try await context.openEngine(restoreScope: .anywhere)
         let operation: JobOperation
         do {
             operation = try await makeOperation(engine)
