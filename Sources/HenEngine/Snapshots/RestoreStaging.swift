@@ -98,7 +98,7 @@ final class RestoreStaging: Sendable {
     // MARK: Opening the target
 
     /// The target opened from the allowed directory's real location down, no component a link.
-    private static func openBelow(_ location: RestoreTarget.Location, target: String) throws -> Int32 {
+    static func openBelow(_ location: RestoreTarget.Location, target: String) throws -> Int32 {
         var current = open(location.allowedReal, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if current < 0, errno == ENOENT {
             // The allowed directory itself comes from the configuration, which is trusted: created as written.
