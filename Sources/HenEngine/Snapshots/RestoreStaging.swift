@@ -79,7 +79,12 @@ final class RestoreStaging: Sendable {
     /// staging directory). The staging directory is removed when it is empty.
     func moveIntoPlace() throws -> [String] {
         var kept: [String] = []
-        try Self.merge(from: staging, into: targetDirectory, path: "", kept: &kept)
+        do {
+            try Self.merge(from: staging, into: targetDirectory, path: "", kept: &kept)
+        } catch let error as EngineError {
+            // What was restored is not thrown away: say where the part not moved yet is.
+            throw EngineError(error.code, String(error.message.dropLast()) + "; what was not moved yet is in \(stagingPath).")
+        }
         if kept.isEmpty {
             if unlinkat(targetDirectory, name, AT_REMOVEDIR) != 0 {
                 return ["The staging directory \(stagingPath) could not be removed: \(Self.reason(errno))."]
