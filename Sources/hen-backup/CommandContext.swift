@@ -50,11 +50,12 @@ struct CommandContext {
         bootstrapped.run { HenLogHandler.bootstrap(format: format, level: level, levels: levels) }
     }
 
+    /// The engine for this command; a daemon's (the default) restores only below `restore.allowed_targets`.
     /// - Parameter role: for a command that runs jobs and so writes the store ("daemon", "backup job"): it
     ///   claims the data directory first and stops with one sentence while another process holds it.
-    func openEngine(exclusiveAs role: String? = nil) async throws -> Engine {
+    func openEngine(exclusiveAs role: String? = nil, restoreScope: RestoreScope = .allowedTargets) async throws -> Engine {
         do {
-            return try await Engine.open(configuration: configuration, registry: .standard, logger: Logger(label: "hen.engine"), exclusiveAs: role)
+            return try await Engine.open(configuration: configuration, registry: .standard, logger: Logger(label: "hen.engine"), exclusiveAs: role, restoreScope: restoreScope)
         } catch let error as EngineError where error.code == .dataDirectoryInUse {
             printError(error.message)
             throw ExitCode.failure

@@ -15,8 +15,9 @@ enum JobRunning {
     /// The same, for an operation that needs the engine first (a restore resolves `latest` or a short id to
     /// one of this host's snapshots).
     static func run(context: CommandContext, _ makeOperation: (Engine) async throws -> JobOperation) async throws {
-        // A job writes the store: one such process per data directory (a daemon there refuses us too).
-        let engine = try await context.openEngine(exclusiveAs: "a command running a job")
+        // A job writes the store: one such process per data directory (a daemon there refuses us too). A job
+        // run in this process is the administrator's own: its restores may write anywhere.
+        let engine = try await context.openEngine(exclusiveAs: "a command running a job", restoreScope: .anywhere)
         let operation: JobOperation
         do {
             operation = try await makeOperation(engine)

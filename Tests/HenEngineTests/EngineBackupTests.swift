@@ -151,8 +151,9 @@ import Testing
     }
 
     @Test func requestsThatDoNotFitTheConfigurationAreRefused() async throws {
-        let fixture = try EngineFixture { $0.restore = .init(allowedTargets: ["/srv/restore"]) }
+        var fixture = try EngineFixture()
         defer { fixture.close() }
+        fixture.configuration.restore = .init(allowedTargets: [fixture.directory + "/restore"])
         let engine = try fixture.makeEngine()
         await #expect(throws: EngineError.self) { try await engine.backup("nope") }
         await #expect(throws: EngineError.self) { try await engine.backup("documents", repositories: ["usb"]) }
@@ -160,7 +161,7 @@ import Testing
         await #expect(throws: EngineError.self) {
             try await engine.submit(JobRequest(operation: .restore(repository: "local", snapshot: "abc", target: "/etc", includes: []), trigger: .api))
         }
-        let restore = try await engine.submit(JobRequest(operation: .restore(repository: "local", snapshot: "abc", target: "/srv/restore/x", includes: []), trigger: .api))
+        let restore = try await engine.submit(JobRequest(operation: .restore(repository: "local", snapshot: "abc", target: fixture.directory + "/restore/x", includes: []), trigger: .api))
         #expect(try await engine.waitForCompletion(jobID: restore.id).state == .succeeded)
     }
 

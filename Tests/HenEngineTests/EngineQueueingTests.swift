@@ -78,16 +78,17 @@ import Testing
     }
 
     @Test func recoveryModeRefusesWritesAndSchedulesNothing() async throws {
-        let fixture = try EngineFixture(backups: [
+        var fixture = try EngineFixture(backups: [
             Configuration.Backup(name: "documents", paths: ["/data"], repositories: ["local"], schedules: [try Schedule.parse("1h")]),
         ]) { $0.mode = .recovery }
         defer { fixture.close() }
+        fixture.configuration.restore = .init(allowedTargets: [fixture.directory + "/restores"])
         let engine = try fixture.makeEngine()
         await #expect(throws: EngineError.self) { try await engine.backup("documents") }
         await #expect(throws: EngineError.self) { try await engine.submit(JobRequest(operation: .unlock(repository: "local"), trigger: .api)) }
         #expect(try await engine.plannedRuns().isEmpty)
         #expect(try await engine.submitDueJobs().isEmpty)
-        let restore = try await engine.submit(JobRequest(operation: .restore(repository: "local", snapshot: "abc", target: "/tmp/out", includes: ["/data/a"]), trigger: .ui))
+        let restore = try await engine.submit(JobRequest(operation: .restore(repository: "local", snapshot: "abc", target: fixture.directory + "/restores/out", includes: ["/data/a"]), trigger: .ui))
         #expect(try await engine.waitForCompletion(jobID: restore.id).results.first?.filesRestored == 2)
     }
 

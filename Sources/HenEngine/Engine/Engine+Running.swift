@@ -50,6 +50,7 @@ extension Engine {
             makeDriver: { [self] repository, niceness, limits, stepLogger in try self.driver(forRepository: repository, niceness: niceness, limits: limits, logger: stepLogger) },
             hooks: hooks,
             watch: watchService,
+            restoreScope: restoreScope,
             now: now,
             logger: jobLogger
         )

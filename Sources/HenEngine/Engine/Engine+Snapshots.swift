@@ -178,12 +178,30 @@ extension Engine {
         return try await submit(JobRequest(operation: .forget(repository: repository, snapshots: [found.snapshot.id]), trigger: trigger, priority: priority))
     }
 
-    /// Queues a restore of `paths` (everything when empty) of one of this host's snapshots into `target`,
-    /// which must lie inside one of `restore.allowed_targets` once `..` and symbolic links are resolved.
-    /// Every path must be in the snapshot. Allowed in recovery mode.
+    /// Queues a restore of `paths` (everything when empty) of one of this host's snapshots into `target`
+    /// (see ``restoreOperation(repository:snapshot:paths:target:)``). Allowed in recovery mode.
     public func restore(repository: String, snapshot id: String, paths: [String], target: String, trigger: JobTrigger = .api, priority: JobPriority? = nil) async throws -> JobRecord {
+        let operation = try await restoreOperation(repository: repository, snapshot: id, paths: paths, target: target)
+        return try await submit(JobRequest(operation: operation, trigger: trigger, priority: priority))
+    }
+
+    /// The checked restore of `paths` (everything when empty) of one of this host's snapshots into `target`:
+    /// what ``restore(repository:snapshot:paths:target:trigger:priority:)`` queues and the in-process CLI
+    /// runs. The snapshot id is resolved to a full one and every path must be in the snapshot. With the
+    /// ``RestoreScope/allowedTargets`` scope (a daemon) the target must lie inside one of
+    /// `restore.allowed_targets` once `..` and symbolic links are resolved, and is spelled by its real
+    /// location; with ``RestoreScope/anywhere`` (the in-process CLI) any absolute target is taken as given.
+    /// The restore checks the target again when it starts.
+    public nonisolated func restoreOperation(repository: String, snapshot id: String, paths: [String], target: String) async throws -> JobOperation {
         guard configuration.repositories[repository] != nil else { throw Self.unknownRepository(repository, configuration) }
-        let resolvedTarget = try RestoreTarget.resolve(target, allowedTargets: configuration.restore.allowedTargets)
+        let resolvedTarget: String
+        switch restoreScope {
+        case .allowedTargets:
+            resolvedTarget = try RestoreTarget.resolve(target, allowedTargets: configuration.restore.allowedTargets)
+        case .anywhere:
+            try RestoreTarget.checkSpelling(target)
+            resolvedTarget = target
+        }
         var includes: [String] = []
         for path in paths {
             includes.append(try Self.snapshotPath(path))
@@ -195,10 +213,7 @@ extension Engine {
         }
         // `/` is the whole snapshot, which restic restores without any include.
         if includes.contains("/") { includes = [] }
-        return try await submit(JobRequest(
-            operation: .restore(repository: repository, snapshot: found.snapshot.id, target: resolvedTarget, includes: includes),
-            trigger: trigger, priority: priority
-        ))
+        return .restore(repository: repository, snapshot: found.snapshot.id, target: resolvedTarget, includes: includes)
     }
 
     // MARK: Helpers
@@ -244,12 +259,7 @@ extension Engine {
     }
 
     static func snapshotPath(_ path: String) throws -> String {
-        // A NUL would cut the path short wherever it reaches C (SQLite, restic's arguments): refused rather
-        // than answered for a shorter path. No file name holds one; tabs and newlines are allowed (Linux
-        // file names may contain them).
-        if path.unicodeScalars.contains(where: { $0.value == 0 }) {
-            throw EngineError(.invalidRequest, "The path \(path.debugDescription) contains a NUL character, which no file name holds.")
-        }
+        try PathText.refuseNUL(path, "The path")
         guard let normalized = SnapshotPath.normalize(path) else {
             throw EngineError(.invalidRequest, "The path \(path) must be absolute inside the snapshot and must not climb with \"..\".")
         }

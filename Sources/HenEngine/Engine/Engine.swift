@@ -17,6 +17,8 @@ public actor Engine {
     public nonisolated var configuration: Configuration { configurationState.withLock { $0 } }
     nonisolated let configurationState: Mutex<Configuration>
     public nonisolated let registry: DriverRegistry
+    /// Where this engine's restores may write: a daemon's stay below `restore.allowed_targets`.
+    public nonisolated let restoreScope: RestoreScope
     public nonisolated let store: JobStore
     let clock: any Clock<Duration>
     let now: @Sendable () -> Date
@@ -68,8 +70,9 @@ public actor Engine {
         var continuation: AsyncStream<JobEvent>.Continuation
     }
 
-    public init(configuration: Configuration, registry: DriverRegistry, store: JobStore, clock: any Clock<Duration> = ContinuousClock(), now: @escaping @Sendable () -> Date = Date.init, logger: Logger, hooks: (any HookExecuting)? = nil, metrics: (any MetricsFactory)? = nil) {
+    public init(configuration: Configuration, registry: DriverRegistry, store: JobStore, clock: any Clock<Duration> = ContinuousClock(), now: @escaping @Sendable () -> Date = Date.init, logger: Logger, hooks: (any HookExecuting)? = nil, metrics: (any MetricsFactory)? = nil, restoreScope: RestoreScope = .allowedTargets) {
         self.configurationState = Mutex(configuration)
+        self.restoreScope = restoreScope
         self.metrics = EngineMetrics(factory: metrics ?? MetricsSystem.factory)
         self.registry = registry
         self.store = store
@@ -98,13 +101,15 @@ public actor Engine {
 
     /// Opens the job store in `data_dir` and builds an engine on it that runs hooks with HenHooks'
     /// ``HookRunner``.
-    /// - Parameter role: for an engine that runs jobs ("daemon", "backup job"): the data directory is
-    ///   claimed first (``DataDirectoryLock``), and a second such process stops before touching anything.
-    public static func open(configuration: Configuration, registry: DriverRegistry, logger: Logger, metrics: (any MetricsFactory)? = nil, exclusiveAs role: String? = nil) async throws -> Engine {
+    /// - Parameters:
+    ///   - role: for an engine that runs jobs ("daemon", "backup job"): the data directory is claimed first
+    ///     (``DataDirectoryLock``), and a second such process stops before touching anything.
+    ///   - restoreScope: a daemon's (the default) restores only below `restore.allowed_targets`.
+    public static func open(configuration: Configuration, registry: DriverRegistry, logger: Logger, metrics: (any MetricsFactory)? = nil, exclusiveAs role: String? = nil, restoreScope: RestoreScope = .allowedTargets) async throws -> Engine {
         let store = try JobStore(dataDirectory: configuration.dataDirectory, exclusiveAs: role)
         var hookLogger = logger
         hookLogger[metadataKey: "component"] = "hooks"
-        return Engine(configuration: configuration, registry: registry, store: store, logger: logger, hooks: HookRunner(logger: hookLogger), metrics: metrics)
+        return Engine(configuration: configuration, registry: registry, store: store, logger: logger, hooks: HookRunner(logger: hookLogger), metrics: metrics, restoreScope: restoreScope)
     }
 
     // MARK: Drivers
@@ -372,13 +377,11 @@ public actor Engine {
             throw EngineError(.notFound, "There is no repository named \(unknown) (known: \(configuration.repositories.keys.sorted().joined(separator: ", "))).")
         }
         if case .restore(_, _, let target, _) = operation {
-            let allowed = configuration.restore.allowedTargets
-            let standardized = (target as NSString).standardizingPath
-            guard target.hasPrefix("/") else {
-                throw EngineError(.invalidRequest, "The restore target \(target) must be an absolute path.")
-            }
-            if !allowed.isEmpty, !allowed.contains(where: { standardized == $0 || standardized.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) {
-                throw EngineError(.invalidRequest, "Restores may only write below \(allowed.joined(separator: ", ")); \(target) is not among them.")
+            // An early answer; the restore checks again when it starts (RestoreStaging), since the disk may
+            // change while it waits in the queue.
+            switch restoreScope {
+            case .allowedTargets: _ = try RestoreTarget.locate(target, allowedTargets: configuration.restore.allowedTargets)
+            case .anywhere: try RestoreTarget.checkSpelling(target)
             }
         }
         if case .check(let repository, let subset?) = operation, !ConfigurationReader.isReadDataSubset(subset) {

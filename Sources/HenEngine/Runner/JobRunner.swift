@@ -17,6 +17,8 @@ struct JobRunner: Sendable {
     var hooks: (any HookExecuting)?
     /// Set in the daemon: a restore's writes into watched paths must not queue a backup.
     var watch: WatchService?
+    /// Where restores may write: the daemon's are held to `restore.allowed_targets`.
+    var restoreScope: RestoreScope = .allowedTargets
     var now: @Sendable () -> Date
     var logger: Logger
 
@@ -147,16 +149,32 @@ struct JobRunner: Sendable {
                 )
             }
         case .restore(let repository, let snapshot, let target, let includes):
+            let scope = restoreScope
+            let allowedTargets = configuration.restore.allowedTargets
             await step(id: "restore:\(repository)", name: "restore \(snapshot) from \(repository)", repository: repository, run: &run) { driver, events in
-                let request = RestoreRequest(snapshot: snapshot, target: target, includes: includes)
-                let summary = if let watch {
-                    try await watch.suppress(paths: [target]) { try await driver.restore(request, events: events) }
-                } else {
-                    try await driver.restore(request, events: events)
+                // Checked again now, not only when queued: the disk may have changed while the job waited.
+                let staging = try RestoreStaging.prepare(target: target, scope: scope, allowedTargets: allowedTargets)
+                let request = RestoreRequest(snapshot: snapshot, target: staging.driverTarget, includes: includes)
+                let restore: @Sendable () async throws -> (RestoreSummary, [String]) = {
+                    let summary: RestoreSummary
+                    do {
+                        summary = try await driver.restore(request, events: events)
+                    } catch {
+                        staging.discard()
+                        throw error
+                    }
+                    return (summary, try staging.moveIntoPlace())
                 }
+                let outcome: (RestoreSummary, [String])
+                if let watch {
+                    outcome = try await watch.suppress(paths: [target]) { try await restore() }
+                } else {
+                    outcome = try await restore()
+                }
+                let (summary, kept) = outcome
                 return StepResult(
                     message: "restored \(summary.filesRestored.map(String.init) ?? "the") files to \(target)",
-                    warnings: summary.warnings,
+                    warnings: summary.warnings + kept,
                     result: RepositoryResult(repository: repository, filesRestored: summary.filesRestored, bytesRestored: summary.bytesRestored)
                 )
             }

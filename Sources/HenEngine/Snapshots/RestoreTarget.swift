@@ -5,14 +5,31 @@ import Glibc
 
 /// Where a restore requested through the API may write: inside one of `restore.allowed_targets`, judged
 /// after symbolic links are resolved, so that neither `..` nor a link inside an allowed directory leads out.
+/// Judged when the restore is asked for (an early answer) and again when it starts (``RestoreStaging``),
+/// because the disk may change while the job waits in the queue.
 enum RestoreTarget {
+    /// A target found inside an allowed directory.
+    struct Location: Sendable, Equatable {
+        /// The allowed directory as configured (without `.`, `..` or a trailing slash).
+        var allowed: String
+        /// The allowed directory's real location (symbolic links resolved: the configuration is trusted).
+        var allowedReal: String
+        /// The components below the allowed directory, none of them `.`, `..` or a link when it was checked.
+        var below: [String]
+        /// The target spelled below the allowed directory as configured.
+        var spelled: String { below.isEmpty ? allowed : (allowed == "/" ? "" : allowed) + "/" + below.joined(separator: "/") }
+    }
+
     /// The target to hand the driver: its real location, spelled below the allowed directory it is in.
     static func resolve(_ target: String, allowedTargets: [String]) throws -> String {
+        try locate(target, allowedTargets: allowedTargets).spelled
+    }
+
+    /// The allowed directory the target is in, and the target's real components below it.
+    static func locate(_ target: String, allowedTargets: [String]) throws -> Location {
+        try checkSpelling(target)
         guard !allowedTargets.isEmpty else {
             throw EngineError(.invalidRequest, "Restores through the API are turned off: restore.allowed_targets in the configuration is empty.")
-        }
-        guard target.hasPrefix("/") else {
-            throw EngineError(.invalidRequest, "The restore target \(target) must be an absolute path.")
         }
         let components = target.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
         if components.contains("..") {
@@ -26,15 +43,23 @@ enum RestoreTarget {
         for allowed in allowedTargets {
             let spelled = lexical(allowed)
             let allowedReal = (try? realLocation(of: spelled.split(separator: "/").map(String.init)).path) ?? spelled
-            if real.path == allowedReal { return spelled }
+            if real.path == allowedReal { return Location(allowed: spelled, allowedReal: allowedReal, below: []) }
             let prefix = allowedReal == "/" ? "/" : allowedReal + "/"
             if real.path.hasPrefix(prefix) {
-                let rest = String(real.path.dropFirst(prefix.count))
-                return spelled == "/" ? "/" + rest : spelled + "/" + rest
+                let below = real.path.dropFirst(prefix.count).split(separator: "/").map(String.init)
+                return Location(allowed: spelled, allowedReal: allowedReal, below: below)
             }
         }
         let through = real.throughLink ? " (through a symbolic link, it leads to \(real.path))" : ""
         throw EngineError(.invalidRequest, "Restores may only write below \(allowedTargets.joined(separator: ", ")); \(target) is outside them\(through).")
+    }
+
+    /// What every target must be, wherever the restore may write: absolute, without a NUL.
+    static func checkSpelling(_ target: String) throws {
+        try PathText.refuseNUL(target, "The restore target")
+        guard target.hasPrefix("/") else {
+            throw EngineError(.invalidRequest, "The restore target \(target) must be an absolute path.")
+        }
     }
 
     /// The path with its existing part resolved through symbolic links (`realpath`) and the part that does

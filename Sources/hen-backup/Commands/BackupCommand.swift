@@ -113,10 +113,10 @@ struct RestoreCommand: AsyncParsableCommand {
             return
         }
         let context = try CommandContext.load(options)
+        // The engine's own restore checks (this host's snapshot, paths in it, the target's spelling); run by
+        // the machine's administrator, the in-process engine restores to any target (RestoreScope.anywhere).
         try await JobRunning.run(context: context) { [repository, snapshot, include] engine in
-            // `latest` or a short id, resolved among this host's snapshots whatever the driver.
-            let found = try await engine.snapshot(repository: repository, id: snapshot)
-            return .restore(repository: repository, snapshot: found.snapshot.id, target: target, includes: include)
+            try await engine.restoreOperation(repository: repository, snapshot: snapshot, paths: include, target: target)
         }
     }
 }
