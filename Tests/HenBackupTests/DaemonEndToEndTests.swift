@@ -110,8 +110,10 @@ import Testing
             }
         }
 
+        /// restic's lock files. Not its `…-tmp-…` files: a lock being written when restic was interrupted
+        /// (restic itself ignores them; waiting for "a lock" must not stop at one).
         var locks: [String] {
-            (try? FileManager.default.contentsOfDirectory(atPath: "\(repository)/locks")) ?? []
+            ((try? FileManager.default.contentsOfDirectory(atPath: "\(repository)/locks")) ?? []).filter { !$0.contains("-tmp-") }
         }
 
         /// `restic snapshots --json` of the repository.

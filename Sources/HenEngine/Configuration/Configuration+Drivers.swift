@@ -9,7 +9,7 @@ extension Configuration {
     /// repository's and the global ones: per direction the smallest wins, for every operation.
     public func makeDriver(forRepository name: String, registry: DriverRegistry, niceness: Niceness = Niceness(), limits: TransferLimits = TransferLimits(), logger: Logger) throws -> any BackupDriver {
         guard let repository = repositories[name] else {
-            throw EngineError(.notFound, "There is no repository named \(name) (known: \(repositories.keys.sorted().joined(separator: ", "))).")
+            throw unknownRepository(name)
         }
         // A job's driver logs with the job's identity (and its step), as the `driver` component.
         var driverLogger = logger

@@ -104,7 +104,7 @@ extension ConfigurationReader {
             var parts: [String] = []
             for (key, value) in mapping {
                 guard let keyText = key.string, let valueJSON = json(at.child(keyText, value)) else { return nil }
-                parts.append("\(Self.jsonString(keyText)):\(valueJSON)")
+                parts.append("\(JSONText.quote(keyText)):\(valueJSON)")
             }
             return "{" + parts.joined(separator: ",") + "}"
         case .sequence(let sequence):
@@ -122,26 +122,10 @@ extension ConfigurationReader {
                 if Int(text) != nil { return text }
                 if let number = Double(text), number.isFinite, text.first != "." { return text }
             }
-            return Self.jsonString(text)
+            return JSONText.quote(text)
         case .alias:
             error(at, "aliases are not supported in a body")
             return nil
         }
-    }
-
-    static func jsonString(_ text: String) -> String {
-        var output = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20: output += String(format: "\\u%04x", scalar.value)
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        return output + "\""
     }
 }

@@ -23,14 +23,14 @@ extension Engine {
         var repositories: [String]
         if let backup {
             guard let definition = configuration.backup(named: backup) else {
-                throw EngineError(.notFound, "There is no backup named \(backup) (known: \(configuration.backups.map(\.name).joined(separator: ", "))).")
+                throw configuration.unknownBackup(backup)
             }
             repositories = definition.repositories
         } else {
             repositories = configuration.repositories.keys.sorted()
         }
         if let repository {
-            guard configuration.repositories[repository] != nil else { throw Self.unknownRepository(repository, configuration) }
+            guard configuration.repositories[repository] != nil else { throw configuration.unknownRepository(repository) }
             if let backup, !repositories.contains(repository) {
                 throw EngineError(.invalidRequest, "Backup \(backup) does not use repository \(repository) (it uses \(repositories.joined(separator: ", "))).")
             }
@@ -60,7 +60,7 @@ extension Engine {
     /// read from the repository when it is stale).
     public nonisolated func snapshotSummary(repository: String) async throws -> (count: Int, latest: RepositorySnapshot?) {
         let configuration = self.configuration
-        guard configuration.repositories[repository] != nil else { throw Self.unknownRepository(repository, configuration) }
+        guard configuration.repositories[repository] != nil else { throw configuration.unknownRepository(repository) }
         _ = try await ensureSnapshotList(repository: repository, force: false)
         let store = try await snapshotCatalog.store()
         let count = try await store.count(repository: repository, hostname: configuration.hostname)
@@ -193,7 +193,7 @@ extension Engine {
     /// location; with ``RestoreScope/anywhere`` (the in-process CLI) any absolute target is taken as given.
     /// The restore checks the target again when it starts.
     public nonisolated func restoreOperation(repository: String, snapshot id: String, paths: [String], target: String) async throws -> JobOperation {
-        guard configuration.repositories[repository] != nil else { throw Self.unknownRepository(repository, configuration) }
+        guard configuration.repositories[repository] != nil else { throw configuration.unknownRepository(repository) }
         let resolvedTarget: String
         switch restoreScope {
         case .allowedTargets:
@@ -268,10 +268,6 @@ extension Engine {
 
     static func noPath(_ path: String, _ found: RepositorySnapshot) -> EngineError {
         EngineError(.notFound, "Snapshot \(found.snapshot.shortID) of repository \(found.repository) has no path \(path).")
-    }
-
-    static func unknownRepository(_ name: String, _ configuration: Configuration) -> EngineError {
-        EngineError(.notFound, "There is no repository named \(name) (known: \(configuration.repositories.keys.sorted().joined(separator: ", "))).")
     }
 
     /// A driver's failure as the engine's error: missing things are `notFound`, a lock a `conflict`.

@@ -341,10 +341,10 @@ public actor Engine {
     func validate(_ operation: JobOperation) throws -> [String] {
         // The named backup or repository must exist first, so that an unknown name is "not found" in every mode.
         if operation.backup == nil, configuration.repositories[operation.target] == nil {
-            throw EngineError(.notFound, "There is no repository named \(operation.target) (known: \(configuration.repositories.keys.sorted().joined(separator: ", "))).")
+            throw configuration.unknownRepository(operation.target)
         }
         if let backupName = operation.backup, configuration.backup(named: backupName) == nil {
-            throw EngineError(.notFound, "There is no backup named \(backupName) (known: \(configuration.backups.map(\.name).joined(separator: ", "))).")
+            throw configuration.unknownBackup(backupName)
         }
         if configuration.mode == .recovery {
             switch operation {
@@ -358,7 +358,7 @@ public actor Engine {
         }
         if let backupName = operation.backup {
             guard let backup = configuration.backup(named: backupName) else {
-                throw EngineError(.notFound, "There is no backup named \(backupName) (known: \(configuration.backups.map(\.name).joined(separator: ", "))).")
+                throw configuration.unknownBackup(backupName)
             }
             if case .backup(_, let chosen?) = operation {
                 if chosen.isEmpty {
@@ -374,7 +374,7 @@ public actor Engine {
         }
         let repositories = operation.repositories(in: configuration)
         if let unknown = repositories.first(where: { configuration.repositories[$0] == nil }) {
-            throw EngineError(.notFound, "There is no repository named \(unknown) (known: \(configuration.repositories.keys.sorted().joined(separator: ", "))).")
+            throw configuration.unknownRepository(unknown)
         }
         if case .restore(_, _, let target, _) = operation {
             // An early answer; the restore checks again when it starts (RestoreStaging), since the disk may

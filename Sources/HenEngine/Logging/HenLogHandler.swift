@@ -1,4 +1,5 @@
 import Foundation
+import HenProcess
 import Logging
 import Synchronization
 
@@ -93,7 +94,7 @@ public struct HenLogHandler: LogHandler {
         text += ",\"message\":" + JSONText.quote(message)
         text += ",\"component\":" + JSONText.quote(component)
         for key in metadata.keys.sorted() where !["time", "level", "message", "component"].contains(key) {
-            text += "," + JSONText.quote(key) + ":" + JSONText.value(metadata[key]!)
+            text += "," + JSONText.quote(key) + ":" + JSONMetadata.value(metadata[key]!)
         }
         return text + "}"
     }
@@ -130,33 +131,15 @@ public final class LogOutput: Sendable {
     }
 }
 
-/// The few JSON helpers the log handler needs, without going through JSONEncoder for every line.
-enum JSONText {
-    static func quote(_ string: String) -> String {
-        var result = "\""
-        result.reserveCapacity(string.utf8.count + 2)
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                result += String(format: "\\u%04x", scalar.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
-
+/// Metadata values as JSON, for the log handler's lines (strings through HenProcess's ``JSONText``).
+enum JSONMetadata {
     static func value(_ value: Logger.Metadata.Value) -> String {
         switch value {
-        case .string(let string): quote(string)
-        case .stringConvertible(let convertible): quote(convertible.description)
+        case .string(let string): JSONText.quote(string)
+        case .stringConvertible(let convertible): JSONText.quote(convertible.description)
         case .array(let array): "[" + array.map(Self.value).joined(separator: ",") + "]"
         case .dictionary(let dictionary):
-            "{" + dictionary.keys.sorted().map { quote($0) + ":" + Self.value(dictionary[$0]!) }.joined(separator: ",") + "}"
+            "{" + dictionary.keys.sorted().map { JSONText.quote($0) + ":" + Self.value(dictionary[$0]!) }.joined(separator: ",") + "}"
         }
     }
 }

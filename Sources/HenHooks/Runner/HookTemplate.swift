@@ -1,3 +1,5 @@
+import HenProcess
+
 /// Substitutes `{{job.id}}`-style placeholders, escaping each value for where it lands.
 /// Unknown placeholders are left as written (a body may legitimately contain `{{`);
 /// `unknownPlaceholders(in:)` lets the configuration loader reject typos early.
@@ -67,21 +69,7 @@ public enum HookTemplate {
             }
             return out
         case .json:
-            var out = ""
-            for scalar in value.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case _ where scalar.value < 0x20:
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-            return out
+            return JSONText.escape(value)
         case .header:
             return String(String.UnicodeScalarView(value.unicodeScalars.map { $0 == "\r" || $0 == "\n" || $0 == "\0" ? " " : $0 }))
         }

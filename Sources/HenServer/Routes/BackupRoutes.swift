@@ -56,7 +56,7 @@ public struct BackupRoutes: Sendable {
     func detail(_ name: String) async throws -> Response {
         let configuration = engine.configuration
         guard let backup = configuration.backup(named: name) else {
-            throw APIError.notFound("There is no backup named \(name) (known: \(configuration.backups.map(\.name).joined(separator: ", "))).")
+            throw APIError(configuration.unknownBackup(name))
         }
         var lastJobs: [String: JobSummary] = [:]
         for operation in [JobOperation.Kind.backup, .prune] {

@@ -47,7 +47,7 @@ public struct RepositoryRoutes: Sendable {
     func detail(_ name: String) async throws -> Response {
         let configuration = engine.configuration
         guard let repository = configuration.repositories[name] else {
-            throw APIError.notFound("There is no repository named \(name) (known: \(configuration.repositories.keys.sorted().joined(separator: ", "))).")
+            throw APIError(configuration.unknownRepository(name))
         }
         var stats = Stats()
         do {
