@@ -34,6 +34,8 @@ public func buildRouter(engine: Engine, loader: ConfigurationLoader? = nil) -> R
     let router = Router(context: HenRequestContext.self)
     let authenticator = APIAuthenticator { engine.configuration.api.auth }
     let table = RouteTable()
+    // Outermost: every text answer, errors included, leaves with the configuration's secrets redacted.
+    router.middlewares.add(AnswerRedactionMiddleware(secrets: engine.secrets))
     router.middlewares.add(APIErrorMiddleware())
     // Before anything else looks at a request: what a web page could make the browser send is refused first.
     router.middlewares.add(HostAndOriginMiddleware { engine.configuration.api })

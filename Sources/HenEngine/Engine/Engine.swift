@@ -16,6 +16,9 @@ public actor Engine {
     /// The configuration in force: the one the engine was built with, until ``reload(_:)`` replaces it.
     public nonisolated var configuration: Configuration { configurationState.withLock { $0 } }
     nonisolated let configurationState: Mutex<Configuration>
+    /// Every secret of the configuration in force, redacted from job records, the store, the API's answers
+    /// and (when the process's log handler shares it) every log line.
+    public nonisolated let secrets: ConfigurationSecrets
     public nonisolated let registry: DriverRegistry
     public nonisolated let store: JobStore
     let clock: any Clock<Duration>
@@ -68,8 +71,13 @@ public actor Engine {
         var continuation: AsyncStream<JobEvent>.Continuation
     }
 
-    public init(configuration: Configuration, registry: DriverRegistry, store: JobStore, clock: any Clock<Duration> = ContinuousClock(), now: @escaping @Sendable () -> Date = Date.init, logger: Logger, hooks: (any HookExecuting)? = nil, metrics: (any MetricsFactory)? = nil) {
+    /// - Parameter secrets: the redactor to keep up to date with the configuration (the one the process's
+    ///   log handler uses); a new one by default.
+    public init(configuration: Configuration, registry: DriverRegistry, store: JobStore, clock: any Clock<Duration> = ContinuousClock(), now: @escaping @Sendable () -> Date = Date.init, logger: Logger, hooks: (any HookExecuting)? = nil, metrics: (any MetricsFactory)? = nil, secrets: ConfigurationSecrets? = nil) {
         self.configurationState = Mutex(configuration)
+        let secrets = secrets ?? ConfigurationSecrets(configuration)
+        secrets.update(from: configuration)
+        self.secrets = secrets
         self.metrics = EngineMetrics(factory: metrics ?? MetricsSystem.factory)
         self.registry = registry
         self.store = store
@@ -78,7 +86,7 @@ public actor Engine {
         self.logger = logger
         self.hooks = hooks
         self.createdAt = now()
-        self.writer = StoreWriter(store: store, logger: logger)
+        self.writer = StoreWriter(store: store, secrets: secrets, logger: logger)
         self.snapshotCatalog = SnapshotCatalog(dataDirectory: configuration.dataDirectory)
         self.queue = JobQueue(maxConcurrentJobs: configuration.maxConcurrentJobs, concurrentBackupRepositories: Self.concurrentBackupRepositories(configuration, registry: registry, logger: logger))
     }
@@ -99,11 +107,11 @@ public actor Engine {
 
     /// Opens the job store in `data_dir` and builds an engine on it that runs hooks with HenHooks'
     /// ``HookRunner``.
-    public static func open(configuration: Configuration, registry: DriverRegistry, logger: Logger, metrics: (any MetricsFactory)? = nil) async throws -> Engine {
+    public static func open(configuration: Configuration, registry: DriverRegistry, logger: Logger, metrics: (any MetricsFactory)? = nil, secrets: ConfigurationSecrets? = nil) async throws -> Engine {
         let store = try JobStore(dataDirectory: configuration.dataDirectory)
         var hookLogger = logger
         hookLogger[metadataKey: "component"] = "hooks"
-        return Engine(configuration: configuration, registry: registry, store: store, logger: logger, hooks: HookRunner(logger: hookLogger), metrics: metrics)
+        return Engine(configuration: configuration, registry: registry, store: store, logger: logger, hooks: HookRunner(logger: hookLogger), metrics: metrics, secrets: secrets)
     }
 
     // MARK: Drivers
