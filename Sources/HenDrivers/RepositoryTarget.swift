@@ -33,11 +33,12 @@ public struct RepositoryTarget: Sendable {
         self.limits = limits
     }
 
-    /// Every secret value this target carries, for redaction of anything a child process prints.
+    /// Every secret value this target carries, for redaction of anything a child process prints (the redactor
+    /// leaves out values too short to be secrets).
     public var secretValues: [String] {
         var values = environment.values.map(\.value)
         if let password { values.append(password.value) }
-        return values.filter { $0.count >= 4 }
+        return values
     }
 }
 

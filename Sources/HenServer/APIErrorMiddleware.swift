@@ -1,8 +1,9 @@
 import HenEngine
 import Hummingbird
+import NIOCore
 
 /// Turns every error a route throws into the API's JSON error shape: engine errors by their code, Hummingbird's
-/// own (`HTTPError`, decoding failures) by their status, anything else as a 500 that names no internals.
+/// own (`HTTPError`, decoding failures, a body over the limit) by their status, anything else as a 500 that names no internals.
 public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
@@ -16,6 +17,8 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "not_found" : (error.status.code < 500 ? "bad_request" : "internal")
             throw APIError(error.status, code, error.body ?? error.status.reasonPhrase)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "body_too_large", RequestLimits.bodyTooLargeMessage)
         } catch is DecodingError {
             throw APIError.badRequest("The request body is not the JSON this route expects.")
         } catch {

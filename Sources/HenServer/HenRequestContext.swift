@@ -12,6 +12,9 @@ public struct HenRequestContext: RequestContext, RemoteAddressRequestContext {
 
     /// The client's IP address without the port (wrong passwords are counted per address and user), `-`
     /// when unknown.
+    /// Bodies longer than this fail with 413 when a route reads them (``RequestLimits``).
+    public var maxUploadSize: Int { RequestLimits.maxBodyBytes }
+
     public var clientAddress: String { remoteAddress?.ipAddress ?? "-" }
 
     public init(source: ApplicationRequestContextSource) {

@@ -1,6 +1,7 @@
 import Foundation
 import HenEngine
 import Hummingbird
+import HummingbirdCore
 import Logging
 
 /// The HTTP API (and, later, the web UI) of a running daemon. The daemon and the tests build it the same way.
@@ -16,8 +17,12 @@ public func buildApplication(
     loader: ConfigurationLoader? = nil
 ) throws -> some ApplicationProtocol {
     let (host, port) = try ListenAddress.parse(configuration.api.listen)
+    let limits = HTTP1Channel.Configuration.DecoderConfiguration(
+        maxHeaderFieldSize: RequestLimits.maxHeaderFieldBytes, maxHeaderListSize: RequestLimits.maxHeaderBytes, maxHeaderFieldCount: RequestLimits.maxHeaderFields
+    )
     return Application(
         router: buildRouter(engine: engine, loader: loader),
+        server: .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [OversizeHeadersHandler()], httpDecoderConfiguration: limits)),
         configuration: .init(address: .hostname(host, port: port), serverName: "hen-backup"),
         logger: logger
     )
@@ -29,7 +34,12 @@ public func buildRouter(engine: Engine, loader: ConfigurationLoader? = nil) -> R
     let router = Router(context: HenRequestContext.self)
     let authenticator = APIAuthenticator { engine.configuration.api.auth }
     let table = RouteTable()
+    // Outermost: every text answer, errors included, leaves with the configuration's secrets redacted.
+    router.middlewares.add(AnswerRedactionMiddleware(secrets: engine.secrets))
     router.middlewares.add(APIErrorMiddleware())
+    // Before anything else looks at a request: what a web page could make the browser send is refused first.
+    router.middlewares.add(HostAndOriginMiddleware { engine.configuration.api })
+    router.middlewares.add(BodyLimitMiddleware())
     router.middlewares.add(MethodNotAllowedMiddleware(table: table))
     router.middlewares.add(AuthMiddleware(authenticator: authenticator))
     let api = router.group("api/v1")

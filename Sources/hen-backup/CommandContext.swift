@@ -10,14 +10,18 @@ struct CommandContext {
     let options: GlobalOptions
     var configuration: Configuration
     let logger: Logger
+    /// The configuration's secrets: redacted from every log line of this process and, through the engine,
+    /// from job records, the store and the API's answers.
+    let secrets: ConfigurationSecrets
 
     /// Loads and validates the configuration; prints every error and exits 1 when it is invalid.
     static func load(_ options: GlobalOptions, component: String = "cli") throws -> CommandContext {
         let configuration = try loadConfiguration(options)
         // Times are shown in the configured `timezone` (the one cron schedules use), not the process's.
         Formatting.timeZone = configuration.timeZone
-        bootstrapLogging(options, configuration: configuration)
-        return CommandContext(options: options, configuration: configuration, logger: Logger(label: "hen.\(component)"))
+        let secrets = ConfigurationSecrets(configuration)
+        bootstrapLogging(options, configuration: configuration, secrets: secrets)
+        return CommandContext(options: options, configuration: configuration, logger: Logger(label: "hen.\(component)"), secrets: secrets)
     }
 
     static func loadConfiguration(_ options: GlobalOptions) throws -> Configuration {
@@ -36,7 +40,7 @@ struct CommandContext {
 
     private static let bootstrapped = BootstrapOnce()
 
-    static func bootstrapLogging(_ options: GlobalOptions, configuration: Configuration?) {
+    static func bootstrapLogging(_ options: GlobalOptions, configuration: Configuration?, secrets: ConfigurationSecrets? = nil) {
         let format: HenLogHandler.Format = switch options.logFormat {
         case .json: .json
         case .text: .text
@@ -47,7 +51,7 @@ struct CommandContext {
         for (component, name) in configuration?.log.levels ?? [:] {
             if let value = Logger.Level(rawValue: name) { levels[component] = value }
         }
-        bootstrapped.run { HenLogHandler.bootstrap(format: format, level: level, levels: levels) }
+        bootstrapped.run { HenLogHandler.bootstrap(format: format, level: level, levels: levels, secrets: secrets) }
     }
 
     /// The engine for this command; a daemon's (the default) restores only below `restore.allowed_targets`.
@@ -55,7 +59,7 @@ struct CommandContext {
     ///   claims the data directory first and stops with one sentence while another process holds it.
     func openEngine(exclusiveAs role: String? = nil, restoreScope: RestoreScope = .allowedTargets) async throws -> Engine {
         do {
-            return try await Engine.open(configuration: configuration, registry: .standard, logger: Logger(label: "hen.engine"), exclusiveAs: role, restoreScope: restoreScope)
+            return try await Engine.open(configuration: configuration, registry: .standard, logger: Logger(label: "hen.engine"), exclusiveAs: role, restoreScope: restoreScope, secrets: secrets)
         } catch let error as EngineError where error.code == .dataDirectoryInUse {
             printError(error.message)
             throw ExitCode.failure

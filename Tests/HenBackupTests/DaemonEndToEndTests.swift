@@ -21,7 +21,8 @@ import Testing
         var url: String { "http://127.0.0.1:\(port)" }
         static let token = "e2e-token-0123456789abcdef"
 
-        init(schedule: String, shutdownGrace: String = "5s", extraBackupYAML: String = "", sourceBytes: Int = 0, extraYAML: String = "") throws {
+        /// - Parameter apiYAML: the `api:` mapping's lines after `listen` (default: one bearer token).
+        init(schedule: String, shutdownGrace: String = "5s", extraBackupYAML: String = "", sourceBytes: Int = 0, extraYAML: String = "", apiYAML: String? = nil, repositoriesYAML: String = "") throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("hen-daemon-\(UUID().uuidString)").path
             port = try freeLoopbackPort()
             let fileManager = FileManager.default
@@ -44,13 +45,14 @@ import Testing
                 executables: { restic: \(DaemonEndToEndTests.restic) }
                 api:
                   listen: 127.0.0.1:\(port)
-                  auth: { tokens: [\(Setup.token)] }
+                  \(apiYAML ?? "auth: { tokens: [\(Setup.token)] }")
                 restore: { allowed_targets: [\(directory)/restores] }
                 \(extraYAML)
                 repositories:
                   local:
                     location: \(repository)
                     password_file: \(passwordFile)
+                \(repositoriesYAML)
                 backups:
                   documents:
                     paths: [\(directory)/source]

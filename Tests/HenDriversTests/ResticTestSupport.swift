@@ -198,12 +198,13 @@ enum LocalServer {
         let request = ChildProcessRequest(executable: executable, arguments: arguments, environment: childEnvironment, terminationGrace: .seconds(2))
         let output = Mutex<[String]>([])
         let server = Task { try await ChildProcess.run(request) { line in output.withLock { $0.append("\(line)") } } }
-        let deadline = ContinuousClock.now + .seconds(30)
+        // A bound, not a timing check: moto imports boto and flask, which took over 30 s on a loaded 2-core run.
+        let deadline = ContinuousClock.now + .seconds(120)
         while !isListening(port) {
             guard ContinuousClock.now < deadline else {
                 server.cancel()
                 _ = await server.result
-                throw SandboxError("\(executable) did not listen on port \(port) within 30 s: \(output.withLock { $0.suffix(5) })")
+                throw SandboxError("\(executable) did not listen on port \(port) within 120 s: \(output.withLock { $0.suffix(5) })")
             }
             try await Task.sleep(for: .milliseconds(100))
         }

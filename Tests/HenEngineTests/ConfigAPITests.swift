@@ -43,6 +43,17 @@ import Testing
         #expect(directory.issues(minimalConfig(top: "api:\n  listen: localhost:9000\n")).isEmpty)
     }
 
+    @Test func allowedHostsAreNamesWithAnOptionalPortAndBadOnesArePositioned() throws {
+        let directory = try ConfigTempDirectory()
+        let good = try directory.load(minimalConfig(top: "api:\n  allowed_hosts: [Backup.Example.com, \"backup.example.com:8443\", 10.0.0.5, \"[fd00::1]:8420\"]\n"))
+        #expect(good.api.allowedHosts == ["backup.example.com", "backup.example.com:8443", "10.0.0.5", "[fd00::1]:8420"])
+        #expect(good.redactedYAML().contains("backup.example.com:8443"))
+        let bad = directory.issues(minimalConfig(top: "api:\n  allowed_hosts:\n    - https://backup.example.com/\n    - \"*.example.com\"\n    - \"host:0\"\n"))
+        #expect(bad.count == 3, "\(bad)")
+        #expect(bad.first?.hasPrefix("config.yml:3:7: api.allowed_hosts[0]: \"https://backup.example.com/\" is not a host name") == true, "\(bad)")
+        #expect(try directory.load(minimalConfig(top: "api:\n  allowed_hosts: backup.example.com\n")).api.allowedHosts == ["backup.example.com"])
+    }
+
     @Test func badCredentialsAreErrorsWithTheirPlace() throws {
         let directory = try ConfigTempDirectory()
         let issues = directory.issues(minimalConfig(top: """

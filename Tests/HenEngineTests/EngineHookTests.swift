@@ -2,6 +2,7 @@ import Foundation
 import HenDrivers
 import HenHooks
 import HenProcess
+import Logging
 import Synchronization
 import Testing
 @testable import HenEngine
@@ -124,6 +125,43 @@ final class RecordingHooks: HookExecuting {
         #expect(record.steps.map(\.state) == [.succeeded, .warning, .succeeded, .succeeded, .succeeded])
         let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(lines == ["before \(record.id) documents cli", "after \(snapshot)", "finally warning"])
+    }
+
+    /// A hook that prints a repository's password (given directly, or in its password file) does not put it
+    /// in the job record, the job store or the log: one redactor, fed with every secret of the
+    /// configuration, stands between what a job prints and anything Hen writes out (issue 12, item 6).
+    @Test func aHookPrintingARepositorysPasswordLeavesItInNoRecordStoreOrLogLine() async throws {
+        var fixture = try EngineFixture()
+        defer { fixture.close() }
+        let password = "repository-password-\(UUID().uuidString)"
+        let fromFile = "password-file-secret-\(UUID().uuidString)"
+        let passwordFile = "\(fixture.directory)/usb-password"
+        try (fromFile + "\n").write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        fixture.configuration.repositories["local"]?.password = Secret(password)
+        fixture.configuration.repositories["usb"]?.passwordFile = passwordFile
+        fixture.configuration.backups[0].hooks = Configuration.Backup.Hooks(
+            before: [HookDefinition(action: .command(CommandHook(invocation: .shell("echo \"pw=\(password)\"; cat \(passwordFile) >&2; exit 2"), timeout: 30)), onFailure: .continue)]
+        )
+        fixture.backend.setInitialized("local")
+        let captured = JobLogIdentityTests.CapturedLines()
+        let output = captured.output
+        let secrets = ConfigurationSecrets(fixture.configuration)
+        let logger = Logger(label: "hen.engine") { HenLogHandler(label: $0, format: .json, level: .debug, output: output, secrets: secrets) }
+        let store = try JobStore(dataDirectory: fixture.configuration.dataDirectory)
+        let engine = Engine(configuration: fixture.configuration, registry: fixture.backend.registry(), store: store, logger: logger, hooks: HookRunner(logger: logger), secrets: secrets)
+        let record = try await engine.waitForCompletion(jobID: engine.backup("documents").id)
+        let stored = try #require(try await store.record(id: record.id))
+        let written = [
+            String(decoding: try JobRecord.jsonEncoder().encode(record), as: UTF8.self),
+            String(decoding: try JobRecord.jsonEncoder().encode(stored), as: UTF8.self),
+            captured.all.joined(),
+        ]
+        for text in written {
+            #expect(!text.contains(password) && !text.contains(fromFile), "\(text.prefix(3_000))")
+        }
+        let hookOutput = try #require(record.steps.first?.hook?.output)
+        #expect(hookOutput.contains("pw=***") && hookOutput.contains("***"), "\(hookOutput)")
+        #expect(record.log.contains { $0.message.contains("pw=***") })
     }
 
     /// Command hooks run at the backup's `nice`; `finally` hooks run even when the job is cancelled (they

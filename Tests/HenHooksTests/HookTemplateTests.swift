@@ -75,6 +75,36 @@ struct HookTemplateTests {
         #expect(text.hasSuffix("line 999"))
         #expect(text.contains("bytes of output omitted"))
         #expect(text.utf8.count < 300)
+        // The marker counts exactly the bytes of the lines left out (each with its newline).
+        let total = (0..<1000).reduce(0) { $0 + "line \($1)".utf8.count + 1 }
+        let kept = text.split(separator: "\n").filter { !$0.hasPrefix("…") }.reduce(0) { $0 + $1.utf8.count + 1 }
+        #expect(text.contains("… \(total - kept) bytes of output omitted …"), "\(text)")
+    }
+
+    /// One 70 KB line (a dump printed to stdout) keeps its start and its end, and says how much of its middle
+    /// was left out; before, it was dropped whole and counted wrong ("… 8197 bytes of output omitted …").
+    @Test func aHugeLineKeepsItsHeadAndTailWithTheRightCount() {
+        let output = BoundedOutput(limit: 16 * 1024)
+        output.append("before")
+        let line = "HEAD" + String(repeating: "x", count: 70_000 - 8) + "TAIL"
+        output.append(line)
+        output.append("after")
+        let (text, truncated) = output.text
+        #expect(truncated)
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3, "\(lines.map { $0.prefix(40) })")
+        #expect(lines.first == "before" && lines.last == "after")
+        let kept = lines[1]
+        #expect(kept.hasPrefix("HEADxxx") && kept.hasSuffix("xxxTAIL"))
+        let marker = kept.firstMatch(of: /… (\d+) bytes omitted …/)
+        #expect(marker != nil)
+        let omitted = Int(marker?.output.1 ?? "") ?? -1
+        let keptBytes = kept.utf8.count - (marker.map { kept[$0.range].utf8.count + 2 } ?? 0)
+        #expect(omitted + keptBytes == 70_000, "omitted \(omitted), kept \(keptBytes)")
+        #expect(kept.utf8.count < 8 * 1024)
+        // Multi-byte characters are cut between characters, never inside one.
+        let accents = BoundedOutput.shorten(String(repeating: "é", count: 10_000), limit: 101)
+        #expect(accents.hasPrefix("éé") && accents.hasSuffix("éé") && !accents.contains("\u{FFFD}"))
     }
 }
 

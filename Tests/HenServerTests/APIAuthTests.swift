@@ -155,6 +155,20 @@ import Testing
         #expect(await authenticator.login(user: "alice", password: Self.password, address: "10.0.0.9") == .throttled(retryAfter: 1))
     }
 
+    /// bcrypt reads a password up to its first NUL, so "correct horse\0anything" would pass for the right
+    /// password: a NUL in a user name or password is refused before bcrypt sees it (basic auth and login).
+    @Test func aNULInAUserNameOrPasswordIsRefusedBeforeBcrypt() async throws {
+        let auth = Configuration.API.Auth(users: [.init(name: "alice", passwordHash: Secret(Self.htpasswdHash(Self.password)))])
+        let authenticator = APIAuthenticator { auth }
+        func basic(_ user: String, _ password: String) -> String { "Basic " + Data("\(user):\(password)".utf8).base64EncodedString() }
+        #expect(await authenticator.authenticate(authorization: basic("alice", Self.password), cookie: nil) == .authenticated(identity: "user:alice"))
+        #expect(await authenticator.authenticate(authorization: basic("alice", Self.password + "\0anything"), cookie: nil) == .rejected(APIAuthenticator.nulMessage))
+        #expect(await authenticator.authenticate(authorization: basic("alice\0x", Self.password), cookie: nil) == .rejected(APIAuthenticator.nulMessage))
+        #expect(await authenticator.login(user: "alice", password: Self.password + "\0anything") == .wrong)
+        let long = "Basic " + String(repeating: "A", count: APIAuthenticator.maxAuthorizationLength)
+        #expect(await authenticator.authenticate(authorization: long, cookie: nil) == .rejected("The Authorization header is longer than \(APIAuthenticator.maxAuthorizationLength) bytes."))
+    }
+
     @Test func tokensComparedInConstantTimeStillMatchExactly() {
         #expect(APIAuthenticator.constantTimeEquals("abc", "abc"))
         #expect(!APIAuthenticator.constantTimeEquals("abc", "abd"))

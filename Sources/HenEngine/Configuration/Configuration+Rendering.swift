@@ -14,7 +14,10 @@ extension Configuration {
             ("data_dir", .init(dataDirectory)),
             ("timezone", .init(timeZone.identifier)),
             ("mode", .init(mode.rawValue)),
-            ("api", Self.mapping([("listen", .init(api.listen)), ("auth", Self.authNode(api.auth))])),
+            ("api", Self.mapping([
+                ("listen", .init(api.listen)), ("auth", Self.authNode(api.auth)),
+                ("allowed_hosts", .sequence(.init(api.allowedHosts.map { .init($0) }))),
+            ])),
             ("max_concurrent_jobs", .init(String(maxConcurrentJobs))),
             ("shutdown_grace", .init(DurationText.format(shutdownGrace))),
             ("status_interval", .init(DurationText.format(statusInterval))),

@@ -48,9 +48,13 @@ public struct Configuration: Sendable {
         public var listen: String
         /// Who may call the API. Empty (`auth: none`, the default) is allowed only on a loopback address.
         public var auth: Auth
-        public init(listen: String, auth: Auth = Auth()) {
+        /// `api.allowed_hosts`: more names the API answers to (a reverse proxy's `backup.example.com`, with an
+        /// optional `:port`), beside the loopback names and the listen address. Lowercase.
+        public var allowedHosts: [String]
+        public init(listen: String, auth: Auth = Auth(), allowedHosts: [String] = []) {
             self.listen = listen
             self.auth = auth
+            self.allowedHosts = allowedHosts
         }
 
         /// `api.auth`: bearer tokens and/or users with bcrypt password hashes (HTTP basic and the UI's login).

@@ -77,7 +77,8 @@ extension ConfigurationReader {
         var listen = "127.0.0.1:8420"
         var listenNode = node
         var auth = Configuration.API.Auth()
-        guard let node, let fields = fields(node, allowed: ["listen", "auth"]) else { return Configuration.API(listen: listen) }
+        var allowedHosts: [String] = []
+        guard let node, let fields = fields(node, allowed: ["listen", "auth", "allowed_hosts"]) else { return Configuration.API(listen: listen) }
         if let node = fields["listen"], let value = string(node) {
             listenNode = node
             if let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]), (1...65_535).contains(port), colon != value.startIndex {
@@ -89,12 +90,49 @@ extension ConfigurationReader {
         if let authNode = fields["auth"] {
             auth = readAuth(authNode)
         }
+        for entry in fields["allowed_hosts"].flatMap(list) ?? [] {
+            guard let value = string(entry) else { continue }
+            if let host = Self.allowedHost(value) {
+                if !allowedHosts.contains(host) { allowedHosts.append(host) }
+            } else {
+                error(entry, "\"\(value)\" is not a host name with an optional port (such as backup.example.com or backup.example.com:443); write the name a browser or client puts in the Host header, without http:// or a path")
+            }
+        }
         // Anyone who reaches the port could start, cancel and restore: off this machine, that takes auth.
         let host = Self.listenHost(listen)
         if !auth.isRequired, !Self.isLoopback(host), let listenNode {
             error(listenNode, "\(listen) is reachable from other machines, so the API needs api.auth (tokens or users); auth: none is only allowed on a loopback address such as 127.0.0.1")
         }
-        return Configuration.API(listen: listen, auth: auth)
+        return Configuration.API(listen: listen, auth: auth, allowedHosts: allowedHosts)
+    }
+
+    /// An `api.allowed_hosts` entry, lowercased: a DNS name, an IPv4 address or a bracketed IPv6 address, with
+    /// an optional port; nil for anything else (a URL, a path, a wildcard, an empty string).
+    static func allowedHost(_ text: String) -> String? {
+        let lowered = text.lowercased()
+        var host = Substring(lowered)
+        if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
+            let rest = host[host.index(after: close)...]
+            guard rest.isEmpty || (rest.hasPrefix(":") && isPort(rest.dropFirst())) else { return nil }
+            let inner = host[host.index(after: host.startIndex)..<close]
+            guard !inner.isEmpty, inner.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return nil }
+            return lowered
+        }
+        if let colon = host.lastIndex(of: ":") {
+            guard isPort(host[host.index(after: colon)...]) else { return nil }
+            host = host[..<colon]
+        }
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+        let valid = !host.isEmpty && host.count <= 253 && labels.allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
+                && label.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") }
+        }
+        return valid ? lowered : nil
+    }
+
+    private static func isPort(_ text: Substring) -> Bool {
+        guard !text.isEmpty, text.allSatisfy(\.isASCII), let port = Int(text) else { return false }
+        return (1...65_535).contains(port)
     }
 
     func readAuth(_ node: ConfigNode) -> Configuration.API.Auth {

@@ -30,4 +30,30 @@ public enum LocationRedaction {
         }
         return text
     }
+
+    /// The secret values ``redact(_:)`` hides in `location`: the password of its userinfo, and the values of
+    /// query parameters that look like keys or tokens.
+    public static func secrets(in location: String) -> [String] {
+        var secrets: [String] = []
+        let redacted = redact(location)
+        guard redacted != location else { return [] }
+        if let scheme = location.range(of: "://") {
+            let rest = location[scheme.upperBound...]
+            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+            let authority = rest[..<authorityEnd]
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                let password = String(authority[authority.index(after: colon)..<at])
+                secrets.append(password)
+                if let decoded = password.removingPercentEncoding, decoded != password { secrets.append(decoded) }
+            }
+        }
+        if let question = location.firstIndex(of: "?"), let redactedQuestion = redacted.firstIndex(of: "?") {
+            let original = location[location.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false)
+            let hidden = redacted[redacted.index(after: redactedQuestion)...].split(separator: "&", omittingEmptySubsequences: false)
+            for (pair, shown) in zip(original, hidden) where pair != shown {
+                if let value = pair.split(separator: "=", maxSplits: 1).dropFirst().first { secrets.append(String(value)) }
+            }
+        }
+        return secrets
+    }
 }

@@ -93,6 +93,7 @@ extension Engine {
         new.log = old.log
         let changed = Self.differences(old, new)
         configurationState.withLock { $0 = new }
+        secrets.update(from: new)
         await queue.reconfigure(maxConcurrentJobs: new.maxConcurrentJobs, concurrentBackupRepositories: Self.concurrentBackupRepositories(new, registry: registry, logger: logger))
         let result = ReloadResult(source: new.sourcePath, changed: changed, restartRequired: restartRequired, warnings: new.warnings)
         logger.notice("Configuration reloaded.", metadata: [

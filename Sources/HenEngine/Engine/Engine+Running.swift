@@ -111,8 +111,10 @@ extension Engine {
         /// The running step's driver (`restic`, `tar`), named on the lines relayed from it.
         var stepDriver: String?
         var lastProgressLine: Date?
-        for await update in updates {
+        for await unredacted in updates {
             guard var record = active[jobID] else { continue }
+            // Whatever the job's work printed or said, the configuration's secrets never go further.
+            let update = unredacted.redacted(by: secrets.redactor)
             // Driver output is relayed as lines of the `driver` component, with the job's identity and step.
             let driverLogger: Logger = {
                 var relay = stepLogger ?? self.logger(for: record)
@@ -211,7 +213,7 @@ extension Engine {
             record.error = "The job was stopped before it finished."
         } else {
             record.state = outcome.state
-            record.error = outcome.error
+            record.error = outcome.error.map(secrets.redact)
         }
         // A step cut short by a stop is not left `running`.
         for index in record.steps.indices where record.steps[index].state == .running {

@@ -16,6 +16,9 @@ public actor Engine {
     /// The configuration in force: the one the engine was built with, until ``reload(_:)`` replaces it.
     public nonisolated var configuration: Configuration { configurationState.withLock { $0 } }
     nonisolated let configurationState: Mutex<Configuration>
+    /// Every secret of the configuration in force, redacted from job records, the store, the API's answers
+    /// and (when the process's log handler shares it) every log line.
+    public nonisolated let secrets: ConfigurationSecrets
     public nonisolated let registry: DriverRegistry
     /// Where this engine's restores may write: a daemon's stay below `restore.allowed_targets`.
     public nonisolated let restoreScope: RestoreScope
@@ -70,9 +73,14 @@ public actor Engine {
         var continuation: AsyncStream<JobEvent>.Continuation
     }
 
-    public init(configuration: Configuration, registry: DriverRegistry, store: JobStore, clock: any Clock<Duration> = ContinuousClock(), now: @escaping @Sendable () -> Date = Date.init, logger: Logger, hooks: (any HookExecuting)? = nil, metrics: (any MetricsFactory)? = nil, restoreScope: RestoreScope = .allowedTargets) {
+    /// - Parameter secrets: the redactor to keep up to date with the configuration (the one the process's
+    ///   log handler uses); a new one by default.
+    public init(configuration: Configuration, registry: DriverRegistry, store: JobStore, clock: any Clock<Duration> = ContinuousClock(), now: @escaping @Sendable () -> Date = Date.init, logger: Logger, hooks: (any HookExecuting)? = nil, metrics: (any MetricsFactory)? = nil, restoreScope: RestoreScope = .allowedTargets, secrets: ConfigurationSecrets? = nil) {
         self.configurationState = Mutex(configuration)
         self.restoreScope = restoreScope
+        let secrets = secrets ?? ConfigurationSecrets(configuration)
+        secrets.update(from: configuration)
+        self.secrets = secrets
         self.metrics = EngineMetrics(factory: metrics ?? MetricsSystem.factory)
         self.registry = registry
         self.store = store
@@ -81,7 +89,7 @@ public actor Engine {
         self.logger = logger
         self.hooks = hooks
         self.createdAt = now()
-        self.writer = StoreWriter(store: store, logger: logger)
+        self.writer = StoreWriter(store: store, secrets: secrets, logger: logger)
         self.snapshotCatalog = SnapshotCatalog(dataDirectory: configuration.dataDirectory)
         self.queue = JobQueue(maxConcurrentJobs: configuration.maxConcurrentJobs, concurrentBackupRepositories: Self.concurrentBackupRepositories(configuration, registry: registry, logger: logger))
     }
@@ -105,11 +113,11 @@ public actor Engine {
     ///   - role: for an engine that runs jobs ("daemon", "backup job"): the data directory is claimed first
     ///     (``DataDirectoryLock``), and a second such process stops before touching anything.
     ///   - restoreScope: a daemon's (the default) restores only below `restore.allowed_targets`.
-    public static func open(configuration: Configuration, registry: DriverRegistry, logger: Logger, metrics: (any MetricsFactory)? = nil, exclusiveAs role: String? = nil, restoreScope: RestoreScope = .allowedTargets) async throws -> Engine {
+    public static func open(configuration: Configuration, registry: DriverRegistry, logger: Logger, metrics: (any MetricsFactory)? = nil, exclusiveAs role: String? = nil, restoreScope: RestoreScope = .allowedTargets, secrets: ConfigurationSecrets? = nil) async throws -> Engine {
         let store = try JobStore(dataDirectory: configuration.dataDirectory, exclusiveAs: role)
         var hookLogger = logger
         hookLogger[metadataKey: "component"] = "hooks"
-        return Engine(configuration: configuration, registry: registry, store: store, logger: logger, hooks: HookRunner(logger: hookLogger), metrics: metrics, restoreScope: restoreScope)
+        return Engine(configuration: configuration, registry: registry, store: store, logger: logger, hooks: HookRunner(logger: hookLogger), metrics: metrics, restoreScope: restoreScope, secrets: secrets)
     }
 
     // MARK: Drivers

@@ -12,7 +12,8 @@ final class StoreWriter: Sendable {
     private let continuation: AsyncStream<Item>.Continuation
     private let task: Task<Void, Never>
 
-    init(store: JobStore, logger: Logger) {
+    /// Every record is written with the configuration's secrets redacted (``JobRecord/redacted(by:)``).
+    init(store: JobStore, secrets: ConfigurationSecrets, logger: Logger) {
         let (stream, continuation) = AsyncStream.makeStream(of: Item.self)
         self.continuation = continuation
         task = Task {
@@ -20,7 +21,7 @@ final class StoreWriter: Sendable {
                 switch item {
                 case .save(let record):
                     do {
-                        try await store.save(record)
+                        try await store.save(record.redacted(by: secrets.redactor))
                     } catch {
                         logger.error("Job \(record.id) could not be recorded: \(error)", metadata: ["job": "\(record.id)"])
                     }

@@ -31,11 +31,16 @@ public struct HenLogHandler: LogHandler {
     /// `log.level`: for lines of a component without a level of its own, whichever logger they go through
     /// (a driver line on a copy of the engine's logger is not filtered by the engine's level).
     private let defaultLevel: Logger.Level
+    /// The configuration's secrets, redacted from every line (message and metadata) before it is written.
+    private let secrets: ConfigurationSecrets?
 
-    /// - Parameter levels: per-component levels; a line whose `component` metadata names one of them is
-    ///   filtered by that level instead of `level`.
-    public init(label: String, format: Format, level: Logger.Level, levels: [String: Logger.Level] = [:], output: LogOutput = .standardError) {
+    /// - Parameters:
+    ///   - levels: per-component levels; a line whose `component` metadata names one of them is filtered
+    ///     by that level instead of `level`.
+    ///   - secrets: redacted from every line; the engine keeps it up to date across reloads.
+    public init(label: String, format: Format, level: Logger.Level, levels: [String: Logger.Level] = [:], output: LogOutput = .standardError, secrets: ConfigurationSecrets? = nil) {
         self.label = label
+        self.secrets = secrets
         self.format = format
         self.ownLevel = levels[Self.component(of: label)] ?? level
         self.defaultLevel = level
@@ -54,9 +59,9 @@ public struct HenLogHandler: LogHandler {
     }
 
     /// Sets up swift-log for the whole process. `levels` maps a component to its level.
-    public static func bootstrap(format: Format, level: Logger.Level, levels: [String: Logger.Level] = [:], output: LogOutput = .standardError) {
+    public static func bootstrap(format: Format, level: Logger.Level, levels: [String: Logger.Level] = [:], output: LogOutput = .standardError, secrets: ConfigurationSecrets? = nil) {
         LoggingSystem.bootstrap { label in
-            HenLogHandler(label: label, format: format, level: level, levels: levels, output: output)
+            HenLogHandler(label: label, format: format, level: level, levels: levels, output: output, secrets: secrets)
         }
     }
 
@@ -78,7 +83,9 @@ public struct HenLogHandler: LogHandler {
         case .json: line = jsonLine(level: event.level, message: "\(event.message)", component: component, metadata: merged)
         case .text: line = textLine(level: event.level, message: "\(event.message)", component: component, metadata: merged)
         }
-        output.write(line + "\n")
+        // The whole line: a secret may sit in the message or in any metadata value (the JSON forms of each
+        // secret are looked for too).
+        output.write((secrets?.redact(line) ?? line) + "\n")
     }
 
     /// The component of a line: its `component` metadata, else the logger's label.

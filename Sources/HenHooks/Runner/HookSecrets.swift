@@ -1,11 +1,13 @@
-/// The secret values of one hook: its environment values, its header values and the userinfo of its URL.
-/// Values shorter than 3 characters are not treated as secrets: replacing every "1" in an output
-/// would garble it and such a value protects nothing.
+import HenProcess
+
+/// The secret values of one hook: its environment values, its header values and the userinfo of its URL,
+/// redacted by the one ``SecretRedactor`` (its rule for short values and the order).
 struct HookSecrets: Sendable {
-    let values: [String]
+    let redactor: SecretRedactor
+    var values: [String] { redactor.secrets }
 
     init(_ candidates: [String]) {
-        values = Array(Set(candidates.filter { $0.count >= 3 })).sorted { $0.count > $1.count }
+        redactor = SecretRedactor(candidates)
     }
 
     init(command: CommandHook) {
@@ -24,11 +26,7 @@ struct HookSecrets: Sendable {
     }
 
     func redact(_ text: String) -> String {
-        var result = text
-        for secret in values where result.contains(secret) {
-            result = result.replacing(secret, with: "***")
-        }
-        return result
+        redactor.redact(text)
     }
 }
 
@@ -36,5 +34,16 @@ extension HTTPHook {
     /// `text` with the values `${VAR}` put into this hook's URL as `***` (for showing the configuration).
     public func redactingURLSecrets(_ text: String) -> String {
         HookSecrets(urlSecrets.map(\.value)).redact(text)
+    }
+}
+
+extension HookDefinition {
+    /// Every secret this hook carries (environment values, header values, credentials and `${VAR}` values
+    /// in its URL), for the configuration's redactor.
+    public var secretValues: [String] {
+        switch action {
+        case .command(let command): HookSecrets(command: command).values
+        case .http(let http): HookSecrets(http: http).values
+        }
     }
 }

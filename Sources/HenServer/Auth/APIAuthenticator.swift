@@ -84,7 +84,14 @@ public final class APIAuthenticator: Sendable {
         return .missing
     }
 
+    /// The longest `Authorization` header looked at: a token is at most a few hundred characters and bcrypt
+    /// reads 72 bytes of a password, so anything longer is refused before base64 or bcrypt see it.
+    static let maxAuthorizationLength = 4096
+
     private func check(authorization: String, auth: Configuration.API.Auth, address: String) async -> Outcome {
+        guard authorization.utf8.count <= Self.maxAuthorizationLength else {
+            return .rejected("The Authorization header is longer than \(Self.maxAuthorizationLength) bytes.")
+        }
         let parts = authorization.split(separator: " ", maxSplits: 1)
         guard parts.count == 2 else { return .rejected("The Authorization header is neither Bearer nor Basic.") }
         let scheme = parts[0].lowercased()
@@ -103,6 +110,10 @@ public final class APIAuthenticator: Sendable {
             else { return .rejected("The Basic credentials are not base64 of user:password.") }
             let name = String(decoded[..<colon])
             let password = String(decoded[decoded.index(after: colon)...])
+            // bcrypt stops at a NUL: "secret\0anything" would pass for "secret".
+            guard !Self.containsNUL(name), !Self.containsNUL(password) else {
+                return .rejected(Self.nulMessage)
+            }
             if let wait = retryAfter(address: address, user: name) { return .throttled(retryAfter: wait) }
             switch await verify(user: name, password: password, users: auth.users) {
             case .match: return .authenticated(identity: "user:\(name)")
@@ -129,6 +140,7 @@ public final class APIAuthenticator: Sendable {
 
     /// The UI's login: a new session id for a right user name and password.
     public func login(user: String, password: String, address: String = "-") async -> LoginOutcome {
+        guard !Self.containsNUL(user), !Self.containsNUL(password) else { return .wrong }
         if let wait = retryAfter(address: address, user: user) { return .throttled(retryAfter: wait) }
         let users = configuration().users
         switch await verify(user: user, password: password, users: users) {
@@ -210,6 +222,10 @@ public final class APIAuthenticator: Sendable {
         let matches = await Task.detached { Bcrypt.verify(password, hash: Self.cLibraryHash(hash)) }.value
         return known != nil && matches ? .match : .mismatch
     }
+
+    static let nulMessage = "The user name or password contains a NUL character, which no password may hold."
+
+    static func containsNUL(_ text: String) -> Bool { text.utf8.contains(0) }
 
     static func cost(of hash: String) -> Int {
         let parts = hash.split(separator: "$")

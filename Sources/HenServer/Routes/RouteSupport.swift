@@ -43,7 +43,7 @@ enum RouteSupport {
     /// A request body that may be empty (`POST /backups/{name}/backup` without options).
     static func optionalBody<T: Decodable>(_ type: T.Type, _ request: Request, context: HenRequestContext) async throws -> T? {
         var request = request
-        let buffer = try await request.collectBody(upTo: 1 << 20)
+        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else { return nil }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
