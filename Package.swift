@@ -90,8 +90,10 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
-        // Helpers every test target shares (child processes waited for without starving the pool).
+        // Helpers every test target shares: child processes waited for without starving the pool, the process
+        // table, free ports.
         .target(name: "HenTestSupport", path: "Tests/HenTestSupport"),
+        .testTarget(name: "HenProcessTests", dependencies: ["HenProcess", "HenTestSupport"]),
         .testTarget(
             name: "HenDriversTests",
             dependencies: ["HenDrivers", "HenProcess", "HenTestSupport", .product(name: "Logging", package: "swift-log")]

@@ -1,6 +1,7 @@
 import Foundation
 @testable import HenDrivers
 import HenProcess
+import HenTestSupport
 import Synchronization
 #if canImport(Glibc)
 import Glibc
