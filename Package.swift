@@ -91,7 +91,7 @@ let package = Package(
             ]
         ),
         // Helpers every test target shares: child processes waited for without starving the pool, the process
-        // table, free ports.
+        // table, free ports, and where restic is.
         .target(name: "HenTestSupport", path: "Tests/HenTestSupport"),
         .testTarget(name: "HenProcessTests", dependencies: ["HenProcess", "HenTestSupport"]),
         .testTarget(

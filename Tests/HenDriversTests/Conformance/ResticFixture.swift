@@ -1,6 +1,7 @@
 import Foundation
 import HenDrivers
 import HenProcess
+import HenTestSupport
 
 /// restic with a local repository in a temp dir and the real binary.
 struct ResticFixture: DriverFixture {
@@ -9,7 +10,7 @@ struct ResticFixture: DriverFixture {
     func makeDriver(repositoryDirectory: URL, hostname: String) throws -> any BackupDriver {
         try ResticDriver(
             repository: RepositoryTarget(name: "conformance", location: repositoryDirectory.path, password: Secret("conformance-password")),
-            context: DriverContext(hostname: hostname, cacheDirectory: repositoryDirectory.deletingLastPathComponent().appendingPathComponent("restic-cache").path)
+            context: DriverContext(hostname: hostname, executables: ["restic": Restic.path], cacheDirectory: repositoryDirectory.deletingLastPathComponent().appendingPathComponent("restic-cache").path)
         )
     }
 

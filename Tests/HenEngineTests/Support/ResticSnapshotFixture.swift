@@ -1,6 +1,7 @@
 import Foundation
 import HenDrivers
 import HenProcess
+import HenTestSupport
 import Logging
 import Synchronization
 @testable import HenEngine
@@ -91,7 +92,7 @@ struct ResticSnapshotFixture {
             jobHistory: .init(keep: .seconds(90 * 86_400), maxJobs: 10_000),
             limits: TransferLimits(),
             log: .init(level: "info", levels: [:]),
-            executables: ["restic": "/usr/bin/restic"],
+            executables: ["restic": Restic.path],
             repositories: ["local": Configuration.Repository(name: "local", location: root + "/repo", password: Secret(Self.password))],
             backups: [Configuration.Backup(name: "documents", paths: [root + "/src"], repositories: ["local"])],
             restore: .init(allowedTargets: [root + "/restores"]),
@@ -126,7 +127,7 @@ struct ResticSnapshotFixture {
         environment["RESTIC_PASSWORD"] = Self.password
         environment["RESTIC_CACHE_DIR"] = root + "/restic-cache"
         let output = Mutex<[String]>([])
-        let request = ChildProcessRequest(executable: "/usr/bin/restic", arguments: arguments, environment: environment)
+        let request = ChildProcessRequest(executable: Restic.path, arguments: arguments, environment: environment)
         let result = try await ChildProcess.run(request) { line in
             if case .stdout(let text) = line { output.withLock { $0.append(text) } }
         }
