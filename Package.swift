@@ -93,6 +93,8 @@ let package = Package(
         // Helpers every test target shares: child processes waited for without starving the pool, the process
         // table, free ports, and where restic is.
         .target(name: "HenTestSupport", path: "Tests/HenTestSupport"),
+        // The engine's test fixtures (one Configuration to start from), shared by the engine and server tests.
+        .target(name: "HenEngineTestSupport", dependencies: ["HenEngine", "HenDrivers"], path: "Tests/HenEngineTestSupport"),
         .testTarget(name: "HenProcessTests", dependencies: ["HenProcess", "HenTestSupport"]),
         .testTarget(
             name: "HenDriversTests",
@@ -110,6 +112,7 @@ let package = Package(
                 "HenHooks",
                 "HenProcess",
                 "HenTestSupport",
+                "HenEngineTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -125,6 +128,7 @@ let package = Package(
                 "HenDrivers",
                 "HenProcess",
                 "HenTestSupport",
+                "HenEngineTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,5 +1,6 @@
 import Foundation
 import HenDrivers
+import HenEngineTestSupport
 import HenProcess
 import HenTestSupport
 import Hummingbird
@@ -206,14 +207,15 @@ struct RouteFixture {
         }
         mine = try await id("testhost")
         foreign = try await id("otherhost")
-        configuration = Configuration(
-            sourcePath: "\(root)/config.yml", hostname: "testhost", dataDirectory: "\(root)/data", timeZone: TimeZone(identifier: "UTC")!,
-            mode: mode, api: api, maxConcurrentJobs: 1, shutdownGrace: .seconds(30), statusInterval: .seconds(60),
-            stallWarning: .seconds(600), jobHistory: .init(keep: .seconds(86_400), maxJobs: 100), limits: TransferLimits(),
-            log: .init(level: "info", levels: [:]), executables: ["restic": Restic.path],
+        configuration = .fixture(
+            root: root,
+            mode: mode,
+            api: api,
+            jobHistory: .init(keep: .seconds(86_400), maxJobs: 100),
+            executables: ["restic": Restic.path],
             repositories: ["local": Configuration.Repository(name: "local", location: root + "/repo", password: Secret(Self.password))],
             backups: [Configuration.Backup(name: "documents", paths: [root + "/src"], repositories: ["local"], retention: retention)],
-            restore: .init(allowedTargets: [root + "/restores"]), warnings: []
+            allowedRestoreTargets: [root + "/restores"]
         )
         engine = Engine(configuration: configuration, registry: .standard, store: try JobStore(dataDirectory: configuration.dataDirectory), logger: Logger(label: "hen.test"))
     }

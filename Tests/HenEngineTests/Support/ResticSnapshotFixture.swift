@@ -1,5 +1,6 @@
 import Foundation
 import HenDrivers
+import HenEngineTestSupport
 import HenProcess
 import HenTestSupport
 import Logging
@@ -78,25 +79,13 @@ struct ResticSnapshotFixture {
         for index in (0..<250).reversed() {
             try Data("file \(index)\n".utf8).write(to: URL(fileURLWithPath: root + "/src/many/" + String(format: "f%03d", index)))
         }
-        configuration = Configuration(
-            sourcePath: "\(root)/config.yml",
+        configuration = .fixture(
+            root: root,
             hostname: hostname,
-            dataDirectory: "\(root)/data",
-            timeZone: TimeZone(identifier: "UTC")!,
-            mode: .normal,
-            api: .init(listen: "127.0.0.1:0"),
-            maxConcurrentJobs: 1,
-            shutdownGrace: .seconds(30),
-            statusInterval: .seconds(60),
-            stallWarning: .seconds(600),
-            jobHistory: .init(keep: .seconds(90 * 86_400), maxJobs: 10_000),
-            limits: TransferLimits(),
-            log: .init(level: "info", levels: [:]),
             executables: ["restic": Restic.path],
             repositories: ["local": Configuration.Repository(name: "local", location: root + "/repo", password: Secret(Self.password))],
             backups: [Configuration.Backup(name: "documents", paths: [root + "/src"], repositories: ["local"])],
-            restore: .init(allowedTargets: [root + "/restores"]),
-            warnings: []
+            allowedRestoreTargets: [root + "/restores"]
         )
         try await restic(["init"])
     }
