@@ -20,8 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Hummingbird's own HTTP stack, named for the handler that answers oversize headers (HenServer/Limits).
-        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
-        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Child-process supervision shared by drivers and hooks: spawn, stream, SIGINT-and-drain, niceness.
@@ -30,7 +31,6 @@ let package = Package(
             dependencies: [
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -58,6 +58,7 @@ let package = Package(
             dependencies: [
                 "HenDrivers",
                 "HenHooks",
+                "HenProcess",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -78,6 +79,7 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Resources")]
         ),
@@ -86,25 +88,58 @@ let package = Package(
             dependencies: [
                 "HenServer",
                 "HenEngine",
-                "HenHooks",
+                "HenDrivers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
-        // Helpers every test target shares (child processes waited for without starving the pool).
+        // Helpers every test target shares: child processes waited for without starving the pool, the process
+        // table, free ports, and where restic is.
         .target(name: "HenTestSupport", path: "Tests/HenTestSupport"),
-        .testTarget(name: "HenDriversTests", dependencies: ["HenDrivers", "HenProcess", "HenTestSupport"]),
-        .testTarget(name: "HenHooksTests", dependencies: ["HenHooks", "HenTestSupport"]),
-        .testTarget(name: "HenEngineTests", dependencies: ["HenEngine", "HenDrivers", "HenTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The engine's test fixtures (one Configuration to start from), shared by the engine and server tests.
+        .target(name: "HenEngineTestSupport", dependencies: ["HenEngine", "HenDrivers"], path: "Tests/HenEngineTestSupport"),
+        .testTarget(name: "HenProcessTests", dependencies: ["HenProcess", "HenTestSupport"]),
+        .testTarget(
+            name: "HenDriversTests",
+            dependencies: ["HenDrivers", "HenProcess", "HenTestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "HenHooksTests",
+            dependencies: ["HenHooks", "HenProcess", "HenTestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "HenEngineTests",
+            dependencies: [
+                "HenEngine",
+                "HenDrivers",
+                "HenHooks",
+                "HenProcess",
+                "HenTestSupport",
+                "HenEngineTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "HenBackupTests", dependencies: ["HenEngine", "HenTestSupport"]),
         .testTarget(
             name: "HenServerTests",
             dependencies: [
                 "HenServer",
                 "HenEngine",
+                "HenDrivers",
+                "HenProcess",
                 "HenTestSupport",
+                "HenEngineTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
     ]

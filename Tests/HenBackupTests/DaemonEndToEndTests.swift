@@ -7,7 +7,7 @@ import Testing
 /// a restic lock, and the records survive a restart. (Wall-clock waits are the point here: this is the
 /// one place the whole daemon runs as users run it.)
 @Suite(.serialized) struct DaemonEndToEndTests {
-    static let restic = "/usr/bin/restic"
+    static let restic = Restic.path
 
     /// A temporary directory with data to back up, a password file and a configuration.
     struct Setup {
@@ -137,8 +137,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: restic)))
-    func scheduledBackupsMakeSnapshotsSIGTERMStopsCleanlyAndRecordsSurviveARestart() async throws {
+    @Test func scheduledBackupsMakeSnapshotsSIGTERMStopsCleanlyAndRecordsSurviveARestart() async throws {
         let setup = try Setup(schedule: "2s")
         defer { setup.remove() }
         let first = try setup.startDaemon("first")
@@ -189,8 +188,7 @@ import Testing
         #expect(setup.locks.isEmpty)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: restic)))
-    func limitsAndPriorityReachResticAndTheJobRecordShowsThem() async throws {
+    @Test func limitsAndPriorityReachResticAndTheJobRecordShowsThem() async throws {
         let setup = try Setup(schedule: "1w", extraBackupYAML: "    limits: { upload: 5M, download: 1.5M }\n    nice: { cpu: 10, io: idle }")
         defer { setup.remove() }
         let daemon = try setup.startDaemon("daemon")
@@ -209,8 +207,7 @@ import Testing
         #expect(!everything.contains("correct horse battery staple"))
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: restic)))
-    func aChangedFileQueuesABackupWithTriggerWatch() async throws {
+    @Test func aChangedFileQueuesABackupWithTriggerWatch() async throws {
         let setup = try Setup(schedule: "1w", extraBackupYAML: "    watch: { latency: 1s, max_wait: 10s }")
         defer { setup.remove() }
         let daemon = try setup.startDaemon("daemon")
@@ -230,8 +227,7 @@ import Testing
         #expect(await daemon.waitForExit(timeout: 30) == 0, "daemon output:\n\(daemon.output)")
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: restic)))
-    func aSecondSignalStopsARunningBackupAtOnceWithoutLeavingALock() async throws {
+    @Test func aSecondSignalStopsARunningBackupAtOnceWithoutLeavingALock() async throws {
         // 8 MiB of random data at 64 KiB/s: the backup runs far longer than the test waits.
         let setup = try Setup(schedule: "1h", shutdownGrace: "10m", extraBackupYAML: "    limits: { upload: 64K }", sourceBytes: 8 << 20)
         defer { setup.remove() }
@@ -255,8 +251,7 @@ import Testing
 
     /// A terminal closed under an in-process `hen-backup backup` (SIGHUP) stops the job as Ctrl-C does: restic
     /// is interrupted and removes its lock, the job is recorded cancelled, the exit code is 130.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: restic)))
-    func anInProcessBackupStopsCleanlyWhenItsTerminalHangsUp() async throws {
+    @Test func anInProcessBackupStopsCleanlyWhenItsTerminalHangsUp() async throws {
         let setup = try Setup(schedule: "1h", extraBackupYAML: "    limits: { upload: 64K }", sourceBytes: 8 << 20)
         defer { setup.remove() }
         let cli = try DaemonProcess(arguments: ["backup", "documents", "--local", "--config", setup.configPath], logPath: "\(setup.directory)/cli.log")
@@ -273,8 +268,7 @@ import Testing
         #expect(setup.locks.isEmpty, "restic locks left: \(setup.locks)\n\(cli.output)")
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: restic)))
-    func afterKillNineTheRecordIsInterruptedTheStaleLockIsRemovedAndTheBackupRunsAgain() async throws {
+    @Test func afterKillNineTheRecordIsInterruptedTheStaleLockIsRemovedAndTheBackupRunsAgain() async throws {
         let setup = try Setup(schedule: "1h", extraBackupYAML: "    limits: { upload: 64K }", sourceBytes: 8 << 20)
         defer { setup.remove() }
         let crashed = try setup.startDaemon("first")

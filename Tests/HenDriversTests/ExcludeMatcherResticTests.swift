@@ -3,11 +3,10 @@ import HenTestSupport
 import HenDrivers
 import Testing
 
-/// Differential test: the real restic (0.14 at /usr/bin/restic) and ExcludeMatcher must leave out the same
+/// Differential test: the real restic (0.14 or newer, found by HenTestSupport.Restic) and ExcludeMatcher must leave out the same
 /// paths of one tree for the same `--exclude` patterns (restic's `backup --dry-run -vv` names every path
 /// it would save).
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/restic")))
-struct ExcludeMatcherResticTests {
+@Suite struct ExcludeMatcherResticTests {
     @Test func sameSelectionAsRestic() async throws {
         // Many restic runs, each waited for: off the cooperative pool (see HenTestSupport.offPool).
         try await offPool { try Self().compare() }
@@ -74,6 +73,6 @@ struct ExcludeMatcherResticTests {
     }
 
     private func restic(_ arguments: [String], environment: [String: String]) throws -> String {
-        try runTool("/usr/bin/restic", arguments, environment: environment)
+        try runTool(Restic.path, arguments, environment: environment)
     }
 }

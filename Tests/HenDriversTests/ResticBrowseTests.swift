@@ -1,6 +1,7 @@
 import Foundation
 @testable import HenDrivers
 import HenProcess
+import HenTestSupport
 import Testing
 
 /// Listing, restoring, dumping, forgetting, checking: and confinement to the driver's host.
@@ -215,7 +216,7 @@ struct ResticBrowseTests {
 
         // A lock held by a running restic stays, and the operation says who holds it.
         let holder = Task {
-            try await ChildProcess.run(ChildProcessRequest(executable: "restic", arguments: ["backup", "--limit-upload", "1", big], environment: environment)) { _ in }
+            try await ChildProcess.run(ChildProcessRequest(executable: Restic.path, arguments: ["backup", "--limit-upload", "1", big], environment: environment)) { _ in }
         }
         defer { holder.cancel() }
         while try await sandbox.restic(["list", "locks", "--no-lock"]).1.isEmpty { try await Task.sleep(for: .milliseconds(50)) }

@@ -1,6 +1,7 @@
 import Foundation
 @testable import HenDrivers
 import HenProcess
+import HenTestSupport
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -41,7 +42,7 @@ struct ResticSandbox {
                 environment: environment.mapValues(Secret.init),
                 limits: limits
             ),
-            context: DriverContext(hostname: host, cacheDirectory: path("cache"))
+            context: DriverContext(hostname: host, executables: ["restic": Restic.path], cacheDirectory: path("cache"))
         )
     }
 
@@ -80,7 +81,7 @@ struct ResticSandbox {
     /// list locks); returns its result and stdout.
     func restic(_ arguments: [String]) async throws -> (ChildProcessResult, [String]) {
         let lines = Mutex<[String]>([])
-        let result = try await ChildProcess.run(ChildProcessRequest(executable: "restic", arguments: arguments, environment: resticEnvironment)) { line in
+        let result = try await ChildProcess.run(ChildProcessRequest(executable: Restic.path, arguments: arguments, environment: resticEnvironment)) { line in
             if case .stdout(let text) = line { lines.withLock { $0.append(text) } }
         }
         return (result, lines.withLock { $0 })

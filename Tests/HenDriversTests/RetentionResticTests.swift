@@ -4,9 +4,8 @@ import HenDrivers
 import Testing
 
 /// Differential test: for the same snapshots and policies, RetentionPlanner keeps exactly what the real
-/// restic (0.14 at /usr/bin/restic) keeps with `forget --dry-run`.
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/restic")))
-struct RetentionResticTests {
+/// restic (0.14 or newer, found by HenTestSupport.Restic) keeps with `forget --dry-run`.
+@Suite struct RetentionResticTests {
     @Test func sameDecisionsAsRestic() async throws {
         // Many restic runs, each waited for: off the cooperative pool (see HenTestSupport.offPool).
         try await offPool { try Self().compare() }
@@ -88,6 +87,6 @@ struct RetentionResticTests {
     }
 
     private func restic(_ arguments: [String], _ environment: [String: String]) throws -> String {
-        try runTool("/usr/bin/restic", arguments, environment: environment)
+        try runTool(Restic.path, arguments, environment: environment)
     }
 }

@@ -166,10 +166,7 @@ import Testing
     }
 
     @Test func dedupAnswersWithTheQueuedJob() async throws {
-        let fixture = try EngineFixture(backups: [
-            Configuration.Backup(name: "documents", paths: ["/data"], repositories: ["local"]),
-            Configuration.Backup(name: "pictures", paths: ["/pics"], repositories: ["usb"]),
-        ])
+        let fixture = try EngineFixture(backups: EngineFixture.documentsAndPictures())
         defer { fixture.close() }
         fixture.backend.setInitialized("local")
         fixture.backend.setInitialized("usb")

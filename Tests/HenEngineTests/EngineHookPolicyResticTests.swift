@@ -1,13 +1,13 @@
 import Foundation
 import HenDrivers
 import HenEngine
+import HenTestSupport
 import Logging
 import Testing
 
 /// The hook policy matrix through the real engine, the real HookRunner and the real restic: what each
 /// `on_failure` does to the backup itself (is there a snapshot?) and to the job's state.
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/restic")))
-struct EngineHookPolicyResticTests {
+@Suite struct EngineHookPolicyResticTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var phase: String
         var policy: String
@@ -34,7 +34,7 @@ struct EngineHookPolicyResticTests {
         let yaml = """
             hostname: policy-host
             data_dir: \(directory)/data
-            executables: { restic: /usr/bin/restic }
+            executables: { restic: \(Restic.path) }
             repositories:
               local:
                 location: \(directory)/repo

@@ -4,16 +4,9 @@ import Testing
 @testable import HenEngine
 
 @Suite struct EngineQueueingTests {
-    private static func twoBackups(on repository: String) -> [Configuration.Backup] {
-        [
-            Configuration.Backup(name: "documents", paths: ["/data"], repositories: [repository]),
-            Configuration.Backup(name: "pictures", paths: ["/pics"], repositories: [repository]),
-        ]
-    }
-
     @Test(arguments: [("fake-concurrent", true), ("fake", false)])
     func backupsShareARepositoryOnlyWhenTheDriverSaysSo(driver: String, together: Bool) async throws {
-        let fixture = try EngineFixture(repositories: ["shared": driver], backups: Self.twoBackups(on: "shared"), maxConcurrentJobs: 2)
+        let fixture = try EngineFixture(repositories: ["shared": driver], backups: EngineFixture.documentsAndPictures(documentsOn: "shared", picturesOn: "shared"), maxConcurrentJobs: 2)
         defer { fixture.close() }
         fixture.backend.setInitialized("shared")
         fixture.backend.block("shared", "backup")

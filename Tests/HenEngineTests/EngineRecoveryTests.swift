@@ -104,10 +104,7 @@ import Testing
     }
 
     @Test func queuedJobsSurviveARestart() async throws {
-        let fixture = try EngineFixture(backups: [
-            Configuration.Backup(name: "documents", paths: ["/data"], repositories: ["local"]),
-            Configuration.Backup(name: "pictures", paths: ["/pics"], repositories: ["local"], priority: .superior),
-        ])
+        let fixture = try EngineFixture(backups: EngineFixture.documentsAndPictures(picturesOn: "local", picturesPriority: .superior))
         defer { fixture.close() }
         fixture.backend.setInitialized("local")
         fixture.backend.block("local", "backup")
@@ -133,10 +130,7 @@ import Testing
     }
 
     @Test func aJobCancelledInTheStoreByAnotherProcessDoesNotStart() async throws {
-        let fixture = try EngineFixture(backups: [
-            Configuration.Backup(name: "documents", paths: ["/data"], repositories: ["local"]),
-            Configuration.Backup(name: "pictures", paths: ["/pics"], repositories: ["local"]),
-        ])
+        let fixture = try EngineFixture(backups: EngineFixture.documentsAndPictures(picturesOn: "local"))
         defer { fixture.close() }
         fixture.backend.setInitialized("local")
         fixture.backend.block("local", "backup")

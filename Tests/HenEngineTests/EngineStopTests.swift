@@ -43,10 +43,7 @@ import Testing
     }
 
     @Test func cancellingAQueuedJobRemovesItAndARunningOneStopsIt() async throws {
-        let fixture = try EngineFixture(backups: [
-            Configuration.Backup(name: "documents", paths: ["/data"], repositories: ["local"]),
-            Configuration.Backup(name: "pictures", paths: ["/pics"], repositories: ["usb"]),
-        ])
+        let fixture = try EngineFixture(backups: EngineFixture.documentsAndPictures())
         defer { fixture.close() }
         fixture.backend.setInitialized("local")
         fixture.backend.setInitialized("usb")
@@ -97,10 +94,7 @@ import Testing
     }
 
     @Test func shutdownLetsAJobFinishWithinTheGraceAndKeepsTheQueue() async throws {
-        let fixture = try EngineFixture(backups: [
-            Configuration.Backup(name: "documents", paths: ["/data"], repositories: ["local"]),
-            Configuration.Backup(name: "pictures", paths: ["/pics"], repositories: ["usb"]),
-        ])
+        let fixture = try EngineFixture(backups: EngineFixture.documentsAndPictures())
         defer { fixture.close() }
         fixture.backend.setInitialized("local")
         fixture.backend.block("local", "backup")

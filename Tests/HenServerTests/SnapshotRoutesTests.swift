@@ -1,6 +1,8 @@
 import Foundation
 import HenDrivers
+import HenEngineTestSupport
 import HenProcess
+import HenTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -205,14 +207,15 @@ struct RouteFixture {
         }
         mine = try await id("testhost")
         foreign = try await id("otherhost")
-        configuration = Configuration(
-            sourcePath: "\(root)/config.yml", hostname: "testhost", dataDirectory: "\(root)/data", timeZone: TimeZone(identifier: "UTC")!,
-            mode: mode, api: api, maxConcurrentJobs: 1, shutdownGrace: .seconds(30), statusInterval: .seconds(60),
-            stallWarning: .seconds(600), jobHistory: .init(keep: .seconds(86_400), maxJobs: 100), limits: TransferLimits(),
-            log: .init(level: "info", levels: [:]), executables: ["restic": "/usr/bin/restic"],
+        configuration = .fixture(
+            root: root,
+            mode: mode,
+            api: api,
+            jobHistory: .init(keep: .seconds(86_400), maxJobs: 100),
+            executables: ["restic": Restic.path],
             repositories: ["local": Configuration.Repository(name: "local", location: root + "/repo", password: Secret(Self.password))],
             backups: [Configuration.Backup(name: "documents", paths: [root + "/src"], repositories: ["local"], retention: retention)],
-            restore: .init(allowedTargets: [root + "/restores"]), warnings: []
+            allowedRestoreTargets: [root + "/restores"]
         )
         engine = Engine(configuration: configuration, registry: .standard, store: try JobStore(dataDirectory: configuration.dataDirectory), logger: Logger(label: "hen.test"))
     }
@@ -224,7 +227,7 @@ struct RouteFixture {
         environment["RESTIC_PASSWORD"] = password
         environment["RESTIC_CACHE_DIR"] = root + "/restic-cache"
         let output = Mutex<[String]>([])
-        let result = try await ChildProcess.run(ChildProcessRequest(executable: "/usr/bin/restic", arguments: arguments, environment: environment)) { line in
+        let result = try await ChildProcess.run(ChildProcessRequest(executable: Restic.path, arguments: arguments, environment: environment)) { line in
             if case .stdout(let text) = line { output.withLock { $0.append(text) } }
         }
         guard result.succeeded else { throw APIError.conflict("restic \(arguments[0]) failed: \(result.stderrTail.joined(separator: " "))") }

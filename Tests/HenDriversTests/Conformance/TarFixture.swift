@@ -3,6 +3,7 @@ import HenDrivers
 
 struct TarFixture: DriverFixture {
     var name: String { "tar" }
+    var reports: DriverReports { [.linkTargets, .restoredFileCounts] }
 
     func makeDriver(repositoryDirectory: URL, hostname: String) throws -> any BackupDriver {
         try TarDriver(

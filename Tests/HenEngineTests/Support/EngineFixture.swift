@@ -1,5 +1,6 @@
 import Foundation
 import HenDrivers
+import HenEngineTestSupport
 import Logging
 import Testing
 @testable import HenEngine
@@ -25,29 +26,24 @@ struct EngineFixture {
         for (name, driver) in repositories {
             repositoryDefinitions[name] = Configuration.Repository(name: name, driver: driver, location: "\(directory)/repos/\(name)")
         }
-        configuration = Configuration(
-            sourcePath: "\(directory)/config.yml",
-            hostname: "testhost",
-            dataDirectory: "\(directory)/data",
-            timeZone: TimeZone(identifier: "UTC")!,
-            mode: .normal,
-            api: .init(listen: "127.0.0.1:0"),
+        configuration = .fixture(
+            root: directory,
             maxConcurrentJobs: maxConcurrentJobs,
-            shutdownGrace: .seconds(30),
-            statusInterval: .seconds(60),
-            stallWarning: .seconds(600),
-            jobHistory: .init(keep: .seconds(90 * 86_400), maxJobs: 10_000),
-            limits: TransferLimits(),
-            log: .init(level: "info", levels: [:]),
-            executables: [:],
             repositories: repositoryDefinitions,
             backups: backups ?? [
                 Configuration.Backup(name: "documents", paths: ["/home/me/documents"], repositories: ["local"]),
-            ],
-            restore: .init(allowedTargets: []),
-            warnings: []
+            ]
         )
         configure(&configuration)
+    }
+
+    /// The two backups most queueing tests need: "documents" (/data) and "pictures" (/pics), each on its
+    /// repository.
+    static func documentsAndPictures(documentsOn: String = "local", picturesOn: String = "usb", picturesPriority: JobPriority = .normal) -> [Configuration.Backup] {
+        [
+            Configuration.Backup(name: "documents", paths: ["/data"], repositories: [documentsOn]),
+            Configuration.Backup(name: "pictures", paths: ["/pics"], repositories: [picturesOn], priority: picturesPriority),
+        ]
     }
 
     func makeEngine(hooks: (any HookExecuting)? = nil) throws -> Engine {

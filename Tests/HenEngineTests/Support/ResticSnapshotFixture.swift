@@ -1,6 +1,8 @@
 import Foundation
 import HenDrivers
+import HenEngineTestSupport
 import HenProcess
+import HenTestSupport
 import Logging
 import Synchronization
 @testable import HenEngine
@@ -77,25 +79,13 @@ struct ResticSnapshotFixture {
         for index in (0..<250).reversed() {
             try Data("file \(index)\n".utf8).write(to: URL(fileURLWithPath: root + "/src/many/" + String(format: "f%03d", index)))
         }
-        configuration = Configuration(
-            sourcePath: "\(root)/config.yml",
+        configuration = .fixture(
+            root: root,
             hostname: hostname,
-            dataDirectory: "\(root)/data",
-            timeZone: TimeZone(identifier: "UTC")!,
-            mode: .normal,
-            api: .init(listen: "127.0.0.1:0"),
-            maxConcurrentJobs: 1,
-            shutdownGrace: .seconds(30),
-            statusInterval: .seconds(60),
-            stallWarning: .seconds(600),
-            jobHistory: .init(keep: .seconds(90 * 86_400), maxJobs: 10_000),
-            limits: TransferLimits(),
-            log: .init(level: "info", levels: [:]),
-            executables: ["restic": "/usr/bin/restic"],
+            executables: ["restic": Restic.path],
             repositories: ["local": Configuration.Repository(name: "local", location: root + "/repo", password: Secret(Self.password))],
             backups: [Configuration.Backup(name: "documents", paths: [root + "/src"], repositories: ["local"])],
-            restore: .init(allowedTargets: [root + "/restores"]),
-            warnings: []
+            allowedRestoreTargets: [root + "/restores"]
         )
         try await restic(["init"])
     }
@@ -126,7 +116,7 @@ struct ResticSnapshotFixture {
         environment["RESTIC_PASSWORD"] = Self.password
         environment["RESTIC_CACHE_DIR"] = root + "/restic-cache"
         let output = Mutex<[String]>([])
-        let request = ChildProcessRequest(executable: "/usr/bin/restic", arguments: arguments, environment: environment)
+        let request = ChildProcessRequest(executable: Restic.path, arguments: arguments, environment: environment)
         let result = try await ChildProcess.run(request) { line in
             if case .stdout(let text) = line { output.withLock { $0.append(text) } }
         }

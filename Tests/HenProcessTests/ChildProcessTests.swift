@@ -1,5 +1,6 @@
 import Foundation
 import HenProcess
+import HenTestSupport
 import Synchronization
 import Testing
 
