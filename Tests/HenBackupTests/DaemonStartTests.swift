@@ -106,7 +106,7 @@ import Testing
             .write(toFile: missing, atomically: true, encoding: .utf8)
         let check = try await Self.hen(["config", "check", "--config", missing])
         #expect(check.status == 1)
-        #expect(check.stderr.contains("restic is not installed: install it, or fix executables.restic (/nonexistent/restic). (needed by repository local)"), "\(check.stderr)")
+        #expect(check.stderr.contains("restic is not installed: install it, or fix executables.restic (/nonexistent/restic) (needed by repository local)."), "\(check.stderr)")
         let json = try await Self.hen(["config", "check", "--json", "--config", missing])
         #expect(json.status == 1)
         let verdict = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])

@@ -45,7 +45,9 @@ extension Configuration {
                 let driver = try makeDriver(forRepository: names[0], registry: registry, logger: logger)
                 found += try await driver.verifyPrograms()
             } catch let error as DriverError {
-                failures.append("\(error.message) (needed by \(names.count == 1 ? "repository" : "repositories") \(names.joined(separator: ", ")))")
+                // One sentence: the driver's, its final period moved after the repositories that need it.
+                let sentence = error.message.hasSuffix(".") ? String(error.message.dropLast()) : error.message
+                failures.append("\(sentence) (needed by \(names.count == 1 ? "repository" : "repositories") \(names.joined(separator: ", "))).")
             } catch {
                 failures.append("The \(driverName) driver cannot be used: \(error) (needed by \(names.joined(separator: ", "))).")
             }

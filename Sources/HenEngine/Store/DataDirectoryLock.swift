@@ -29,24 +29,44 @@ public final class DataDirectoryLock: Sendable {
         } catch {
             throw EngineError(.store, "Cannot create the data directory \(directory): \(error.localizedDescription)")
         }
-        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else {
-            throw EngineError(.store, "Cannot open \(path): \(String(cString: strerror(errno))).")
-        }
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let code = errno
-            if code == EINTR { continue }
-            let holder = Self.holder(fd)
-            close(fd)
-            if code == EWOULDBLOCK {
-                throw EngineError(.dataDirectoryInUse, Self.inUseMessage(directory: directory, holder: holder))
-            }
-            throw EngineError(.store, "Cannot lock \(path): \(String(cString: strerror(code))).")
-        }
-        descriptor = fd
+        descriptor = try Self.lock(path, directory: directory)
         let line = Array("\(getpid()) \(role)\n".utf8)
-        _ = ftruncate(fd, 0)
-        _ = line.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        _ = ftruncate(descriptor, 0)
+        _ = line.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// Opens and locks `path`. It must be a plain file of this user with one name (a link planted there
+    /// would have us truncate another file), and still be the file at `path` once locked: a lock file
+    /// removed and made again meanwhile would let two processes hold "the" lock.
+    private static func lock(_ path: String, directory: String) throws(EngineError) -> Int32 {
+        while true {
+            let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
+            guard fd >= 0 else {
+                let reason = errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno))
+                throw EngineError(.store, "Cannot open the lock file \(path): \(reason); remove it, and let hen-backup create it.")
+            }
+            var opened = stat()
+            guard fstat(fd, &opened) == 0, opened.st_mode & S_IFMT == S_IFREG, opened.st_uid == geteuid(), opened.st_nlink == 1 else {
+                close(fd)
+                throw EngineError(.store, "The lock file \(path) is not a plain file of this user with a single name; remove it, and let hen-backup create it.")
+            }
+            while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                let code = errno
+                if code == EINTR { continue }
+                let holder = Self.holder(fd)
+                close(fd)
+                if code == EWOULDBLOCK {
+                    throw EngineError(.dataDirectoryInUse, Self.inUseMessage(directory: directory, holder: holder))
+                }
+                throw EngineError(.store, "Cannot lock \(path): \(String(cString: strerror(code))).")
+            }
+            var current = stat()
+            if stat(path, &current) == 0, current.st_dev == opened.st_dev, current.st_ino == opened.st_ino {
+                return fd
+            }
+            // Removed (or replaced) between our open and our lock: lock the file that is there now.
+            close(fd)
+        }
     }
 
     deinit {
