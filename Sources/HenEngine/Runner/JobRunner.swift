@@ -160,7 +160,7 @@ struct JobRunner: Sendable {
                     do {
                         summary = try await driver.restore(request, events: events)
                     } catch {
-                        staging.discard()
+                        for warning in staging.discard() { events(.warning(warning)) }
                         throw error
                     }
                     return (summary, try staging.moveIntoPlace())
