@@ -165,6 +165,44 @@ import Testing
         #expect(try await engine.waitForCompletion(jobID: restore.id).state == .succeeded)
     }
 
+    @Test func aRestoreThatFailsPartlyPutsWhatItRestoredInPlace() async throws {
+        var fixture = try EngineFixture()
+        defer { fixture.close() }
+        fixture.configuration.restore = .init(allowedTargets: [fixture.directory + "/restore"])
+        fixture.backend.setInitialized("local")
+        // restic 0.14 exits 1 after restoring everything but one file.
+        fixture.backend.writeOnRestore(["data/a.txt": "a", "data/deep/b.txt": "b"])
+        fixture.backend.fail("local", "restore", DriverError(.failed, "restic restore of repository local exited with status 1.", repository: "local", detail: "lchown data/c.txt: operation not permitted"))
+        let engine = try fixture.makeEngine()
+        let target = fixture.directory + "/restore/x"
+        let job = try await engine.submit(JobRequest(operation: .restore(repository: "local", snapshot: "abc", target: target, includes: []), trigger: .api))
+        let record = try await engine.waitForCompletion(jobID: job.id)
+
+        #expect(record.state == .failed)
+        #expect(record.error?.contains("exited with status 1") == true, "\(String(describing: record.error))")
+        #expect(record.error?.contains("Whatever was restored before the failure is in place in \(target).") == true, "\(String(describing: record.error))")
+        #expect(record.log.contains { $0.message.contains("lchown data/c.txt") })
+        #expect(try String(contentsOfFile: target + "/data/a.txt", encoding: .utf8) == "a")
+        #expect(try String(contentsOfFile: target + "/data/deep/b.txt", encoding: .utf8) == "b")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target) == ["data"])
+    }
+
+    @Test func aStoppedRestoreWritesNothing() async throws {
+        var fixture = try EngineFixture()
+        defer { fixture.close() }
+        fixture.configuration.restore = .init(allowedTargets: [fixture.directory + "/restore"])
+        fixture.backend.setInitialized("local")
+        fixture.backend.writeOnRestore(["data/a.txt": "a"])
+        fixture.backend.block("local", "restore")
+        let engine = try fixture.makeEngine()
+        let target = fixture.directory + "/restore/x"
+        let job = try await engine.submit(JobRequest(operation: .restore(repository: "local", snapshot: "abc", target: target, includes: []), trigger: .api))
+        await fixture.backend.waitForCall("local", "restore")
+        _ = try await engine.cancel(jobID: job.id)
+        #expect(try await engine.waitForCompletion(jobID: job.id).state == .cancelled)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target).isEmpty)
+    }
+
     @Test func dedupAnswersWithTheQueuedJob() async throws {
         let fixture = try EngineFixture(backups: EngineFixture.documentsAndPictures())
         defer { fixture.close() }

@@ -21,6 +21,8 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let store = Code(rawValue: "store")
         /// Another process (a daemon, an in-process job) holds the data directory.
         public static let dataDirectoryInUse = Code(rawValue: "data_dir_in_use")
+        /// A running job's own work on disk failed (a restore could not move its files into place).
+        public static let failed = Code(rawValue: "failed")
         /// A repository could not be read (unreachable backend, wrong password, a driver failure).
         public static let repository = Code(rawValue: "repository")
     }

@@ -152,22 +152,34 @@ struct JobRunner: Sendable {
             let scope = restoreScope
             let allowedTargets = configuration.restore.allowedTargets
             await step(id: "restore:\(repository)", name: "restore \(snapshot) from \(repository)", repository: repository, run: &run) { driver, events in
-                // Checked again now, not only when queued: the disk may have changed while the job waited.
-                let staging = try RestoreStaging.prepare(target: target, scope: scope, allowedTargets: allowedTargets)
-                let request = RestoreRequest(snapshot: snapshot, target: staging.driverTarget, includes: includes)
+                // Everything that writes into the target, the staging directory and missing parents included,
+                // happens inside the suppression: a restore into a watched path must not queue a backup.
                 let restore: @Sendable () async throws -> (RestoreSummary, [String]) = {
-                    let summary: RestoreSummary
+                    // Checked again now, not only when queued: the disk may have changed while the job waited.
+                    let staging = try RestoreStaging.prepare(target: target, scope: scope, allowedTargets: allowedTargets)
+                    // Named in the job's log (stored within a second), so that after a crash the record says
+                    // which `.hen-restore-…` directory was left.
+                    events(.log(level: .info, message: "Restoring into the staging directory \(staging.stagingPath), then moving into \(target)."))
+                    let request = RestoreRequest(snapshot: snapshot, target: staging.driverTarget, includes: includes)
                     do {
-                        summary = try await driver.restore(request, events: events)
-                    } catch {
-                        staging.discard()
+                        let summary = try await driver.restore(request, events: events)
+                        return (summary, try staging.moveIntoPlace())
+                    } catch let error as EngineError {
+                        // Moving into place failed: its error says where the rest is.
                         throw error
+                    } catch where Self.isCancellation(error) || Task.isCancelled {
+                        // Stopped: the user asked for nothing more to be written.
+                        for warning in staging.discard() { events(.warning(warning)) }
+                        throw error
+                    } catch {
+                        // restic exits 1 after restoring everything else when one file failed (an lchown on
+                        // exFAT, one damaged blob): what it restored is put in place, not thrown away.
+                        throw Self.partialRestore(error, staging: staging, repository: repository)
                     }
-                    return (summary, try staging.moveIntoPlace())
                 }
                 let outcome: (RestoreSummary, [String])
                 if let watch {
-                    outcome = try await watch.suppress(paths: [target]) { try await restore() }
+                    outcome = try await watch.suppress(paths: [RestoreStaging.outermostCreated(target)]) { try await restore() }
                 } else {
                     outcome = try await restore()
                 }
@@ -331,6 +343,23 @@ struct JobRunner: Sendable {
         if error is CancellationError { return true }
         if let error = error as? DriverError, error.code == .cancelled { return true }
         return false
+    }
+
+    /// A driver's failure after which what it restored was moved into place: the driver's error (its code and
+    /// detail kept) and where the files restored so far are.
+    static func partialRestore(_ error: any Error, staging: RestoreStaging, repository: String) -> any Error {
+        let note: String
+        do {
+            let kept = try staging.moveIntoPlace()
+            note = "Whatever was restored before the failure is in place in \(staging.target)" + (kept.isEmpty ? "." : "; " + kept.joined(separator: " "))
+        } catch {
+            note = "What was restored before the failure could not all be moved into place: \((error as? EngineError)?.message ?? "\(error)")"
+        }
+        if var failure = error as? DriverError {
+            failure.message = message(failure, repository: repository) + " " + note
+            return failure
+        }
+        return EngineError(.failed, message(error, repository: repository) + " " + note)
     }
 
     /// One sentence naming the repository.

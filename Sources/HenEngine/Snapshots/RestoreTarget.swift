@@ -36,6 +36,7 @@ enum RestoreTarget {
             throw EngineError(.invalidRequest, "The restore target \(target) climbs with \"..\"; give the directory itself.")
         }
         let real = try realLocation(of: components.map(String.init))
+        try refuseStaging(real.path, spelled: target)
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: real.path, isDirectory: &isDirectory), !isDirectory.boolValue {
             throw EngineError(.invalidRequest, "The restore target \(target) is a file, not a directory.")
@@ -54,11 +55,20 @@ enum RestoreTarget {
         throw EngineError(.invalidRequest, "Restores may only write below \(allowedTargets.joined(separator: ", ")); \(target) is outside them\(through).")
     }
 
-    /// What every target must be, wherever the restore may write: absolute, without a NUL.
+    /// What every target must be, wherever the restore may write: absolute, without a NUL, not inside a
+    /// staging directory.
     static func checkSpelling(_ target: String) throws {
         try PathText.refuseNUL(target, "The restore target")
         guard target.hasPrefix("/") else {
             throw EngineError(.invalidRequest, "The restore target \(target) must be an absolute path.")
+        }
+        try refuseStaging(target, spelled: target)
+    }
+
+    /// A target in Hen's staging of another restore (as spelled, or once links are resolved).
+    private static func refuseStaging(_ path: String, spelled target: String) throws {
+        if path.split(separator: "/").contains(where: { $0.hasPrefix(RestoreStaging.prefix) }) {
+            throw EngineError(.invalidRequest, "The restore target \(target) lies in a directory named \(RestoreStaging.prefix)…, which is Hen's staging of another restore; choose another target.")
         }
     }
 

@@ -29,6 +29,7 @@ final class FakeBackend: Sendable {
         var progressReports = 0
         var warnings: [String] = []
         var snapshotCounter = 0
+        var restoreFiles: [String: String] = [:]
     }
 
     private let state = Mutex(State())
@@ -48,6 +49,11 @@ final class FakeBackend: Sendable {
     func reportProgress(_ count: Int) { state.withLock { $0.progressReports = count } }
     /// Backups end with these warnings (restic's exit code 3).
     func warnOnBackup(_ warnings: [String]) { state.withLock { $0.warnings = warnings } }
+
+    /// Restores write these files (path below the target: text) into their target before anything else, as
+    /// restic does before it fails or is stopped.
+    func writeOnRestore(_ files: [String: String]) { state.withLock { $0.restoreFiles = files } }
+    var restoreFiles: [String: String] { state.withLock { $0.restoreFiles } }
 
     /// The operation waits, once started, until ``release(_:_:)`` (or its task is cancelled).
     func block(_ repository: String, _ operation: String) { state.withLock { _ = $0.blocked.insert(Self.key(repository, operation)) } }

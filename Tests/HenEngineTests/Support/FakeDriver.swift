@@ -56,6 +56,11 @@ struct FakeDriver: BackupDriver {
 
     func restore(_ request: RestoreRequest, events: DriverEventHandler) async throws -> RestoreSummary {
         let call = call("restore")
+        for (path, text) in backend.restoreFiles.sorted(by: { $0.key < $1.key }) {
+            let file = request.target + "/" + path
+            try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: file, atomically: false, encoding: .utf8)
+        }
         try await backend.enter(call)
         defer { backend.leave(call) }
         return RestoreSummary(filesRestored: 2, bytesRestored: 10)
