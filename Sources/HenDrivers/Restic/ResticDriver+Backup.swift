@@ -60,8 +60,14 @@ extension ResticDriver {
 
     /// restic before 0.17 reports the new snapshot by its short id; the rest of Hen uses full ids.
     /// Falls back to the short id if the lookup fails (the snapshot exists either way).
+    ///
+    /// The lookup runs even when the job is being stopped: the snapshot was made, and a stop that came
+    /// as restic finished used to leave the record with a short id. It is not cancelled with the job (an
+    /// unstructured task), but it keeps the job's stop urgency (a task-local), so a second signal still
+    /// hurries it.
     private func fullSnapshotID(_ id: String) async -> String {
         guard id.count < 64 else { return id }
-        return (try? await resolveSnapshot(id).id) ?? id
+        let lookup = Task { (try? await resolveSnapshot(id).id) ?? id }
+        return await lookup.value
     }
 }
