@@ -6,14 +6,16 @@ public enum JSONText {
         "\"" + escape(string) + "\""
     }
 
-    /// The text as it goes between a JSON string's quotes: `"`, `\` and control characters escaped.
-    public static func escape(_ string: String) -> String {
+    /// The text as it goes between a JSON string's quotes: `"`, `\` and control characters escaped, and
+    /// `/` too with `slashes` (as some encoders write it: the redactor looks for both forms).
+    public static func escape(_ string: String, slashes: Bool = false) -> String {
         var result = ""
         result.reserveCapacity(string.utf8.count)
         for scalar in string.unicodeScalars {
             switch scalar {
             case "\"": result += "\\\""
             case "\\": result += "\\\\"
+            case "/" where slashes: result += "\\/"
             case "\n": result += "\\n"
             case "\r": result += "\\r"
             case "\t": result += "\\t"

@@ -45,21 +45,6 @@ public struct SecretRedactor: Sendable {
 
     /// `secret` as it appears between the quotes of a JSON string.
     static func jsonEscaped(_ secret: String, slashes: Bool) -> String {
-        var result = ""
-        for scalar in secret.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "/" where slashes: result += "\\/"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
+        JSONText.escape(secret, slashes: slashes)
     }
 }
