@@ -20,6 +20,7 @@ struct CommandContext {
         // Times are shown in the configured `timezone` (the one cron schedules use), not the process's.
         Formatting.timeZone = configuration.timeZone
         let secrets = ConfigurationSecrets(configuration)
+        printedSecrets.withLock { $0 = secrets }
         bootstrapLogging(options, configuration: configuration, secrets: secrets)
         return CommandContext(options: options, configuration: configuration, logger: Logger(label: "hen.\(component)"), secrets: secrets)
     }
@@ -82,6 +83,11 @@ final class BootstrapOnce: Sendable {
     }
 }
 
+/// The configuration's secrets once a command has loaded it: what the CLI prints itself (an error it
+/// relays, a refusal) goes through the same redactor as its log lines and the daemon's answers.
+private let printedSecrets = Mutex<ConfigurationSecrets?>(nil)
+
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    let redacted = printedSecrets.withLock { $0 }?.redact(message) ?? message
+    FileHandle.standardError.write(Data((redacted + "\n").utf8))
 }
