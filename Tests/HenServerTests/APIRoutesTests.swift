@@ -98,6 +98,8 @@ import Testing
             #expect(try await post("/api/v1/repositories/ovh/check").status == .notFound)
             #expect(try await post("/api/v1/repositories/local/check", #"{"read_data_subset": "banana"}"#).status == .unprocessableContent)
             #expect(try await post("/api/v1/repositories/local/check", #"{"read_data_subset": "500%"}"#).status == .unprocessableContent)
+            // An unlock reads no data: a read_data_subset is refused, not silently ignored.
+            #expect(try await post("/api/v1/repositories/local/unlock", #"{"read_data_subset": "5%"}"#).status == .unprocessableContent)
 
             let checked = try await engine.waitForCompletion(jobID: checkID)
             #expect(checked.state == .succeeded, "\(checked.warnings) \(checked.log.map(\.message))")

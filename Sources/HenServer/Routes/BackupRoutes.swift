@@ -31,24 +31,22 @@ public struct BackupRoutes: Sendable {
         api.get("backups/{name}") { _, context in try await detail(try context.parameters.require("name")) }
         api.post("backups/{name}/backup") { request, context in
             let name = try context.parameters.require("name")
-            let body = try await RouteSupport.optionalBody(JobBody.self, request, context: context)
-            let record = try await engine.submit(JobRequest(
-                operation: .backup(backup: name, repositories: body?.repositories), trigger: RouteSupport.trigger(request), priority: try RouteSupport.priority(body?.priority)
-            ))
-            return try RouteSupport.json(JobEnvelope(job: record), status: .accepted)
+            return try await RouteSupport.submitJob(request, context, engine: engine, body: JobBody.self) { body in
+                .backup(backup: name, repositories: body?.repositories)
+            }
         }
         api.post("backups/{name}/prune") { request, context in
             let name = try context.parameters.require("name")
-            let body = try await RouteSupport.optionalBody(JobBody.self, request, context: context)
-            if body?.repositories != nil {
-                throw APIError.invalid("A prune runs on every repository of the backup; \"repositories\" is not accepted.")
+            return try await RouteSupport.submitJob(request, context, engine: engine, body: JobBody.self) { body in
+                if body?.repositories != nil {
+                    throw APIError.invalid("A prune runs on every repository of the backup; \"repositories\" is not accepted.")
+                }
+                return .prune(backup: name)
             }
-            let record = try await engine.submit(JobRequest(operation: .prune(backup: name), trigger: RouteSupport.trigger(request), priority: try RouteSupport.priority(body?.priority)))
-            return try RouteSupport.json(JobEnvelope(job: record), status: .accepted)
         }
     }
 
-    struct JobBody: Decodable {
+    struct JobBody: JobSubmissionBody {
         var priority: RouteSupport.PriorityValue?
         var repositories: [String]?
     }

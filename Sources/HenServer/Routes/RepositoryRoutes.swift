@@ -22,20 +22,23 @@ public struct RepositoryRoutes: Sendable {
         api.get("repositories/{name}") { _, context in try await detail(try context.parameters.require("name")) }
         api.post("repositories/{name}/check") { request, context in
             let name = try context.parameters.require("name")
-            let body = try await RouteSupport.optionalBody(CheckBody.self, request, context: context)
-            let subset = body?.readDataSubset ?? engine.configuration.repositories[name]?.check.readDataSubset
-            let record = try await engine.submit(JobRequest(operation: .check(repository: name, readDataSubset: subset), trigger: RouteSupport.trigger(request), priority: try RouteSupport.priority(body?.priority)))
-            return try RouteSupport.json(JobEnvelope(job: record), status: .accepted)
+            return try await RouteSupport.submitJob(request, context, engine: engine, body: CheckBody.self) { body in
+                .check(repository: name, readDataSubset: body?.readDataSubset ?? engine.configuration.repositories[name]?.check.readDataSubset)
+            }
         }
         api.post("repositories/{name}/unlock") { request, context in
             let name = try context.parameters.require("name")
-            let body = try await RouteSupport.optionalBody(CheckBody.self, request, context: context)
-            let record = try await engine.submit(JobRequest(operation: .unlock(repository: name), trigger: RouteSupport.trigger(request), priority: try RouteSupport.priority(body?.priority)))
-            return try RouteSupport.json(JobEnvelope(job: record), status: .accepted)
+            // The check's body shape, so that its read_data_subset is refused rather than silently ignored.
+            return try await RouteSupport.submitJob(request, context, engine: engine, body: CheckBody.self) { body in
+                if body?.readDataSubset != nil {
+                    throw APIError.invalid("An unlock reads no data; \"read_data_subset\" is not accepted (it belongs to a check).")
+                }
+                return .unlock(repository: name)
+            }
         }
     }
 
-    struct CheckBody: Decodable {
+    struct CheckBody: JobSubmissionBody {
         var priority: RouteSupport.PriorityValue?
         var readDataSubset: String?
         enum CodingKeys: String, CodingKey {
