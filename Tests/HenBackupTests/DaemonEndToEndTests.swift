@@ -120,16 +120,8 @@ import Testing
 
         /// `restic snapshots --json` of the repository.
         func snapshots() throws -> [[String: Any]] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: DaemonEndToEndTests.restic)
-            process.arguments = ["-r", repository, "--password-file", passwordFile, "--no-cache", "snapshots", "--json"]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.reap()
-            return (try JSONSerialization.jsonObject(with: data) as? [[String: Any]]) ?? []
+            let output = try runTool(DaemonEndToEndTests.restic, ["-r", repository, "--password-file", passwordFile, "--no-cache", "snapshots", "--json"])
+            return (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]) ?? []
         }
 
         func remove() {

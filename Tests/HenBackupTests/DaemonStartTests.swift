@@ -99,11 +99,17 @@ import Testing
         #expect(good.status == 0, "\(good.stderr)")
         #expect(good.stdout.contains("Programs: restic 0.") && good.stdout.contains("(\(DaemonEndToEndTests.restic))"), "\(good.stdout)")
 
+        // The same configuration with another restic, in a file of its own.
+        func configuration(restic: String, named name: String) throws -> String {
+            let path = setup.configPath + ".\(name).yml"
+            try String(contentsOfFile: setup.configPath, encoding: .utf8)
+                .replacingOccurrences(of: "restic: \(DaemonEndToEndTests.restic)", with: "restic: \(restic)")
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+
         // A missing restic.
-        let missing = setup.configPath + ".missing.yml"
-        try String(contentsOfFile: setup.configPath, encoding: .utf8)
-            .replacingOccurrences(of: "restic: \(DaemonEndToEndTests.restic)", with: "restic: /nonexistent/restic")
-            .write(toFile: missing, atomically: true, encoding: .utf8)
+        let missing = try configuration(restic: "/nonexistent/restic", named: "missing")
         let check = try await Self.hen(["config", "check", "--config", missing])
         #expect(check.status == 1)
         #expect(check.stderr.contains("restic is not installed: install it, or fix executables.restic (/nonexistent/restic) (needed by repository local)."), "\(check.stderr)")
@@ -122,10 +128,7 @@ import Testing
         let old = "\(setup.directory)/old-restic"
         try "#!/bin/sh\necho 'restic 0.12.1 compiled with go1.15.15 on linux/amd64'\n".write(toFile: old, atomically: true, encoding: .utf8)
         #expect(chmod(old, 0o755) == 0)
-        let oldConfig = setup.configPath + ".old.yml"
-        try String(contentsOfFile: setup.configPath, encoding: .utf8)
-            .replacingOccurrences(of: "restic: \(DaemonEndToEndTests.restic)", with: "restic: \(old)")
-            .write(toFile: oldConfig, atomically: true, encoding: .utf8)
+        let oldConfig = try configuration(restic: old, named: "old")
         let tooOld = try await Self.hen(["config", "check", "--config", oldConfig])
         #expect(tooOld.status == 1)
         #expect(tooOld.stderr.contains("\(old) is restic 0.12.1, older than 0.14.0, the oldest Hen Backup supports"), "\(tooOld.stderr)")

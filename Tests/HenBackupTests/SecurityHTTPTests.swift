@@ -349,7 +349,7 @@ import Testing
         await Self.stop(daemon)
 
         let log = daemon.output
-        let dump = try Self.run("/usr/bin/sqlite3", ["\(setup.dataDirectory)/jobs.sqlite", ".dump"])
+        let dump = try runTool("/usr/bin/sqlite3", ["\(setup.dataDirectory)/jobs.sqlite", ".dump"])
         #expect(dump.contains("INSERT INTO"), "\(dump.prefix(500))")
         for secret in secrets {
             #expect(!log.contains(secret), "the daemon log holds \(secret.prefix(24))…: \(Self.lines(of: log, containing: secret))")
@@ -376,18 +376,5 @@ import Testing
 
     static func lines(of text: String, containing secret: String) -> String {
         text.split(separator: "\n").filter { $0.contains(secret) }.prefix(3).map { String($0.prefix(300)) }.joined(separator: "\n")
-    }
-
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.reap()
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import ServiceLifecycle
 
 /// The engine's life in the daemon's service group: at graceful shutdown lets running jobs finish for
@@ -7,11 +6,9 @@ import ServiceLifecycle
 /// still cleanly. (The daily history trim is ``JobHistoryService``.)
 public struct EngineService: Service {
     let engine: Engine
-    let logger: Logger
 
-    public init(engine: Engine, logger: Logger) {
+    public init(engine: Engine) {
         self.engine = engine
-        self.logger = logger
     }
 
     public func run() async throws {

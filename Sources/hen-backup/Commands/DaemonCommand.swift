@@ -97,7 +97,7 @@ struct DaemonCommand: AsyncParsableCommand {
             SecondSignalService(engine: engine, logger: logger),
             ReloadOnHangupService(engine: engine, loader: loader, logger: logger),
         ] + (api.map { [$0] } ?? []) + [
-            EngineService(engine: engine, logger: Logger(label: "hen.engine")),
+            EngineService(engine: engine),
             JobHistoryService(engine: engine, logger: Logger(label: "hen.engine")),
             await engine.makeWatchService(logger: Logger(label: "hen.watch")),
             SchedulerService(engine: engine, logger: Logger(label: "hen.scheduler")),
