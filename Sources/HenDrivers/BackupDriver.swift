@@ -55,6 +55,11 @@ public protocol BackupDriver: Sendable {
     /// Removes stale locks only; a lock held by a live process stays.
     func unlock(events: DriverEventHandler) async throws
 
+    /// What changed from snapshot `older` to snapshot `newer` (ids of this host's snapshots), streamed:
+    /// every added, removed and modified path, then at most one `.statistics`. Only for drivers with the
+    /// `.diff` capability; the default throws `.unsupported` (``SnapshotDiff.swift``).
+    func diff(from older: String, to newer: String) -> AsyncThrowingStream<SnapshotDiffItem, any Error>
+
     /// Checks that the programs this driver runs can be run, before any job needs them (`config check`,
     /// the daemon's start), and describes each as found ("restic 0.14.0 (/usr/bin/restic)"). Throws
     /// `.binaryMissing` in one sentence when one cannot be run or is older than the driver supports.
@@ -118,6 +123,8 @@ public struct DriverCapabilities: OptionSet, Sendable, Hashable, Codable {
     public static let readDataSubset = DriverCapabilities(rawValue: 1 << 4)
     /// Locks can go stale and `unlock` can clear them.
     public static let locks = DriverCapabilities(rawValue: 1 << 5)
+    /// `diff` compares two snapshots itself (otherwise the engine compares their indexed trees).
+    public static let diff = DriverCapabilities(rawValue: 1 << 6)
 
     public var names: [String] {
         var result: [String] = []
@@ -127,6 +134,7 @@ public struct DriverCapabilities: OptionSet, Sendable, Hashable, Codable {
         if contains(.deduplication) { result.append("deduplication") }
         if contains(.readDataSubset) { result.append("read_data_subset") }
         if contains(.locks) { result.append("locks") }
+        if contains(.diff) { result.append("diff") }
         return result
     }
 }

@@ -166,11 +166,15 @@ public struct RestoreRequest: Sendable, Hashable {
     public var target: String
     /// Paths inside the snapshot to restore; empty restores everything.
     public var includes: [String]
+    /// The includes are exact paths of files taken from the snapshot's own listing (a restore drill's
+    /// sample): the driver need not check that each exists, and reads no pattern characters in them.
+    public var includesAreListedPaths: Bool
 
-    public init(snapshot: String, target: String, includes: [String] = []) {
+    public init(snapshot: String, target: String, includes: [String] = [], includesAreListedPaths: Bool = false) {
         self.snapshot = snapshot
         self.target = target
         self.includes = includes
+        self.includesAreListedPaths = includesAreListedPaths
     }
 }
 

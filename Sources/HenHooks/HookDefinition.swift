@@ -29,6 +29,8 @@ public enum HookFailurePolicy: String, Sendable, Hashable, Codable, CaseIterable
 /// The moments around a job at which hooks run.
 public enum HookPhase: String, Sendable, Hashable, Codable, CaseIterable {
     case before, after, failure, finally
+    /// After a backup whose new snapshot removed more files than the backup's `alarm` allows.
+    case alarm
 }
 
 public struct CommandHook: Sendable, Hashable {

@@ -1,4 +1,5 @@
 import Foundation
+import HenEngine
 import Synchronization
 
 /// How numbers and times look to a person.
@@ -71,5 +72,19 @@ enum JSONOutput {
 
     static func print(_ value: some Encodable) throws {
         Swift.print(try line(value))
+    }
+}
+
+extension Formatting {
+    /// A result's changes against its parent snapshot and a drill's counts, for people.
+    static func recoveryParts(_ result: RepositoryResult) -> [String] {
+        var parts: [String] = []
+        if let added = result.filesAdded, let removed = result.filesRemoved, let modified = result.filesModified, let parent = result.parentSnapshotID {
+            parts.append("against \(parent.prefix(8)): \(added) added, \(removed) removed, \(modified) modified\(result.alarm == true ? " (mass-deletion alarm)" : "")")
+        }
+        if let drill = result.drill {
+            parts.append("drilled \(drill.sampled) files of snapshot \(drill.snapshotID.prefix(8)): \(drill.matched) matched, \(drill.differed) differed, \(drill.skipped) skipped")
+        }
+        return parts
     }
 }

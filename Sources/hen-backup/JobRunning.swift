@@ -190,10 +190,12 @@ enum JobRunning {
             if let removed = result.snapshotsRemoved { parts.append("\(removed.count) snapshots removed, \(result.snapshotsKept ?? 0) kept") }
             if let restored = result.filesRestored { parts.append("\(restored) files restored") }
             if let errors = result.checkErrors { parts.append(errors.isEmpty ? "no errors" : "\(errors.count) errors") }
+            parts += Formatting.recoveryParts(result)
             // Nothing counted (restic 0.14 reports no restore summary): the step's own sentence.
             if parts.isEmpty, let message = record.steps.last(where: { $0.repository == result.repository })?.message { parts.append(message) }
             print("  \(result.repository): \(parts.joined(separator: ", "))")
             for error in result.checkErrors ?? [] { print("    \(error)") }
+            for path in result.drill?.differedPaths ?? [] { print("    differs: \(path)") }
         }
         for step in record.steps where step.state == .failed || step.state == .skipped {
             print("  step \(step.name): \(step.state.rawValue)\(step.message.map { " — \($0)" } ?? "")")

@@ -9,11 +9,16 @@ extension ResticDriver {
         let includes = try request.includes.map(normalizedSnapshotPath)
         let snapshot = try await resolveSnapshot(request.snapshot)
         // restic restores nothing, silently, for an include that names nothing: say so instead.
-        for include in includes where !include.contains(where: { "*?[".contains($0) }) {
-            for try await _ in list(snapshot: snapshot.id, path: include) { break }
+        if !request.includesAreListedPaths {
+            for include in includes where !include.contains(where: { "*?[".contains($0) }) {
+                for try await _ in list(snapshot: snapshot.id, path: include) { break }
+            }
         }
         var arguments = ["restore", "--json", snapshot.id, "--target", request.target, "--host", context.hostname]
-        for include in includes { arguments += ["--include", include] }
+        for include in includes {
+            // restic reads includes as patterns: a listed path's `*`, `?`, `[` and `\` are escaped to stand for themselves.
+            arguments += ["--include", request.includesAreListedPaths ? Self.literalPattern(include) : include]
+        }
 
         var report = ResticRunReport()
         _ = try await runToCompletion(
@@ -25,5 +30,15 @@ extension ResticDriver {
         )
         // restic 0.17+ counts in its JSON summary; 0.14 prints a sentence and no counts.
         return RestoreSummary(filesRestored: report.summary?.filesRestored, bytesRestored: report.summary?.bytesRestored, warnings: report.warnings)
+    }
+
+    /// A path as a restic pattern that matches only itself.
+    static func literalPattern(_ path: String) -> String {
+        var pattern = ""
+        for character in path {
+            if "*?[\\".contains(character) { pattern.append("\\") }
+            pattern.append(character)
+        }
+        return pattern
     }
 }

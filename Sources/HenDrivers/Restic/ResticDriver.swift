@@ -26,7 +26,7 @@ public struct ResticDriver: BackupDriver {
     }
 
     public var capabilities: DriverCapabilities {
-        [.encrypted, .concurrentBackups, .bandwidthLimits, .deduplication, .readDataSubset, .locks]
+        [.encrypted, .concurrentBackups, .bandwidthLimits, .deduplication, .readDataSubset, .locks, .diff]
     }
 
     // MARK: Repository

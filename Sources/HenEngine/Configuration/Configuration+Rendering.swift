@@ -128,6 +128,17 @@ extension Configuration {
         if let hooks = Self.hooksNode(backup.prune.hooks) { prune.append(("hooks", hooks)) }
         if !prune.isEmpty { pairs.append(("prune", Self.mapping(prune))) }
         if let hooks = Self.hooksNode(backup.hooks) { pairs.append(("hooks", hooks)) }
+        if let alarm = backup.alarm {
+            pairs.append(("alarm", Self.mapping([("removed_over", .init(alarm.removedOver.description)), ("protect", .init(alarm.protect ? "true" : "false"))])))
+        }
+        if let drill = backup.drill {
+            var items: [(Yams.Node, Yams.Node)] = []
+            if !drill.schedules.isEmpty { items.append(("schedules", Self.schedulesNode(drill.schedules))) }
+            items.append(("sample", .init(drill.sample.description)))
+            if let maxBytes = drill.maxBytes { items.append(("max_bytes", .init(ConfigurationUnits.size(maxBytes)))) }
+            if let hooks = Self.hooksNode(drill.hooks) { items.append(("hooks", hooks)) }
+            pairs.append(("drill", Self.mapping(items)))
+        }
         return Self.mapping(pairs)
     }
 

@@ -180,6 +180,10 @@ public struct Configuration: Sendable {
         public var retention: RetentionPolicy?
         public var prune: Prune
         public var hooks: Hooks
+        /// The mass-deletion alarm: nil when the backup has none.
+        public var alarm: Alarm?
+        /// Restore drills: nil when the backup has none configured (a drill may still be asked for).
+        public var drill: Drill?
 
         public struct Watch: Sendable, Hashable {
             /// Quiet period after the last change.
@@ -210,11 +214,14 @@ public struct Configuration: Sendable {
             public var after: [HookDefinition]
             public var failure: [HookDefinition]
             public var finally: [HookDefinition]
-            public init(before: [HookDefinition] = [], after: [HookDefinition] = [], failure: [HookDefinition] = [], finally: [HookDefinition] = []) {
+            /// A backup's only: when its mass-deletion alarm goes off (after `after`, before `finally`).
+            public var alarm: [HookDefinition]
+            public init(before: [HookDefinition] = [], after: [HookDefinition] = [], failure: [HookDefinition] = [], finally: [HookDefinition] = [], alarm: [HookDefinition] = []) {
                 self.before = before
                 self.after = after
                 self.failure = failure
                 self.finally = finally
+                self.alarm = alarm
             }
             public func hooks(for phase: HookPhase) -> [HookDefinition] {
                 switch phase {
@@ -222,11 +229,63 @@ public struct Configuration: Sendable {
                 case .after: after
                 case .failure: failure
                 case .finally: finally
+                case .alarm: alarm
                 }
             }
         }
 
-        public init(name: String, paths: [String], excludes: [String] = [], repositories: [String], schedules: [Schedule] = [], watch: Watch? = nil, priority: JobPriority = .normal, maxDuration: Duration? = nil, limits: TransferLimits = TransferLimits(), nice: Niceness = Niceness(), retention: RetentionPolicy? = nil, prune: Prune = Prune(), hooks: Hooks = Hooks()) {
+        /// `alarm: { removed_over: 30% | 500, protect: true }`.
+        public struct Alarm: Sendable, Hashable {
+            public enum Threshold: Sendable, Hashable, CustomStringConvertible {
+                /// More than this share (0 < p <= 100) of the parent snapshot's files.
+                case percent(Double)
+                /// More than this many files.
+                case count(Int)
+                public var description: String {
+                    switch self {
+                    case .percent(let value): value == value.rounded() ? "\(Int(value))%" : "\(value)%"
+                    case .count(let value): "\(value)"
+                    }
+                }
+            }
+            public var removedOver: Threshold
+            /// Hold the backup's prunes back until the alarm is acknowledged.
+            public var protect: Bool
+            public init(removedOver: Threshold, protect: Bool = false) {
+                self.removedOver = removedOver
+                self.protect = protect
+            }
+        }
+
+        /// `drill: { schedules: [1w], sample: 200 | 10%, max_bytes: 1G }`.
+        public struct Drill: Sendable {
+            public enum Sample: Sendable, Hashable, CustomStringConvertible {
+                case count(Int)
+                /// 0 < p <= 100 percent of the snapshot's files.
+                case percent(Double)
+                public var description: String {
+                    switch self {
+                    case .count(let value): "\(value)"
+                    case .percent(let value): value == value.rounded() ? "\(Int(value))%" : "\(value)%"
+                    }
+                }
+            }
+            public var schedules: [Schedule]
+            public var sample: Sample
+            /// At most this many bytes restored per repository (nil: no bound).
+            public var maxBytes: Int?
+            /// Hooks around each drill job of this backup.
+            public var hooks: Hooks
+            public init(schedules: [Schedule] = [], sample: Sample = .count(Drill.defaultSample), maxBytes: Int? = nil, hooks: Hooks = Hooks()) {
+                self.schedules = schedules
+                self.sample = sample
+                self.maxBytes = maxBytes
+                self.hooks = hooks
+            }
+            public static let defaultSample = 100
+        }
+
+        public init(name: String, paths: [String], excludes: [String] = [], repositories: [String], schedules: [Schedule] = [], watch: Watch? = nil, priority: JobPriority = .normal, maxDuration: Duration? = nil, limits: TransferLimits = TransferLimits(), nice: Niceness = Niceness(), retention: RetentionPolicy? = nil, prune: Prune = Prune(), hooks: Hooks = Hooks(), alarm: Alarm? = nil, drill: Drill? = nil) {
             self.name = name
             self.paths = paths
             self.excludes = excludes
@@ -240,6 +299,8 @@ public struct Configuration: Sendable {
             self.retention = retention
             self.prune = prune
             self.hooks = hooks
+            self.alarm = alarm
+            self.drill = drill
         }
     }
 
@@ -304,7 +365,8 @@ public enum JobPriority: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public static let superior = JobPriority.level(10)
     public static let normal = JobPriority.level(0)
-    public static let inferior = JobPriority.level(-10)
+    public static let inferior = JobPriority.level(inferiorLevel)
+    static let inferiorLevel = -10
 
     public var description: String {
         switch self {

@@ -7,7 +7,7 @@ import Yams
 extension ConfigurationReader {
     static let backupKeys = [
         "paths", "excludes", "repositories", "schedules", "watch", "priority", "max_duration", "limits", "nice",
-        "retention", "prune", "hooks",
+        "retention", "prune", "hooks", "alarm", "drill",
     ]
     static let retentionKeys = ["keep_last", "keep_hourly", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly", "keep_within", "keep_tags"]
 
@@ -67,12 +67,18 @@ extension ConfigurationReader {
                 error(pruneNode, "prune needs a retention policy in this backup (retention: { keep_daily: 7, ... })")
             }
         }
-        let hooks = fields["hooks"].map(readHooks) ?? Configuration.Backup.Hooks()
+        let hooks = fields["hooks"].map { readHooks($0, phases: HookPhase.allCases) } ?? Configuration.Backup.Hooks()
+        let alarm = fields["alarm"].flatMap(readAlarm)
+        if alarm == nil, !hooks.alarm.isEmpty, let hooksNode = fields["hooks"] {
+            warn(hooksNode, "backup \"\(name)\" has alarm hooks but no alarm: { removed_over: ... }, so they never run")
+        }
+        let drill = fields["drill"].flatMap(readDrill)
 
         guard issues.count == issuesBefore else { return nil }
         return Configuration.Backup(
             name: name, paths: paths, excludes: excludes, repositories: names, schedules: schedules, watch: watch,
-            priority: priority, maxDuration: maxDuration, limits: limits, nice: nice, retention: retention, prune: prune, hooks: hooks
+            priority: priority, maxDuration: maxDuration, limits: limits, nice: nice, retention: retention, prune: prune, hooks: hooks,
+            alarm: alarm, drill: drill
         )
     }
 
@@ -169,6 +175,61 @@ extension ConfigurationReader {
             }
         }
         return nice
+    }
+
+    /// `alarm: { removed_over: 30% | 500, protect: true }`.
+    func readAlarm(_ node: ConfigNode) -> Configuration.Backup.Alarm? {
+        guard let fields = fields(node, allowed: ["removed_over", "protect"]) else { return nil }
+        guard let overNode = fields["removed_over"] else {
+            error(node, "an alarm needs removed_over: a percentage of the files (30%) or a number of files (500)")
+            return nil
+        }
+        guard let text = string(overNode) else { return nil }
+        let threshold: Configuration.Backup.Alarm.Threshold
+        if text.hasSuffix("%") {
+            guard let value = Double(text.dropLast()), value > 0, value < 100 else {
+                error(overNode, "\"\(text)\" is not a percentage above 0% and below 100%")
+                return nil
+            }
+            threshold = .percent(value)
+        } else {
+            guard let value = Int(text), value >= 0 else {
+                error(overNode, "\"\(text)\" is neither a percentage (30%) nor a number of files (500)")
+                return nil
+            }
+            threshold = .count(value)
+        }
+        let protect = fields["protect"].flatMap(bool) ?? false
+        return Configuration.Backup.Alarm(removedOver: threshold, protect: protect)
+    }
+
+    /// `drill: { schedules: [1w], sample: 200 | 10%, max_bytes: 1G, hooks: {...} }`.
+    func readDrill(_ node: ConfigNode) -> Configuration.Backup.Drill? {
+        guard let fields = fields(node, allowed: ["schedules", "sample", "max_bytes", "hooks"]) else { return nil }
+        var drill = Configuration.Backup.Drill()
+        drill.schedules = fields["schedules"].map(readSchedules) ?? []
+        drill.hooks = fields["hooks"].map(readHooks) ?? Configuration.Backup.Hooks()
+        if let sampleNode = fields["sample"], let text = string(sampleNode) {
+            if text.hasSuffix("%") {
+                if let value = Double(text.dropLast()), value > 0, value <= 100 {
+                    drill.sample = .percent(value)
+                } else {
+                    error(sampleNode, "\"\(text)\" is not a percentage above 0% and at most 100%")
+                }
+            } else if let value = Int(text), value >= 1 {
+                drill.sample = .count(value)
+            } else {
+                error(sampleNode, "\"\(text)\" is neither a number of files (200) nor a percentage of them (10%)")
+            }
+        }
+        if let bytesNode = fields["max_bytes"], let text = string(bytesNode) {
+            if let bytes = ConfigurationUnits.bytes(text), bytes > 0 {
+                drill.maxBytes = bytes
+            } else {
+                error(bytesNode, "\"\(text)\" is not a size (500M, 2G)")
+            }
+        }
+        return drill
     }
 
     func readRetention(_ node: ConfigNode) -> RetentionPolicy? {

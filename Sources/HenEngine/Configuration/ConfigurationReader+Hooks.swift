@@ -7,13 +7,18 @@ extension ConfigurationReader {
     static let hookKeys = ["command", "shell", "http", "cwd", "env", "timeout", "on_failure"]
     static let httpKeys = ["url", "method", "headers", "body", "timeout", "retries", "expect_status", "ca_file", "insecure"]
 
+    /// A prune's or a check's hooks: every phase but `alarm`, which only a backup has.
     func readHooks(_ node: ConfigNode) -> Configuration.Backup.Hooks {
-        guard let fields = fields(node, allowed: HookPhase.allCases.map(\.rawValue)) else { return .init() }
+        readHooks(node, phases: HookPhase.allCases.filter { $0 != .alarm })
+    }
+
+    func readHooks(_ node: ConfigNode, phases: [HookPhase]) -> Configuration.Backup.Hooks {
+        guard let fields = fields(node, allowed: phases.map(\.rawValue)) else { return .init() }
         func phase(_ name: String) -> [HookDefinition] {
             guard let listNode = fields[name], let items = list(listNode) else { return [] }
             return items.compactMap(readHook)
         }
-        return Configuration.Backup.Hooks(before: phase("before"), after: phase("after"), failure: phase("failure"), finally: phase("finally"))
+        return Configuration.Backup.Hooks(before: phase("before"), after: phase("after"), failure: phase("failure"), finally: phase("finally"), alarm: phase("alarm"))
     }
 
     func readHook(_ node: ConfigNode) -> HookDefinition? {

@@ -104,7 +104,7 @@ public enum ConfigurationSummary {
     struct HookPhaseCounts: CustomStringConvertible {
         var counts: [(String, Int)]
         init(_ hooks: Configuration.Backup.Hooks) {
-            counts = [("before", hooks.before.count), ("after", hooks.after.count), ("failure", hooks.failure.count), ("finally", hooks.finally.count)].filter { $0.1 > 0 }
+            counts = [("before", hooks.before.count), ("after", hooks.after.count), ("failure", hooks.failure.count), ("finally", hooks.finally.count), ("alarm", hooks.alarm.count)].filter { $0.1 > 0 }
         }
         var isEmpty: Bool { counts.isEmpty }
         var description: String { counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ") }

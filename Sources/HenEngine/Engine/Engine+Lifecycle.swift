@@ -22,6 +22,8 @@ extension Engine {
     @discardableResult
     public func recover() async throws -> Recovery {
         var recovery = Recovery(interrupted: [], unlocks: [], requeued: [], dropped: [], deleted: 0)
+        // No drill runs yet: whatever is below data_dir/drills was left by one that never ended.
+        RestoreDrill.removeLeftovers(dataDirectory: configuration.dataDirectory)
         let interrupted = try await store.markRunningInterrupted(at: now(), reason: "The daemon stopped while the job ran; it was found running at the next start.")
         // Read before the unlocks below are submitted: those are this engine's own, and the store may still
         // call one queued after it ran (writes are batched).

@@ -51,8 +51,17 @@ extension Engine {
                 if case .check = record.request { metrics.checkOK(repository: repository, ok: step.state != .failed) }
             }
         }
+        if case .drill(let backup) = record.request, record.state == .succeeded || record.state == .warning || record.state == .failed {
+            let drills = record.results.compactMap(\.drill)
+            metrics.drilled(backup: backup, matched: drills.reduce(0) { $0 + $1.matched }, differed: drills.reduce(0) { $0 + $1.differed }, skipped: drills.reduce(0) { $0 + $1.skipped })
+            metrics.lastDrill(backup: backup, at: record.endedAt ?? now(), ok: record.state != .failed)
+        }
         if case .backup(let backup, _) = record.request {
             let date = record.endedAt ?? now()
+            for result in record.results {
+                if let removed = result.filesRemoved { metrics.filesRemoved(backup: backup, count: removed) }
+                if result.alarm == true { metrics.alarm(backup: backup, raised: true, counted: true) }
+            }
             for result in record.results {
                 guard result.snapshotID != nil else { continue }
                 metrics.lastSnapshot(backup: backup, repository: result.repository, at: date)
@@ -106,6 +115,14 @@ extension Engine {
                 }
             }
         }
+        for alarm in try await alarms() {
+            metrics.alarm(backup: alarm.backup, raised: alarm.isActive)
+        }
+        for backup in configuration.backups {
+            if let drill = try await store.records(JobFilter(states: [.succeeded, .warning, .failed], backup: backup.name, operation: .drill, limit: 1)).first {
+                metrics.lastDrill(backup: backup.name, at: drill.endedAt ?? drill.queuedAt, ok: drill.state != .failed)
+            }
+        }
         publishQueueMetrics()
         metrics.daemonInfo(version: HenVersion.current, hostname: configuration.hostname, mode: configuration.mode.rawValue)
     }
@@ -143,6 +160,14 @@ extension Engine {
                     ))
                 }
             }
+            try await drillProblems(at: date, into: &health)
+            for alarm in try await alarms() where alarm.isActive {
+                let held = configuration.backup(named: alarm.backup)?.alarm?.protect == true ? " Its prunes are held back until someone runs" : " Acknowledge it with"
+                health.problems.append(.init(
+                    kind: "backup_alarm", subject: alarm.backup,
+                    message: alarm.message + held + " `hen-backup alarm ack \(alarm.backup)`."
+                ))
+            }
             let recent = try await store.records(JobFilter(states: [.succeeded, .warning, .failed], limit: 200))
             var seen: Set<String> = []
             for record in recent {
@@ -164,6 +189,25 @@ extension Engine {
             health.problems.append(.init(kind: "job_store", subject: store.path, message: "\(error)"))
         }
         return health
+    }
+
+    /// Strict health of the drills: a backup whose last drill failed, or whose drill schedule has not
+    /// run a drill within twice its interval.
+    func drillProblems(at date: Date, into health: inout EngineHealth) async throws {
+        for backup in configuration.backups {
+            let last = try await store.records(JobFilter(states: [.succeeded, .warning, .failed], backup: backup.name, operation: .drill, limit: 1)).first
+            if let last, last.state == .failed {
+                health.problems.append(.init(kind: "drill_failed", subject: backup.name, message: "The last restore drill of backup \(backup.name) (job \(last.id)) failed: \(last.error ?? "no message")"))
+            }
+            guard configuration.mode == .normal, let schedules = backup.drill?.schedules, !schedules.isEmpty else { continue }
+            let lastDrill = try await store.records(JobFilter(states: [.succeeded, .warning], backup: backup.name, operation: .drill, limit: 1)).first.flatMap(\.endedAt)
+            let since = lastDrill ?? createdAt
+            let interval = Self.shortestInterval(schedules, from: since, timeZone: configuration.timeZone)
+            if date.timeIntervalSince(since) > 2 * interval {
+                let when = lastDrill.map { "last drilled \(Self.relative(date.timeIntervalSince($0))) ago" } ?? "has not been drilled since the daemon started \(Self.relative(date.timeIntervalSince(createdAt))) ago"
+                health.problems.append(.init(kind: "drill_overdue", subject: backup.name, message: "Backup \(backup.name) \(when), more than twice its drill schedule interval of \(Self.relative(interval))."))
+            }
+        }
     }
 
     /// The shortest time between two runs of any of the schedules, measured from `date`.

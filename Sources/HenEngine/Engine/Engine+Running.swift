@@ -51,6 +51,8 @@ extension Engine {
             hooks: hooks,
             watch: watchService,
             restoreScope: restoreScope,
+            catalog: snapshotCatalog,
+            store: store,
             now: now,
             logger: jobLogger
         )
@@ -90,7 +92,7 @@ extension Engine {
             configuration.backup(named: name)?.prune.maxDuration.map { ($0, "The prune of \(name)") }
         case .check(let repository, _):
             configuration.repositories[repository]?.check.maxDuration.map { ($0, "The check of \(repository)") }
-        case .restore, .forget, .initialize, .unlock:
+        case .restore, .forget, .initialize, .unlock, .drill:
             nil
         }
     }

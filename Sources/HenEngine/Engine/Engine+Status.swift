@@ -32,7 +32,7 @@ extension Engine {
         return EngineStatus(now: date, queued: queued, running: runningJobs, nextRuns: nextRuns, maxConcurrentJobs: configuration.maxConcurrentJobs, watchers: watchers)
     }
 
-    /// Every scheduled operation (backups, prunes, checks) with its next run, soonest first. Last runs come
+    /// Every scheduled operation (backups, prunes, drills, checks) with its next run, soonest first. Last runs come
     /// from the job store. In recovery mode nothing is scheduled.
     public func plannedRuns() async throws -> [PlannedRun] {
         await writer.flush()
@@ -76,6 +76,9 @@ extension Engine {
             }
             if !backup.prune.schedules.isEmpty, let retention = backup.retention, !retention.isEmpty {
                 items.append((.prune(backup: backup.name), backup.prune.schedules))
+            }
+            if let drill = backup.drill, !drill.schedules.isEmpty {
+                items.append((.drill(backup: backup.name), drill.schedules))
             }
         }
         for name in configuration.repositories.keys.sorted() {

@@ -143,7 +143,7 @@ public actor Engine {
             throw EngineError(.shuttingDown, "The engine is shutting down and accepts no new \(request.operation.name) job for \(request.operation.target).")
         }
         let repositories = try validate(request.operation)
-        let priority = request.priority ?? request.operation.backup.flatMap { configuration.backup(named: $0)?.priority } ?? .normal
+        let priority = request.priority ?? defaultPriority(of: request.operation)
         let record = JobRecord(id: JobID.make(at: now()), request: request.operation, trigger: request.trigger, priority: priority, repositories: repositories, queuedAt: now())
         // Recorded before the queue sees it: once queued it may start at any moment, and its `running`
         // record must never be overwritten by this `queued` one.
@@ -357,8 +357,9 @@ public actor Engine {
         if configuration.mode == .recovery {
             switch operation {
             // A restore writes to local disk only; a check reads the repository with --no-lock (it repairs
-            // nothing), so a dead machine's repository can be verified before its files are restored.
-            case .restore, .check: break
+            // nothing), so a dead machine's repository can be verified before its files are restored. A drill
+            // reads like a restore and writes only below data_dir (its private directory, its record).
+            case .restore, .check, .drill: break
             default:
                 let article = operation.name.first.map { "aeiou".contains($0) } == true ? "an" : "a"
                 throw EngineError(.readOnly, "The configuration is in recovery mode: \(article) \(operation.name) job for \(operation.target) would write to a repository.")

@@ -25,11 +25,14 @@ public enum JobOperation: Sendable, Hashable, Codable {
     case forget(repository: String, snapshots: [String])
     case initialize(repository: String)
     case unlock(repository: String)
+    /// A restore drill: a sample of the backup's latest snapshot in each repository restored into a private
+    /// directory below `data_dir` and compared with the unchanged sources.
+    case drill(backup: String)
 
     // JSON (API and job store): keyed by the operation's name, arguments in snake_case,
     // `{"check": {"repository": "usb", "read_data_subset": "5%"}}`, `{"init": {"repository": "usb"}}`.
     enum CodingKeys: String, CodingKey {
-        case backup, prune, check, restore, forget, initialize = "init", unlock
+        case backup, prune, check, restore, forget, initialize = "init", unlock, drill
     }
 
     enum CheckCodingKeys: String, CodingKey {
@@ -38,7 +41,7 @@ public enum JobOperation: Sendable, Hashable, Codable {
 
     /// What kind of operation, without its arguments: for filters, plans and routes.
     public enum Kind: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
-        case backup, prune, check, restore, forget, initialize = "init", unlock
+        case backup, prune, check, restore, forget, initialize = "init", unlock, drill
         public var description: String { rawValue }
     }
 
@@ -51,16 +54,17 @@ public enum JobOperation: Sendable, Hashable, Codable {
         case .forget: .forget
         case .initialize: .initialize
         case .unlock: .unlock
+        case .drill: .drill
         }
     }
 
-    /// The operation's name in records and the CLI: `backup`, `prune`, `check`, `restore`, `forget`, `init`, `unlock`.
+    /// The operation's name in records and the CLI: `backup`, `prune`, `check`, `restore`, `forget`, `init`, `unlock`, `drill`.
     public var name: String { kind.rawValue }
 
     /// The backup or repository it works on.
     public var target: String {
         switch self {
-        case .backup(let backup, _), .prune(let backup): backup
+        case .backup(let backup, _), .prune(let backup), .drill(let backup): backup
         case .check(let repository, _), .restore(let repository, _, _, _), .forget(let repository, _),
             .initialize(let repository), .unlock(let repository):
             repository
@@ -70,7 +74,7 @@ public enum JobOperation: Sendable, Hashable, Codable {
     /// The backup it belongs to, when it has one.
     public var backup: String? {
         switch self {
-        case .backup(let backup, _), .prune(let backup): backup
+        case .backup(let backup, _), .prune(let backup), .drill(let backup): backup
         default: nil
         }
     }
@@ -79,7 +83,7 @@ public enum JobOperation: Sendable, Hashable, Codable {
     public var isExclusive: Bool {
         switch self {
         case .prune, .forget, .check, .unlock, .initialize: true
-        case .backup, .restore: false
+        case .backup, .restore, .drill: false
         }
     }
 
@@ -89,7 +93,7 @@ public enum JobOperation: Sendable, Hashable, Codable {
         case .backup(let backup, let repositories):
             if let repositories { return repositories }
             return configuration.backup(named: backup)?.repositories ?? []
-        case .prune(let backup):
+        case .prune(let backup), .drill(let backup):
             return configuration.backup(named: backup)?.repositories ?? []
         case .check(let repository, _), .restore(let repository, _, _, _), .forget(let repository, _),
             .initialize(let repository), .unlock(let repository):

@@ -20,6 +20,16 @@ public struct RepositoryResult: Sendable, Hashable, Codable {
     public var bytesRestored: UInt64?
     /// Problems a check found.
     public var checkErrors: [String]?
+    /// A backup's snapshot against its parent (the backup's previous snapshot in the repository): the
+    /// parent, and the files added, removed and modified (directories apart).
+    public var parentSnapshotID: String?
+    public var filesAdded: Int?
+    public var filesRemoved: Int?
+    public var filesModified: Int?
+    /// True when the snapshot set off the backup's mass-deletion alarm.
+    public var alarm: Bool?
+    /// What a restore drill found in this repository.
+    public var drill: DrillResult?
 
     public init(repository: String, snapshotID: String? = nil, filesNew: UInt64? = nil, filesChanged: UInt64? = nil, filesUnmodified: UInt64? = nil, filesProcessed: UInt64? = nil, bytesProcessed: UInt64? = nil, bytesAdded: UInt64? = nil, snapshotsRemoved: [String]? = nil, snapshotsKept: Int? = nil, filesRestored: UInt64? = nil, bytesRestored: UInt64? = nil, checkErrors: [String]? = nil) {
         self.repository = repository
@@ -51,5 +61,10 @@ public struct RepositoryResult: Sendable, Hashable, Codable {
         case filesRestored = "files_restored"
         case bytesRestored = "bytes_restored"
         case checkErrors = "check_errors"
+        case parentSnapshotID = "parent_snapshot_id"
+        case filesAdded = "files_added"
+        case filesRemoved = "files_removed"
+        case filesModified = "files_modified"
+        case alarm, drill
     }
 }

@@ -2,7 +2,7 @@
 public struct EngineHealth: Sendable, Hashable, Codable {
     /// One reason the daemon is not (fully) healthy.
     public struct Problem: Sendable, Hashable, Codable {
-        /// `job_store`, `engine`, `backup_overdue`, `repository_failed`.
+        /// `job_store`, `engine`, `backup_overdue`, `repository_failed`, `backup_alarm`, `drill_failed`, `drill_overdue`.
         public var kind: String
         /// The backup, repository or store path it is about.
         public var subject: String

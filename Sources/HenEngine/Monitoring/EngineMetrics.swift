@@ -30,6 +30,12 @@ public struct EngineMetrics: Sendable {
         "hen_watch_events_total": "File changes the watcher saw, by backup.",
         "hen_watch_triggers_total": "Backups the file watcher queued, by backup.",
         "hen_watches": "Directories watched for changes (inotify watches), by backup.",
+        "hen_backup_alarm": "1 while a backup's mass-deletion alarm is raised and not acknowledged, else 0.",
+        "hen_backup_alarms_total": "Mass-deletion alarms raised, by backup.",
+        "hen_backup_files_removed_total": "Files the backups' new snapshots no longer have against their parents, by backup.",
+        "hen_drill_files_total": "Files restore drills sampled, by backup and outcome (matched, differed, skipped).",
+        "hen_drill_last_timestamp_seconds": "When a backup's last restore drill ended (Unix time).",
+        "hen_drill_last_ok": "1 when a backup's last restore drill found every compared file identical, 0 when it failed.",
     ]
 
     /// `hen_daemon_info{version,hostname,mode} 1`.
@@ -81,6 +87,27 @@ public struct EngineMetrics: Sendable {
 
     func hookFailed(backup: String, phase: String) {
         Counter(label: "hen_hook_failures_total", dimensions: [("backup", backup), ("phase", phase)], factory: factory).increment()
+    }
+
+    /// `hen_backup_alarm{backup}`, and a raise counted in `hen_backup_alarms_total`.
+    func alarm(backup: String, raised: Bool, counted: Bool = false) {
+        Gauge(label: "hen_backup_alarm", dimensions: [("backup", backup)], factory: factory).record(raised ? 1 : 0)
+        if counted { Counter(label: "hen_backup_alarms_total", dimensions: [("backup", backup)], factory: factory).increment() }
+    }
+
+    func filesRemoved(backup: String, count: Int) {
+        Counter(label: "hen_backup_files_removed_total", dimensions: [("backup", backup)], factory: factory).increment(by: Int64(count))
+    }
+
+    func drilled(backup: String, matched: Int, differed: Int, skipped: Int) {
+        for (outcome, count) in [("matched", matched), ("differed", differed), ("skipped", skipped)] {
+            Counter(label: "hen_drill_files_total", dimensions: [("backup", backup), ("outcome", outcome)], factory: factory).increment(by: Int64(count))
+        }
+    }
+
+    func lastDrill(backup: String, at date: Date, ok: Bool) {
+        Gauge(label: "hen_drill_last_timestamp_seconds", dimensions: [("backup", backup)], factory: factory).record(date.timeIntervalSince1970)
+        Gauge(label: "hen_drill_last_ok", dimensions: [("backup", backup)], factory: factory).record(ok ? 1 : 0)
     }
 
     func watchEvents(backup: String, count: Int) {

@@ -19,6 +19,10 @@ struct JobRunner: Sendable {
     var watch: WatchService?
     /// Where restores may write: the daemon's are held to `restore.allowed_targets`.
     var restoreScope: RestoreScope = .allowedTargets
+    /// The snapshot index: a backup counts its changes against its parent there (nil: not counted).
+    var catalog: SnapshotCatalog?
+    /// The job store, for the backups' alarms and the drills' record (nil: neither is kept).
+    var store: JobStore?
     var now: @Sendable () -> Date
     var logger: Logger
 
@@ -29,10 +33,11 @@ struct JobRunner: Sendable {
         case .backup: backup?.hooks ?? .init()
         case .prune: backup?.prune.hooks ?? .init()
         case .check(let repository, _): configuration.repositories[repository]?.check.hooks ?? .init()
+        case .drill: backup?.drill?.hooks ?? .init()
         default: .init()
         }
         var broke = false
-        // Command hooks run at the backup's CPU and IO priority, like its driver (backup and prune jobs).
+        // Command hooks run at the backup's CPU and IO priority, like its driver (backup, prune and drill jobs).
         let niceness = backup?.nice ?? Niceness()
 
         if !phases.before.isEmpty, let hooks {
@@ -42,6 +47,12 @@ struct JobRunner: Sendable {
         }
         if !broke && !Task.isCancelled {
             await perform(record, backup: backup, run: &run)
+        }
+        if !run.alarms.isEmpty, let hooks, !phases.alarm.isEmpty, !Task.isCancelled {
+            // The alarm's sentence is the hooks' error text (`HEN_ERROR`, `{{job.error}}`), its state `warning`.
+            var context = run.hookContext(configuration, state: .warning)
+            context.error = run.alarms.joined(separator: " ")
+            run.absorb(await hooks.run(phases.alarm, phase: .alarm, context: context, logger: logger, niceness: niceness, onStep: { Self.reportHook($0, report) }))
         }
         let failedSoFar = run.failure != nil
         if let hooks, !Task.isCancelled {
@@ -121,6 +132,25 @@ struct JobRunner: Sendable {
             guard let backup else { return run.fail("Backup \(name) is not in the configuration.") }
             guard let retention = backup.retention, !retention.isEmpty else {
                 return run.fail("Backup \(name) has no retention policy, so there is nothing to prune by.")
+            }
+            if backup.alarm?.protect == true, let store {
+                let raised: BackupAlarm?
+                do {
+                    raised = try await store.alarm(backup: name)
+                } catch {
+                    // Unknown is not "no alarm": nothing from before a drop may be forgotten on a guess.
+                    return run.fail("The prune of \(name) did not run: whether its mass-deletion alarm is raised cannot be read (\(error)).")
+                }
+                if let raised, raised.isActive {
+                    let date = now()
+                    let sentence = "The prune of \(name) is held back by the mass-deletion alarm raised by job \(raised.jobID) (\(raised.removed) of \(raised.parentFiles) files removed in \(raised.repository)); no snapshot is forgotten until someone runs `hen-backup alarm ack \(name)`."
+                    for repository in record.repositories {
+                        run.report(.step(JobStep(id: "prune:\(repository)", name: "forget and prune \(repository)", repository: repository, state: .skipped, startedAt: date, endedAt: date, message: "held back by the mass-deletion alarm")))
+                    }
+                    run.report(.warning(sentence))
+                    run.warned = true
+                    return
+                }
             }
             for repository in record.repositories {
                 if Task.isCancelled { run.stopped = true; return }
@@ -203,6 +233,29 @@ struct JobRunner: Sendable {
                 let result = try await driver.initialize(events: events)
                 return StepResult(message: result == .created ? "created" : "already initialized")
             }
+        case .drill(let name):
+            guard let backup else { return run.fail("Backup \(name) is not in the configuration.") }
+            for repository in record.repositories {
+                if Task.isCancelled { run.stopped = true; return }
+                let drill = RestoreDrill(backup: backup, repository: repository, jobID: record.id, queuedAt: record.queuedAt, dataDirectory: configuration.dataDirectory, store: store, now: now)
+                await step(id: "drill:\(repository)", name: "restore drill of \(repository)", repository: repository, niceness: backup.nice, limits: backup.limits, run: &run) { driver, events in
+                    guard let found = try await drill.run(driver: driver, events: events) else {
+                        return StepResult(message: "nothing to drill", warnings: ["Repository \(repository) has no snapshot of backup \(name) to drill yet."])
+                    }
+                    let result = found
+                    var recorded = RepositoryResult(repository: repository)
+                    recorded.drill = result
+                    let counts = "\(result.sampled) files sampled from snapshot \(result.snapshotID.prefix(8)): \(result.matched) matched, \(result.differed) differed, \(result.skipped) skipped (changed or gone since)"
+                    guard result.differed == 0 else {
+                        let listed = result.differedPaths.joined(separator: ", ") + (result.differed > result.differedPaths.count ? " and \(result.differed - result.differedPaths.count) more" : "")
+                        return StepResult(
+                            message: counts, result: recorded,
+                            failure: "The restore drill of backup \(name) in repository \(repository) restored \(result.differed) file\(result.differed == 1 ? "" : "s") that differ\(result.differed == 1 ? "s" : "") from the unchanged source: \(listed)."
+                        )
+                    }
+                    return StepResult(message: counts, result: recorded)
+                }
+            }
         case .unlock(let repository):
             await step(id: "unlock:\(repository)", name: "remove stale locks of \(repository)", repository: repository, run: &run) { driver, events in
                 try await driver.unlock(events: events)
@@ -266,17 +319,83 @@ struct JobRunner: Sendable {
             limits: limits
         )
         // The backup step gets a driver of its own, so that its lines say `step: backup:<repository>`.
-        await step(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, niceness: backup.nice, run: &run) { driver, events in
+        let catalog = self.catalog
+        let hasAlarm = backup.alarm != nil
+        let hostname = configuration.hostname
+        let now = self.now
+        let succeeded = await step(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, niceness: backup.nice, run: &run) { driver, events in
             let summary = try await driver.backup(request, events: events)
-            return StepResult(
-                message: "snapshot \(summary.snapshotID.prefix(8)): \(summary.filesNew) new, \(summary.filesChanged) changed, \(summary.filesUnmodified) unmodified files, \(summary.dataAdded) bytes added",
-                warnings: summary.warnings,
-                result: RepositoryResult(
-                    repository: repository, snapshotID: summary.snapshotID, filesNew: summary.filesNew, filesChanged: summary.filesChanged,
-                    filesUnmodified: summary.filesUnmodified, filesProcessed: summary.totalFilesProcessed,
-                    bytesProcessed: summary.totalBytesProcessed, bytesAdded: summary.dataAdded
-                )
+            var result = RepositoryResult(
+                repository: repository, snapshotID: summary.snapshotID, filesNew: summary.filesNew, filesChanged: summary.filesChanged,
+                filesUnmodified: summary.filesUnmodified, filesProcessed: summary.totalFilesProcessed,
+                bytesProcessed: summary.totalBytesProcessed, bytesAdded: summary.dataAdded
             )
+            var warnings = summary.warnings
+            var message = "snapshot \(summary.snapshotID.prefix(8)): \(summary.filesNew) new, \(summary.filesChanged) changed, \(summary.filesUnmodified) unmodified files, \(summary.dataAdded) bytes added"
+            if let catalog {
+                // What the snapshot changed against its parent: recorded, and what the alarm judges by.
+                do {
+                    if let found = try await catalog.countsAgainstParent(repository: repository, snapshotID: summary.snapshotID, hostname: hostname, driver: driver, now: now()) {
+                        let (ids, counts) = found
+                        result.snapshotID = ids.newer
+                        result.parentSnapshotID = ids.older
+                        result.filesAdded = counts.added
+                        result.filesRemoved = counts.removed
+                        result.filesModified = counts.modified
+                        message += "; against its parent \(ids.older.prefix(8)): \(counts.added) added, \(counts.removed) removed, \(counts.modified) modified"
+                    }
+                } catch where Self.isCancellation(error) || Task.isCancelled {
+                    throw error
+                } catch {
+                    // Without an alarm to judge by them, missing counts are worth a line of the log, not a warning.
+                    let sentence = "The changes of snapshot \(summary.snapshotID.prefix(8)) against its parent could not be counted: \(Self.message(error, repository: repository))"
+                    if hasAlarm {
+                        warnings.append(sentence + " The mass-deletion alarm could not judge it.")
+                    } else {
+                        events(.log(level: .warning, message: sentence))
+                    }
+                }
+            }
+            if let alarm = backup.alarm, let verdict = Self.alarmVerdict(result, of: backup, alarm: alarm) {
+                result.alarm = true
+                warnings.append(verdict.sentence + (alarm.protect ? " Its prunes are held back until someone runs `hen-backup alarm ack \(backup.name)`." : ""))
+            }
+            return StepResult(message: message, warnings: warnings, result: result)
+        }
+        if succeeded, let alarm = backup.alarm, let result = run.results.last, result.repository == repository, result.alarm == true,
+           let verdict = Self.alarmVerdict(result, of: backup, alarm: alarm) {
+            await raise(verdict, of: backup, run: &run)
+        }
+    }
+
+    /// The mass-deletion alarm's verdict on a backup's result: when the snapshot removed more than
+    /// `alarm.removed_over` against its parent, the alarm with its one sentence.
+    static func alarmVerdict(_ result: RepositoryResult, of backup: Configuration.Backup, alarm: Configuration.Backup.Alarm) -> (alarm: BackupAlarm, sentence: String)? {
+        guard let snapshot = result.snapshotID, let parent = result.parentSnapshotID, let removed = result.filesRemoved, let added = result.filesAdded else { return nil }
+        // Files of the parent: those of the new snapshot, less the added, plus the removed.
+        let parentFiles = max(removed, Int(clamping: result.filesProcessed ?? 0) - added + removed)
+        guard let sentence = BackupAlarm.evaluate(
+            backup: backup.name, repository: result.repository, snapshotID: snapshot, parentSnapshotID: parent,
+            removed: removed, parentFiles: parentFiles, threshold: alarm.removedOver
+        ) else { return nil }
+        let raised = BackupAlarm(
+            backup: backup.name, repository: result.repository, jobID: "", snapshotID: snapshot, parentSnapshotID: parent,
+            removed: removed, parentFiles: parentFiles, threshold: alarm.removedOver.description, message: sentence, raisedAt: .distantPast
+        )
+        return (raised, sentence)
+    }
+
+    /// Records a raised alarm (holding prunes back when `protect` is set) for the alarm hooks, the metrics
+    /// and the health check; the job already ends `warning` with its sentence.
+    private func raise(_ verdict: (alarm: BackupAlarm, sentence: String), of backup: Configuration.Backup, run: inout Run) async {
+        run.alarms.append(verdict.sentence)
+        var alarm = verdict.alarm
+        alarm.jobID = run.record.id
+        alarm.raisedAt = now()
+        do {
+            try await store?.raise(alarm)
+        } catch {
+            run.fail("The mass-deletion alarm of backup \(backup.name) could not be recorded, so its prunes are not held back: \(error)")
         }
     }
 
@@ -286,6 +405,9 @@ struct JobRunner: Sendable {
         var message: String
         var warnings: [String] = []
         var result: RepositoryResult?
+        /// The operation ran but found something wrong (a drill's file that differs): the step fails with
+        /// this sentence, and its result is kept.
+        var failure: String?
     }
 
     /// Runs one driver operation as a step; true when it succeeded (possibly with warnings).
@@ -310,8 +432,13 @@ struct JobRunner: Sendable {
             step.message = outcome.message
             if !outcome.warnings.isEmpty { run.warned = true }
             step.endedAt = now()
+            if let failure = outcome.failure {
+                step.state = .failed
+                step.message = failure
+                run.fail(failure)
+            }
             report(.step(step))
-            return true
+            return outcome.failure == nil
         } catch {
             step.endedAt = now()
             if Self.isCancellation(error) || Task.isCancelled {
@@ -382,6 +509,8 @@ extension JobRunner {
         var warned = false
         var stopped = false
         var results: [RepositoryResult] = []
+        /// The mass-deletion alarms this backup set off, one sentence each.
+        var alarms: [String] = []
 
         init(record: JobRecord, report: @escaping @Sendable (JobUpdate) -> Void, now: @escaping @Sendable () -> Date) {
             self.record = record

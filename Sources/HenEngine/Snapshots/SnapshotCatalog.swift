@@ -10,6 +10,8 @@ public actor SnapshotCatalog {
     private var opened: SnapshotIndexStore?
     private var refreshes: [String: Task<Void, any Error>] = [:]
     private var builds: [String: Task<Int64, any Error>] = [:]
+    /// Diffs being made, by repository and the two ids (``diff(repository:from:to:driver:now:)``).
+    var diffs: [String: Task<SnapshotDiffCounts, any Error>] = [:]
 
     init(dataDirectory: String) {
         self.dataDirectory = dataDirectory

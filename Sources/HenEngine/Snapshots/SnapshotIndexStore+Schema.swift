@@ -51,6 +51,36 @@ extension SnapshotIndexStore {
                     """
             )
         }
+        // v2: the diffs of two snapshots, kept like trees (snapshots never change, so neither does their diff).
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE diff (
+                        key INTEGER PRIMARY KEY AUTOINCREMENT,
+                        repository TEXT NOT NULL,
+                        from_id TEXT NOT NULL,
+                        to_id TEXT NOT NULL,
+                        method TEXT NOT NULL,
+                        complete INTEGER NOT NULL,
+                        added INTEGER NOT NULL DEFAULT 0,
+                        removed INTEGER NOT NULL DEFAULT 0,
+                        modified INTEGER NOT NULL DEFAULT 0,
+                        bytes_added INTEGER,
+                        bytes_removed INTEGER,
+                        started_at REAL NOT NULL,
+                        UNIQUE (repository, from_id, to_id)
+                    );
+                    CREATE TABLE diff_change (
+                        diff INTEGER NOT NULL,
+                        path TEXT NOT NULL,
+                        change TEXT NOT NULL,
+                        kind TEXT,
+                        size INTEGER,
+                        PRIMARY KEY (diff, path)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -108,6 +108,21 @@ final class SnapshotIndexStore: Sendable {
         }
     }
 
+    /// The newest snapshot `backup` wrote in `repository` before `snapshot` (by time, then id).
+    func previous(repository: String, hostname: String, backup: String, before snapshot: Snapshot) async throws -> RepositorySnapshot? {
+        let time = Self.micros(snapshot.time)
+        return try await read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT * FROM snapshot WHERE repository = ? AND hostname = ? AND backup = ? AND id != ?
+                    AND (time < ? OR (time = ? AND id < ?)) ORDER BY time DESC, id DESC LIMIT 1
+                    """,
+                arguments: [repository, hostname, backup, snapshot.id, time, time, snapshot.id]
+            ).map(Self.snapshot(from:))
+        }
+    }
+
     // MARK: Trees
 
     /// The key of the complete tree index of a snapshot, or nil when there is none (yet).
@@ -171,6 +186,13 @@ final class SnapshotIndexStore: Sendable {
                 try db.execute(sql: "DELETE FROM node WHERE tree = ?", arguments: [key])
                 try db.execute(sql: "DELETE FROM tree WHERE key = ?", arguments: [key])
             }
+            // A diff with a snapshot that is gone goes too.
+            let diffs = try Row.fetchAll(db, sql: "SELECT key, from_id, to_id FROM diff WHERE repository = ?", arguments: [repository])
+            for row in diffs where !ids.contains(row["from_id"] as String) || !ids.contains(row["to_id"] as String) {
+                let key: Int64 = row["key"]
+                try db.execute(sql: "DELETE FROM diff_change WHERE diff = ?", arguments: [key])
+                try db.execute(sql: "DELETE FROM diff WHERE key = ?", arguments: [key])
+            }
         }
     }
 
@@ -222,7 +244,7 @@ final class SnapshotIndexStore: Sendable {
         )
     }
 
-    private func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(updates)
         } catch {
@@ -230,7 +252,7 @@ final class SnapshotIndexStore: Sendable {
         }
     }
 
-    private func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(value)
         } catch {

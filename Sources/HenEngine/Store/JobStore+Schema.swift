@@ -46,6 +46,33 @@ extension JobStore {
                     """
             )
         }
+        // v3: the mass-deletion alarm of each backup (one row, the latest), and what restore drills drilled.
+        migrator.registerMigration("v3") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE backup_alarm (
+                        backup TEXT PRIMARY KEY NOT NULL,
+                        repository TEXT NOT NULL,
+                        job_id TEXT NOT NULL,
+                        snapshot_id TEXT NOT NULL,
+                        parent_id TEXT NOT NULL,
+                        removed INTEGER NOT NULL,
+                        parent_files INTEGER NOT NULL,
+                        threshold TEXT NOT NULL,
+                        message TEXT NOT NULL,
+                        raised_at REAL NOT NULL,
+                        acknowledged_at REAL
+                    );
+                    CREATE TABLE drilled_file (
+                        backup TEXT NOT NULL,
+                        repository TEXT NOT NULL,
+                        path TEXT NOT NULL,
+                        drilled_at REAL NOT NULL,
+                        PRIMARY KEY (backup, repository, path)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 

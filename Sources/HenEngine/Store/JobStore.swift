@@ -174,7 +174,7 @@ public final class JobStore: Sendable {
 
     // MARK: Plumbing
 
-    private func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(updates)
         } catch let error as EngineError {
@@ -184,7 +184,7 @@ public final class JobStore: Sendable {
         }
     }
 
-    private func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(value)
         } catch let error as EngineError {

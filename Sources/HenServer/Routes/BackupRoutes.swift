@@ -16,14 +16,18 @@ public struct BackupRoutes: Sendable {
             let configuration = engine.configuration
             let page = try RouteSupport.page(configuration.backups, limit: try RouteSupport.limit(request.queryValue("limit")), cursor: request.query("cursor"))
             let runs = try await engine.plannedRuns()
+            let alarms = try await engine.alarms()
             var items: [Overview] = []
             for backup in page.items {
                 let last = try await engine.jobs(JobFilter(backup: backup.name, operation: .backup, limit: 1)).first
+                let drill = try await engine.jobs(JobFilter(backup: backup.name, operation: .drill, limit: 1)).first
                 items.append(Overview(
                     name: backup.name, paths: backup.paths, repositories: backup.repositories,
                     schedules: backup.schedules.map(\.description), watched: backup.watch != nil, priority: backup.priority.description,
                     lastBackup: last.map(JobSummary.init),
-                    nextRun: runs.first { $0.operation == .backup && $0.target == backup.name }
+                    nextRun: runs.first { $0.operation == .backup && $0.target == backup.name },
+                    lastDrill: drill.map(JobSummary.init),
+                    alarm: alarms.first { $0.backup == backup.name }
                 ))
             }
             return try RouteSupport.json(Page(items: items, nextCursor: page.next))
@@ -44,6 +48,29 @@ public struct BackupRoutes: Sendable {
                 return .prune(backup: name)
             }
         }
+        api.post("backups/{name}/drill") { request, context in
+            let name = try context.parameters.require("name")
+            return try await RouteSupport.submitJob(request, context, engine: engine, body: JobBody.self) { body in
+                if body?.repositories != nil {
+                    throw APIError.invalid("A drill runs on every repository of the backup; \"repositories\" is not accepted.")
+                }
+                return .drill(backup: name)
+            }
+        }
+        api.post("backups/{name}/alarm/ack") { _, context in
+            let alarm = try await engine.acknowledgeAlarm(backup: try context.parameters.require("name"))
+            return try RouteSupport.json(AlarmEnvelope(alarm: alarm))
+        }
+    }
+
+    /// `{"alarm": {...}}`: a backup's mass-deletion alarm (null when it never had one).
+    struct AlarmEnvelope: Encodable {
+        var alarm: BackupAlarm?
+        enum CodingKeys: String, CodingKey { case alarm }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(alarm, forKey: .alarm)
+        }
     }
 
     struct JobBody: JobSubmissionBody {
@@ -57,7 +84,7 @@ public struct BackupRoutes: Sendable {
             throw APIError(configuration.unknownBackup(name))
         }
         var lastJobs: [String: JobSummary] = [:]
-        for operation in [JobOperation.Kind.backup, .prune] {
+        for operation in [JobOperation.Kind.backup, .prune, .drill] {
             if let record = try await engine.jobs(JobFilter(backup: name, operation: operation, limit: 1)).first {
                 lastJobs[operation.rawValue] = JobSummary(record)
             }
@@ -72,10 +99,10 @@ public struct BackupRoutes: Sendable {
                 latest.append(LatestSnapshot(repository: repository, snapshot: nil, error: "\(error)"))
             }
         }
-        let runs = try await engine.plannedRuns().filter { $0.target == name && ($0.operation == .backup || $0.operation == .prune) }
+        let runs = try await engine.plannedRuns().filter { $0.target == name && ($0.operation == .backup || $0.operation == .prune || $0.operation == .drill) }
         return try RouteSupport.json(Detail(
             name: name, definition: configuration.redactedJSON(backup: backup), lastJobs: lastJobs, latestSnapshots: latest,
-            nextRuns: runs
+            nextRuns: runs, alarm: try await engine.alarm(backup: name)
         ))
     }
 
@@ -88,10 +115,13 @@ public struct BackupRoutes: Sendable {
         var priority: String
         var lastBackup: JobSummary?
         var nextRun: PlannedRun?
+        var lastDrill: JobSummary?
+        var alarm: BackupAlarm?
         enum CodingKeys: String, CodingKey {
-            case name, paths, repositories, schedules, watched, priority
+            case name, paths, repositories, schedules, watched, priority, alarm
             case lastBackup = "last_backup"
             case nextRun = "next_run"
+            case lastDrill = "last_drill"
         }
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -103,6 +133,8 @@ public struct BackupRoutes: Sendable {
             try container.encode(priority, forKey: .priority)
             try container.encode(lastBackup, forKey: .lastBackup)
             try container.encode(nextRun, forKey: .nextRun)
+            try container.encode(lastDrill, forKey: .lastDrill)
+            try container.encode(alarm, forKey: .alarm)
         }
     }
 
@@ -125,11 +157,21 @@ public struct BackupRoutes: Sendable {
         var lastJobs: [String: JobSummary]
         var latestSnapshots: [LatestSnapshot]
         var nextRuns: [PlannedRun]
+        var alarm: BackupAlarm?
         enum CodingKeys: String, CodingKey {
-            case name, definition
+            case name, definition, alarm
             case lastJobs = "last_jobs"
             case latestSnapshots = "latest_snapshots"
             case nextRuns = "next_runs"
+        }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(definition, forKey: .definition)
+            try container.encode(lastJobs, forKey: .lastJobs)
+            try container.encode(latestSnapshots, forKey: .latestSnapshots)
+            try container.encode(nextRuns, forKey: .nextRuns)
+            try container.encode(alarm, forKey: .alarm)
         }
     }
 }

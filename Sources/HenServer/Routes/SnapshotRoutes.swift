@@ -22,6 +22,7 @@ public struct SnapshotRoutes: Sendable {
         api.delete("repositories/{name}/snapshots/{id}") { request, context in try await forget(request, context) }
         api.get("repositories/{name}/snapshots/{id}/tree") { request, context in try await tree(request, context) }
         api.get("repositories/{name}/snapshots/{id}/download") { request, context in try await download(request, context) }
+        api.get("repositories/{name}/snapshots/{id}/diff") { request, context in try await diff(request, context) }
     }
 
     // MARK: Handlers
@@ -92,6 +93,29 @@ public struct SnapshotRoutes: Sendable {
         return Response(status: .ok, headers: headers, body: body)
     }
 
+    /// What changed from `?against=` (`parent`, the default, or a snapshot id) to this snapshot: the counts
+    /// and one page of changed paths, `?change=added|removed|modified` for one kind only.
+    func diff(_ request: Request, _ context: HenRequestContext) async throws -> Response {
+        let kind: SnapshotChange.Kind?
+        if let text = request.query("change") {
+            guard let parsed = SnapshotChange.Kind(rawValue: text) else {
+                throw APIError.badRequest("change=\(text) is not a kind of change; use added, removed or modified.")
+            }
+            kind = parsed
+        } else {
+            kind = nil
+        }
+        let page = try await engine.snapshotDiff(
+            repository: try context.parameters.require("name"),
+            snapshot: try context.parameters.require("id"),
+            against: request.query("against") ?? "parent",
+            kind: kind,
+            limit: try RouteSupport.limit(request.queryValue("limit")),
+            cursor: request.query("cursor")
+        )
+        return try RouteSupport.json(DiffPage(page))
+    }
+
     // MARK: Encoding
 
     /// A snapshot as the API shows it.
@@ -143,6 +167,45 @@ public struct SnapshotRoutes: Sendable {
             try container.encode(node.mode, forKey: .mode)
             try container.encode(node.modificationTime, forKey: .mtime)
             try container.encode(node.linkTarget, forKey: .linkTarget)
+        }
+    }
+
+    /// `{"repository", "snapshot", "against", "method", "added", "removed", "modified", "bytes_added",
+    /// "bytes_removed", "items": [{"path", "change", "type"}], "next_cursor"}`.
+    struct DiffPage: Encodable {
+        var page: SnapshotDiffPage
+        init(_ page: SnapshotDiffPage) { self.page = page }
+        enum CodingKeys: String, CodingKey {
+            case repository, snapshot, against, method, added, removed, modified, items
+            case bytesAdded = "bytes_added", bytesRemoved = "bytes_removed", nextCursor = "next_cursor"
+        }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(page.repository, forKey: .repository)
+            try container.encode(Item(page.snapshot), forKey: .snapshot)
+            try container.encode(Item(page.against), forKey: .against)
+            try container.encode(page.counts.method.rawValue, forKey: .method)
+            try container.encode(page.counts.added, forKey: .added)
+            try container.encode(page.counts.removed, forKey: .removed)
+            try container.encode(page.counts.modified, forKey: .modified)
+            try container.encode(page.counts.bytesAdded, forKey: .bytesAdded)
+            try container.encode(page.counts.bytesRemoved, forKey: .bytesRemoved)
+            try container.encode(page.items.map(Change.init), forKey: .items)
+            try container.encode(page.nextCursor, forKey: .nextCursor)
+        }
+    }
+
+    /// One changed path: `change` is added, removed or modified; `type` file, directory, symlink, other, or
+    /// null when the driver does not say.
+    struct Change: Encodable {
+        var change: SnapshotChange
+        init(_ change: SnapshotChange) { self.change = change }
+        enum CodingKeys: String, CodingKey { case path, change, type }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(change.path, forKey: .path)
+            try container.encode(change.kind.rawValue, forKey: .change)
+            try container.encode(change.nodeKind?.rawValue, forKey: .type)
         }
     }
 

@@ -87,6 +87,7 @@ struct JobCommand: AsyncParsableCommand {
                 if let added = result.bytesAdded { parts.append("\(added) bytes added") }
                 if let removed = result.snapshotsRemoved { parts.append("\(removed.count) snapshots removed") }
                 if let restored = result.filesRestored { parts.append("\(restored) files restored") }
+                parts += Formatting.recoveryParts(result)
                 if parts.isEmpty, let message = record.steps.last(where: { $0.repository == result.repository })?.message { parts.append(message) }
                 print("  \(result.repository): \(parts.joined(separator: ", "))")
             }

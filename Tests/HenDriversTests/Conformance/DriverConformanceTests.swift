@@ -125,6 +125,18 @@ struct DriverConformanceTests {
             #expect(FileManager.default.contents(atPath: path).map { [UInt8]($0) } == tree.contents(item.relative), "\(item.relative) in the dumped tar")
         }
 
+        // diff: a driver with the capability lists the one file changed between the two backups (by its
+        // snapshot path), nothing else; one without it says `unsupported`, and the engine compares trees.
+        if driver.capabilities.contains(.diff) {
+            let changes = try await driver.diff(from: first.snapshotID, to: second.snapshotID).collectAll()
+            let changed = changes.compactMap { item -> SnapshotChange? in if case .change(let change) = item { return change } else { return nil } }
+            #expect(changed.map(\.path) == [byRelative["nested/deeper/notes.md"]!.path])
+            #expect(changed.map(\.kind) == [.modified])
+            try await expectDriverError(.snapshotNotFound) { _ = try await driver.diff(from: first.snapshotID, to: foreign.snapshotID).collectAll() }
+        } else {
+            try await expectDriverError(.unsupported) { _ = try await driver.diff(from: first.snapshotID, to: second.snapshotID).collectAll() }
+        }
+
         // Another host's snapshot does not exist for this driver.
         try await expectDriverError(.snapshotNotFound) { _ = try await driver.list(snapshot: foreign.snapshotID, path: nil).collectAll() }
         try await expectDriverError(.snapshotNotFound) { _ = try await driver.restore(RestoreRequest(snapshot: foreign.snapshotID, target: scratch.url.appendingPathComponent("nope").path)) }

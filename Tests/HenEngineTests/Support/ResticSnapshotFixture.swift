@@ -49,6 +49,10 @@ struct CountingDriver: BackupDriver {
     func check(_ request: CheckRequest, events: DriverEventHandler) async throws -> CheckSummary { try await base.check(request, events: events) }
     func stats() async throws -> RepositoryStats { try await base.stats() }
     func unlock(events: DriverEventHandler) async throws { try await base.unlock(events: events) }
+    func diff(from older: String, to newer: String) -> AsyncThrowingStream<SnapshotDiffItem, any Error> {
+        counter.add("diff")
+        return base.diff(from: older, to: newer)
+    }
 }
 
 /// A temporary directory with a source tree, a restic repository with snapshots of it (made with restic

@@ -1,0 +1,182 @@
+import ArgumentParser
+import Foundation
+import HenDrivers
+import HenEngine
+
+struct DrillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drill",
+        abstract: "Restore a sample of the backup's latest snapshots into a private directory and compare them with the sources."
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The backup's name in the configuration.")
+    var name: String
+
+    @Flag(name: .long, help: "With a daemon: follow the job with a progress line and exit with its outcome (in-process runs always wait).")
+    var wait = false
+
+    func run() async throws {
+        if let daemon = try await Daemon.connect(options) {
+            try await JobRunning.runRemote(daemon, path: "/api/v1/backups/\(name)/drill", body: RemoteJobBody(), wait: wait, options: options)
+            return
+        }
+        let context = try CommandContext.load(options)
+        try await JobRunning.run(.drill(backup: name), context: context)
+    }
+}
+
+struct DiffCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "What changed from one snapshot to another: added (+), removed (-) and modified (M) paths."
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The repository.")
+    var repository: String
+
+    @Argument(help: "The snapshot id (full or short), or latest.")
+    var snapshot: String
+
+    @Option(name: .long, help: "The snapshot to compare with: parent (the backup's previous snapshot, the default) or an id.")
+    var against = "parent"
+
+    @Option(name: .long, help: "Only changes of this kind: added, removed or modified.")
+    var change: String?
+
+    func run() async throws {
+        var kind: SnapshotChange.Kind?
+        if let change {
+            guard let parsed = SnapshotChange.Kind(rawValue: change) else {
+                printError("--change \(change) is not a kind of change; use added, removed or modified.")
+                throw ExitCode.validationFailure
+            }
+            kind = parsed
+        }
+        do {
+            let daemon = try await Daemon.connect(options)
+            let engine = daemon == nil ? try await CommandContext.load(options).openEngine() : nil
+            var cursor: String?
+            var first = true
+            repeat {
+                let page: RemoteDiffPage
+                if let daemon {
+                    page = try await daemon.get(RemoteDiffPage.self, "/api/v1/repositories/\(repository)/snapshots/\(snapshot)/diff", query: [
+                        "against": against, "change": kind?.rawValue, "cursor": cursor, "limit": String(Engine.maxPageSize),
+                    ])
+                } else if let engine {
+                    page = RemoteDiffPage(try await engine.snapshotDiff(repository: repository, snapshot: snapshot, against: against, kind: kind, limit: Engine.maxPageSize, cursor: cursor))
+                } else {
+                    return
+                }
+                if first { printHeader(page) }
+                first = false
+                for item in page.items {
+                    if options.json {
+                        print((try? JSONOutput.line(item)) ?? "{}")
+                    } else {
+                        let mark = item.change == "added" ? "+" : (item.change == "removed" ? "-" : "M")
+                        print("\(mark)  \(item.path)\(item.type == "directory" ? "/" : "")")
+                    }
+                }
+                cursor = page.nextCursor
+            } while cursor != nil
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    private func printHeader(_ page: RemoteDiffPage) {
+        let text = "\(page.snapshot.shortID) against \(page.against.shortID) in \(repository): \(page.added) added, \(page.removed) removed, \(page.modified) modified"
+            + (page.bytesAdded.map { ", \(Formatting.bytes($0)) added" } ?? "") + (page.bytesRemoved.map { ", \(Formatting.bytes($0)) removed" } ?? "")
+        // With --json, stdout holds one JSON object per changed path; the totals go to stderr.
+        if options.json { printError(text) } else { print(text) }
+    }
+}
+
+/// A diff page as the API writes it (and as the in-process engine's page is shown).
+struct RemoteDiffPage: Decodable {
+    struct Side: Decodable {
+        var id: String
+        var shortID: String
+        enum CodingKeys: String, CodingKey { case id, shortID = "short_id" }
+    }
+    struct Item: Codable {
+        var path: String
+        var change: String
+        var type: String?
+    }
+    var snapshot: Side
+    var against: Side
+    var added: Int
+    var removed: Int
+    var modified: Int
+    var bytesAdded: UInt64?
+    var bytesRemoved: UInt64?
+    var items: [Item]
+    var nextCursor: String?
+    enum CodingKeys: String, CodingKey {
+        case snapshot, against, added, removed, modified, items
+        case bytesAdded = "bytes_added", bytesRemoved = "bytes_removed", nextCursor = "next_cursor"
+    }
+
+    init(_ page: SnapshotDiffPage) {
+        snapshot = Side(id: page.snapshot.snapshot.id, shortID: page.snapshot.snapshot.shortID)
+        against = Side(id: page.against.snapshot.id, shortID: page.against.snapshot.shortID)
+        added = page.counts.added
+        removed = page.counts.removed
+        modified = page.counts.modified
+        bytesAdded = page.counts.bytesAdded
+        bytesRemoved = page.counts.bytesRemoved
+        items = page.items.map { Item(path: $0.path, change: $0.kind.rawValue, type: $0.nodeKind?.rawValue) }
+        nextCursor = page.nextCursor
+    }
+}
+
+struct AlarmCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alarm",
+        abstract: "The backups' mass-deletion alarms.",
+        subcommands: [AlarmAckCommand.self]
+    )
+}
+
+struct AlarmAckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ack",
+        abstract: "Acknowledge a backup's mass-deletion alarm: its prunes run again."
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The backup's name in the configuration.")
+    var name: String
+
+    func run() async throws {
+        let message: String
+        do {
+            if let daemon = try await Daemon.connect(options) {
+                let answer = try daemon.decode(AlarmAnswer.self, try await daemon.send("POST", "/api/v1/backups/\(name)/alarm/ack"))
+                message = answer.alarm?.message ?? ""
+            } else {
+                let engine = try await CommandContext.load(options).openEngine()
+                message = try await engine.acknowledgeAlarm(backup: name).message
+            }
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+        print("Acknowledged: \(message) The prunes of \(name) run again.")
+    }
+
+    struct AlarmAnswer: Decodable {
+        struct Alarm: Decodable { var message: String }
+        var alarm: Alarm?
+    }
+}
