@@ -14,7 +14,7 @@ struct ResticDriverTests {
         #expect(try await driver.initialize() == .created)
         #expect(try await driver.isInitialized() == true)
         #expect(try await driver.initialize() == .alreadyInitialized)
-        #expect(driver.capabilities == [.encrypted, .concurrentBackups, .bandwidthLimits, .deduplication, .readDataSubset, .locks])
+        #expect(driver.capabilities == [.encrypted, .concurrentBackups, .bandwidthLimits, .deduplication, .readDataSubset, .locks, .diff])
     }
 
     @Test func backupReportsProgressAndSummary() async throws {

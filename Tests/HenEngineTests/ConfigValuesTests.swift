@@ -204,7 +204,30 @@ import Testing
             "config.yml:14:51: backups.docs.hooks.before[2].timeout: timeout applies to command and shell hooks; an http hook takes timeout inside http:",
             "config.yml:15:19: backups.docs.hooks.before[3].http: an http hook needs a url",
             "config.yml:16:39: backups.docs.hooks.before[4].on_failure: \"stop\" is not one of ignore, continue, break",
-            "config.yml:17:7: backups.docs.hooks.during: unknown key \"during\" (known: before, after, failure, finally)",
+            "config.yml:17:7: backups.docs.hooks.during: unknown key \"during\" (known: before, after, failure, finally, alarm)",
         ])
+    }
+
+    @Test func alarmAndDrillKeys() throws {
+        let directory = try ConfigTempDirectory()
+        #expect(directory.issues(minimalConfig(backupExtra: """
+
+                alarm: { removed_over: 130% }
+                drill: { sample: lots, max_bytes: big }
+            """)) == [
+            "config.yml:11:29: backups.docs.alarm.removed_over: \"130%\" is not a percentage above 0% and below 100%",
+            "config.yml:12:23: backups.docs.drill.sample: \"lots\" is neither a number of files (200) nor a percentage of them (10%)",
+            "config.yml:12:40: backups.docs.drill.max_bytes: \"big\" is not a size (500M, 2G)",
+        ])
+        #expect(directory.issues(minimalConfig(backupExtra: """
+
+                alarm: { protect: true }
+            """)).first?.hasSuffix("backups.docs.alarm: an alarm needs removed_over: a percentage of the files (30%) or a number of files (500)") == true)
+        // A prune's hooks have no alarm phase.
+        #expect(directory.issues(minimalConfig(backupExtra: """
+
+                retention: { keep_last: 1 }
+                prune: { hooks: { alarm: [] } }
+            """)).first?.contains("unknown key \"alarm\" (known: before, after, failure, finally)") == true)
     }
 }

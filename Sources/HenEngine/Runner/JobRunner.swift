@@ -321,6 +321,7 @@ struct JobRunner: Sendable {
         // The backup step gets a driver of its own, so that its lines say `step: backup:<repository>`.
         let catalog = self.catalog
         let hasAlarm = backup.alarm != nil
+        let countLogger = stepLogger("backup:\(repository)", repository: repository)
         let hostname = configuration.hostname
         let now = self.now
         let succeeded = await step(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, niceness: backup.nice, run: &run) { driver, events in
@@ -347,12 +348,12 @@ struct JobRunner: Sendable {
                 } catch where Self.isCancellation(error) || Task.isCancelled {
                     throw error
                 } catch {
-                    // Without an alarm to judge by them, missing counts are worth a line of the log, not a warning.
+                    // Without an alarm to judge by them, missing counts are worth a line of the daemon's log, not a warning.
                     let sentence = "The changes of snapshot \(summary.snapshotID.prefix(8)) against its parent could not be counted: \(Self.message(error, repository: repository))"
                     if hasAlarm {
                         warnings.append(sentence + " The mass-deletion alarm could not judge it.")
                     } else {
-                        events(.log(level: .warning, message: sentence))
+                        countLogger.warning("\(sentence)")
                     }
                 }
             }

@@ -46,22 +46,17 @@ extension SnapshotIndexStore {
     func compareTrees(_ older: Int64, _ newer: Int64, diff: Int64) async throws {
         try await write { db in
             let path = "CASE WHEN n.parent = '/' THEN '/' || n.name ELSE n.parent || '/' || n.name END"
-            try db.execute(
-                sql: """
-                    INSERT INTO diff_change (diff, path, change, kind, size)
-                    SELECT ?, \(path), 'added', n.kind, n.size FROM node n
-                    WHERE n.tree = ? AND NOT EXISTS (SELECT 1 FROM node o WHERE o.tree = ? AND o.parent = n.parent AND o.name = n.name)
-                    """,
-                arguments: [diff, newer, older]
-            )
-            try db.execute(
-                sql: """
-                    INSERT INTO diff_change (diff, path, change, kind, size)
-                    SELECT ?, \(path), 'removed', n.kind, n.size FROM node n
-                    WHERE n.tree = ? AND NOT EXISTS (SELECT 1 FROM node o WHERE o.tree = ? AND o.parent = n.parent AND o.name = n.name)
-                    """,
-                arguments: [diff, older, newer]
-            )
+            // A path in one tree only: added when it is in the newer one, removed when in the older one.
+            for (change, present, absent) in [("added", newer, older), ("removed", older, newer)] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO diff_change (diff, path, change, kind, size)
+                        SELECT ?, \(path), ?, n.kind, n.size FROM node n
+                        WHERE n.tree = ? AND NOT EXISTS (SELECT 1 FROM node o WHERE o.tree = ? AND o.parent = n.parent AND o.name = n.name)
+                        """,
+                    arguments: [diff, change, present, absent]
+                )
+            }
             try db.execute(
                 sql: """
                     INSERT INTO diff_change (diff, path, change, kind, size)
