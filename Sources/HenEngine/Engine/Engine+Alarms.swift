@@ -22,7 +22,7 @@ extension Engine {
         guard let alarm = try await store.acknowledgeAlarm(backup: backup, at: now()) else {
             throw EngineError(.conflict, "Backup \(backup) has no raised mass-deletion alarm to acknowledge.")
         }
-        metrics.alarm(backup: backup, raised: false)
+        monitor.metrics.alarm(backup: backup, raised: false)
         logger.notice("The mass-deletion alarm of backup \(backup) was acknowledged; its prunes run again.", metadata: ["backup": "\(backup)", "alarm_job_id": "\(alarm.jobID)"])
         return alarm
     }
