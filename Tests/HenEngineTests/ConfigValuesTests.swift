@@ -215,9 +215,9 @@ import Testing
                 alarm: { removed_over: 130% }
                 drill: { sample: lots, max_bytes: big }
             """)) == [
-            "config.yml:11:29: backups.docs.alarm.removed_over: \"130%\" is not a percentage above 0% and below 100%",
-            "config.yml:12:23: backups.docs.drill.sample: \"lots\" is neither a number of files (200) nor a percentage of them (10%)",
-            "config.yml:12:40: backups.docs.drill.max_bytes: \"big\" is not a size (500M, 2G)",
+            "config.yml:10:28: backups.docs.alarm.removed_over: \"130%\" is not a percentage above 0% and below 100%",
+            "config.yml:11:22: backups.docs.drill.sample: \"lots\" is neither a number of files (200) nor a percentage of them (10%)",
+            "config.yml:11:39: backups.docs.drill.max_bytes: \"big\" is not a size (500M, 2G)",
         ])
         #expect(directory.issues(minimalConfig(backupExtra: """
 
