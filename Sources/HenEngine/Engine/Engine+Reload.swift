@@ -19,13 +19,7 @@ public struct ReloadResult: Sendable, Hashable, Codable {
         self.changed = changed
         self.restartRequired = restartRequired
         self.warnings = warnings
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case source, changed, warnings
-        case restartRequired = "restart_required"
-    }
-}
+    }}
 
 /// What the daemon's command line changes in the file's configuration: `--read-only` and `--hostname`.
 public struct ConfigurationOverrides: Sendable, Hashable {

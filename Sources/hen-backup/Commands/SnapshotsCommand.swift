@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HenAPI
 import HenDrivers
 import HenEngine
 
@@ -20,19 +21,6 @@ struct SnapshotsCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Read the lists from the repositories instead of the cache.")
     var refresh = false
 
-    /// One line of `--json` output.
-    struct Entry: Encodable {
-        var id: String
-        var shortId: String
-        var repository: String
-        var backup: String?
-        var job: String?
-        var time: Date
-        var host: String
-        var paths: [String]
-        var tags: [String]
-    }
-
     func run() async throws {
         let engine: any SnapshotSource
         var names = repository
@@ -52,14 +40,10 @@ struct SnapshotsCommand: AsyncParsableCommand {
 
     /// The repositories of the daemon, or of one backup there.
     static func remoteRepositories(_ daemon: DaemonClient, backup: String?) async throws -> [String] {
-        struct Repository: Decodable {
-            var name: String
-            var backups: [String]
-        }
         var names: [String] = []
         var cursor: String?
         repeat {
-            let page = try await daemon.get(RemotePage<Repository>.self, "/api/v1/repositories", query: ["cursor": cursor])
+            let page = try await daemon.get(API.Page<API.RepositoryOverview>.self, "/api/v1/repositories", query: ["cursor": cursor])
             names += page.items.filter { item in backup.map { item.backups.contains($0) } ?? true }.map(\.name)
             cursor = page.nextCursor
         } while cursor != nil
@@ -103,7 +87,8 @@ struct SnapshotsCommand: AsyncParsableCommand {
                 if !options.json { print("repository \(name):") }
                 for snapshot in snapshots.reversed() {
                     if options.json {
-                        let entry = Entry(id: snapshot.id, shortId: snapshot.shortID, repository: name, backup: snapshot.backup, job: snapshot.jobID, time: snapshot.time, host: snapshot.host, paths: snapshot.paths, tags: snapshot.tags)
+                        // A snapshot as the API shows it.
+                        let entry = API.Snapshot(RepositorySnapshot(repository: name, snapshot: snapshot))
                         print((first ? "\n" : ",\n") + (try JSONOutput.line(entry)), terminator: "")
                         first = false
                     } else {
