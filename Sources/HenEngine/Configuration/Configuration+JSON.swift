@@ -46,6 +46,7 @@ public indirect enum JSONValue: Sendable, Hashable, Encodable {
         init?(intValue: Int) { nil }
     }
 
+    // Written by hand: each case is a bare JSON value, not a synthesized `{"string": {"_0": …}}`.
     public func encode(to encoder: any Encoder) throws {
         switch self {
         case .string(let value):
