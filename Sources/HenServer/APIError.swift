@@ -1,4 +1,6 @@
+import HenAPI
 import HenEngine
+import HenJSON
 import Hummingbird
 import Foundation
 import NIOCore
@@ -53,9 +55,7 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = try encoder.encode(APIErrorBody(error: .init(code: code, message: message, details: details)))
+        let body = try HenJSON.encoder().encode(API.Error(error: .init(code: code, message: message, details: details)))
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         if let allow { headers[.allow] = allow }
@@ -63,14 +63,4 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
         if status == .unauthorized { headers[.wwwAuthenticate] = #"Basic realm="hen-backup", charset="UTF-8""# }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
-}
-
-/// `{"error": {"code", "message", "details"?}}`.
-private struct APIErrorBody: Encodable {
-    struct Inner: Encodable {
-        var code: String
-        var message: String
-        var details: [ConfigurationIssue]?
-    }
-    var error: Inner
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HenJSON
 
 /// How numbers and times look to a person.
 enum Formatting {
@@ -49,18 +50,11 @@ enum Formatting {
     }
 }
 
-/// Encodes values for `--json` output: snake_case keys, ISO 8601 dates, sorted keys.
+/// `--json` output, by HenJSON's convention as the API answers: snake_case keys, explicit nulls, RFC 3339
+/// dates, sorted keys, one line.
 enum JSONOutput {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
     static func line(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
+        try HenJSON.encoder().string(value)
     }
 
     static func print(_ value: some Encodable) throws {

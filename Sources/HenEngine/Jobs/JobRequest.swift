@@ -26,14 +26,11 @@ public enum JobOperation: Sendable, Hashable, Codable {
     case initialize(repository: String)
     case unlock(repository: String)
 
-    // JSON (API and job store): keyed by the operation's name, arguments in snake_case,
+    // JSON (API and job store): keyed by the operation's name, arguments as HenJSON writes them,
     // `{"check": {"repository": "usb", "read_data_subset": "5%"}}`, `{"init": {"repository": "usb"}}`.
+    // CodingKeys only because `init` cannot be a case's name in Swift.
     enum CodingKeys: String, CodingKey {
         case backup, prune, check, restore, forget, initialize = "init", unlock
-    }
-
-    enum CheckCodingKeys: String, CodingKey {
-        case repository, readDataSubset = "read_data_subset"
     }
 
     /// What kind of operation, without its arguments: for filters, plans and routes.

@@ -40,7 +40,7 @@ struct JobCommand: AsyncParsableCommand {
             record = found
         }
         if options.json {
-            try EngineCommandSupport.printJSON(record)
+            try JSONOutput.print(record)
             return
         }
         Self.show(record, timeZone: timeZone)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HenAPI
 import HenDrivers
 import HenEngine
 
@@ -19,19 +20,6 @@ struct SnapshotsCommand: AsyncParsableCommand {
 
     @Flag(name: .long, help: "Read the lists from the repositories instead of the cache.")
     var refresh = false
-
-    /// One line of `--json` output.
-    struct Entry: Encodable {
-        var id: String
-        var shortId: String
-        var repository: String
-        var backup: String?
-        var job: String?
-        var time: Date
-        var host: String
-        var paths: [String]
-        var tags: [String]
-    }
 
     func run() async throws {
         let engine: any SnapshotSource
@@ -53,14 +41,14 @@ struct SnapshotsCommand: AsyncParsableCommand {
     /// The repositories of the daemon, or of one backup there: as the daemon's configuration resolves them
     /// (its `/backups` answer names each backup's repositories).
     static func remoteRepositories(_ daemon: DaemonClient, backup: String?) async throws -> [String] {
-        struct Named: Decodable {
+        struct Named: Codable {
             var name: String
             var repositories: [String]?
         }
         var names: [String] = []
         var cursor: String?
         repeat {
-            let page = try await daemon.get(RemotePage<Named>.self, backup == nil ? "/api/v1/repositories" : "/api/v1/backups", query: ["cursor": cursor])
+            let page = try await daemon.get(API.Page<Named>.self, backup == nil ? "/api/v1/repositories" : "/api/v1/backups", query: ["cursor": cursor])
             if let backup {
                 if let found = page.items.first(where: { $0.name == backup }) { return found.repositories ?? [] }
             } else {
@@ -103,7 +91,8 @@ struct SnapshotsCommand: AsyncParsableCommand {
                 if !options.json { print("repository \(name):") }
                 for snapshot in snapshots.reversed() {
                     if options.json {
-                        let entry = Entry(id: snapshot.id, shortId: snapshot.shortID, repository: name, backup: snapshot.backup, job: snapshot.jobID, time: snapshot.time, host: snapshot.host, paths: snapshot.paths, tags: snapshot.tags)
+                        // A snapshot as the API shows it.
+                        let entry = API.Snapshot(RepositorySnapshot(repository: name, snapshot: snapshot))
                         print((first ? "\n" : ",\n") + (try JSONOutput.line(entry)), terminator: "")
                         first = false
                     } else {
