@@ -3,7 +3,7 @@ import HenEngine
 import Hummingbird
 
 /// `GET /status`: who this daemon is (hostname, mode, version) and what it does: the queue, running jobs with
-/// their progress, the next scheduled runs and the file watchers.
+/// their progress, the next scheduled runs, the file watchers, and the problems of a strict health check.
 public struct StatusRoutes: Sendable {
     let engine: Engine
     let startedAt: Date
@@ -17,9 +17,11 @@ public struct StatusRoutes: Sendable {
         api.get("status") { _, _ in
             let configuration = engine.configuration
             let status = await engine.status()
+            // What a strict health check reports (overdue backups, failed repositories): the UI marks them.
+            let problems = await engine.health(strict: true).problems
             return try RouteSupport.json(Body(
                 hostname: configuration.hostname, mode: configuration.mode.rawValue, version: HenVersion.current,
-                startedAt: startedAt, status: status
+                startedAt: startedAt, status: status, problems: problems
             ))
         }
     }
@@ -30,9 +32,10 @@ public struct StatusRoutes: Sendable {
         var version: String
         var startedAt: Date
         var status: EngineStatus
+        var problems: [EngineHealth.Problem]
 
         enum CodingKeys: String, CodingKey {
-            case hostname, mode, version, now, queued, running, watchers
+            case hostname, mode, version, now, queued, running, watchers, problems
             case startedAt = "started_at"
             case nextRuns = "next_runs"
             case maxConcurrentJobs = "max_concurrent_jobs"
@@ -55,6 +58,7 @@ public struct StatusRoutes: Sendable {
             try container.encode(status.nextRuns, forKey: .nextRuns)
             try container.encode(status.maxConcurrentJobs, forKey: .maxConcurrentJobs)
             try container.encode(status.watchers, forKey: .watchers)
+            try container.encode(problems, forKey: .problems)
         }
     }
 }
