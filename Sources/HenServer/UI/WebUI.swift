@@ -36,8 +36,6 @@ public enum WebUI {
         return assets
     }()
 
-    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
-
     static func contentType(of name: String) -> String? {
         switch name.split(separator: ".").last {
         case "html": "text/html; charset=utf-8"
@@ -79,7 +77,6 @@ public enum WebUI {
         headers[.cacheControl] = "no-cache"
         headers[.contentSecurityPolicy] = contentSecurityPolicy
         headers[.xContentTypeOptions] = "nosniff"
-        headers[Self.referrerPolicy] = "same-origin"
         if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == asset.etag }) {
             return Response(status: .notModified, headers: headers)
         }
