@@ -19,8 +19,10 @@ extension API {
         public var nextRuns: [PlannedRun]
         public var maxConcurrentJobs: Int
         public var watchers: [WatchStatus]
+        /// What a strict health check reports (overdue backups, failed repositories, drills, alarms).
+        public var problems: [EngineHealth.Problem]
 
-        public init(configuration: Configuration, startedAt: Date, status: EngineStatus) {
+        public init(configuration: Configuration, startedAt: Date, status: EngineStatus, problems: [EngineHealth.Problem]) {
             hostname = configuration.hostname
             mode = configuration.mode.rawValue
             version = HenVersion.current
@@ -31,6 +33,7 @@ extension API {
             nextRuns = status.nextRuns
             maxConcurrentJobs = status.maxConcurrentJobs
             watchers = status.watchers
+            self.problems = problems
         }
 
         /// The engine's part of it, for printing.

@@ -60,7 +60,17 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
         headers[.contentType] = "application/json; charset=utf-8"
         if let allow { headers[.allow] = allow }
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-        if status == .unauthorized { headers[.wwwAuthenticate] = #"Basic realm="hen-backup", charset="UTF-8""# }
+        if status == .unauthorized, !Self.fromBrowserPage(request) { headers[.wwwAuthenticate] = #"Basic realm="hen-backup", charset="UTF-8""# }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+extension APIError {
+    /// The web UI's requests (`X-Hen-Client: ui`) and a browser's event stream (`Accept: text/event-stream`,
+    /// which an EventSource cannot change): a `WWW-Authenticate` challenge would make the browser open its own
+    /// password dialog (and hold the request until it is answered) instead of letting the page show its login.
+    static func fromBrowserPage(_ request: Request) -> Bool {
+        let client = request.headers.first(where: { $0.name.canonicalName == "x-hen-client" })?.value.lowercased()
+        return client == "ui" || (request.headers[.accept]?.contains("text/event-stream") ?? false)
     }
 }

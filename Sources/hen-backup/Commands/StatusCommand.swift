@@ -20,7 +20,7 @@ struct StatusCommand: AsyncParsableCommand {
         } else {
             let startedAt = Date()
             let engine = try await EngineCommandSupport.openEngine(options)
-            answer = API.Status(configuration: engine.configuration, startedAt: startedAt, status: await engine.status())
+            answer = API.Status(configuration: engine.configuration, startedAt: startedAt, status: await engine.status(), problems: await engine.health(strict: true).problems)
         }
         if options.json {
             try JSONOutput.print(answer)
