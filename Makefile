@@ -8,8 +8,9 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 # What building and running need: restic (the engine we supervise), libcurl (HTTP hooks), SQLite (job store).
 RUN_PACKAGES  = restic libcurl4-openssl-dev libsqlite3-dev pkg-config ca-certificates
 # What the tests need on top: rclone (a real REST server), python3 + pip (moto's S3 server, test HTTP server), openssl (TLS certificates),
-# sqlite3 (breaks a job store on purpose), prometheus (its promtool lints /metrics), curl (reads /metrics).
-TEST_PACKAGES = $(RUN_PACKAGES) rclone python3 python3-pip openssl tar gzip sqlite3 prometheus curl
+# sqlite3 (breaks a job store on purpose), prometheus (its promtool lints /metrics), curl (reads /metrics),
+# chromium and its chromedriver (the web UI's tests in a real browser, with selenium from PyPI).
+TEST_PACKAGES = $(RUN_PACKAGES) rclone python3 python3-pip openssl tar gzip sqlite3 prometheus curl chromium chromium-driver
 
 .PHONY: run test build deps test-deps clean help
 
@@ -24,6 +25,8 @@ test-deps:
 	@./scripts/apt-install $(TEST_PACKAGES)
 	@command -v moto_server >/dev/null 2>&1 || python3 -m pip install --quiet 'moto[server]' \
 		|| python3 -m pip install --quiet --break-system-packages 'moto[server]'
+	@python3 -c 'import selenium' 2>/dev/null || python3 -m pip install --quiet selenium \
+		|| python3 -m pip install --quiet --break-system-packages selenium
 
 build: deps
 	$(SWIFT) build
@@ -37,9 +40,12 @@ run: build .hen/password
 	$(BIN) config check --config $(CONFIG)
 	exec $(BIN) daemon --config $(CONFIG)
 
+# The web UI's browser tests run after the Swift suite, against the daemon binary it built (under 3 minutes;
+# they also refresh docs/screenshots/). SE_OFFLINE keeps Selenium Manager from downloading a driver.
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	SE_OFFLINE=true python3 Tests/WebUI/browser_test.py --binary $(BIN)
 
 clean:
 	rm -rf .build .hen

@@ -33,6 +33,9 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // The one JSON convention (snake_case keys, explicit nulls, RFC 3339 dates) for the API, job records,
+        // events and the CLI's --json output.
+        .target(name: "HenJSON"),
         .target(
             name: "HenDrivers",
             dependencies: [
@@ -49,6 +52,7 @@ let package = Package(
             name: "HenHooks",
             dependencies: [
                 "HenProcess",
+                "HenJSON",
                 "CCurl",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -59,6 +63,7 @@ let package = Package(
                 "HenDrivers",
                 "HenHooks",
                 "HenProcess",
+                "HenJSON",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -66,11 +71,15 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        // The HTTP API's wire types (request bodies and answers), shared by HenServer and the CLI's daemon client.
+        .target(name: "HenAPI", dependencies: ["HenEngine", "HenDrivers", "HenJSON"]),
         .target(
             name: "HenServer",
             dependencies: [
+                "HenAPI",
                 "HenEngine",
                 "HenDrivers",
+                "HenJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -86,6 +95,8 @@ let package = Package(
         .executableTarget(
             name: "hen-backup",
             dependencies: [
+                "HenAPI",
+                "HenJSON",
                 "HenServer",
                 "HenEngine",
                 "HenDrivers",
@@ -101,6 +112,7 @@ let package = Package(
         // The engine's test fixtures (one Configuration to start from), shared by the engine and server tests.
         .target(name: "HenEngineTestSupport", dependencies: ["HenEngine", "HenDrivers"], path: "Tests/HenEngineTestSupport"),
         .testTarget(name: "HenProcessTests", dependencies: ["HenProcess", "HenTestSupport"]),
+        .testTarget(name: "HenJSONTests", dependencies: ["HenJSON"]),
         .testTarget(
             name: "HenDriversTests",
             dependencies: ["HenDrivers", "HenProcess", "HenTestSupport", .product(name: "Logging", package: "swift-log")]
@@ -116,6 +128,7 @@ let package = Package(
                 "HenDrivers",
                 "HenHooks",
                 "HenProcess",
+                "HenJSON",
                 "HenTestSupport",
                 "HenEngineTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -124,10 +137,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "HenBackupTests", dependencies: ["HenEngine", "HenTestSupport"]),
+        .testTarget(name: "HenBackupTests", dependencies: ["HenAPI", "HenEngine", "HenJSON", "HenTestSupport"]),
         .testTarget(
             name: "HenServerTests",
             dependencies: [
+                "HenAPI",
+                "HenJSON",
                 "HenServer",
                 "HenEngine",
                 "HenDrivers",

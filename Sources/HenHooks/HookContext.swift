@@ -1,4 +1,5 @@
 import Foundation
+import HenJSON
 
 /// What a hook knows about its job: exported as `HEN_*` environment variables to command hooks and
 /// substituted for `{{job.*}}` placeholders in HTTP hooks.
@@ -89,20 +90,7 @@ public struct HookContext: Sendable, Hashable {
             var trigger: String
             var state: String
             var error: String?
-            var snapshot_ids: [String]
-
-            func encode(to encoder: any Encoder) throws {
-                enum Key: String, CodingKey { case id, operation, backup, repositories, trigger, state, error, snapshot_ids }
-                var container = encoder.container(keyedBy: Key.self)
-                try container.encode(id, forKey: .id)
-                try container.encode(operation, forKey: .operation)
-                try container.encode(backup, forKey: .backup)  // explicit null, not a missing key
-                try container.encode(repositories, forKey: .repositories)
-                try container.encode(trigger, forKey: .trigger)
-                try container.encode(state, forKey: .state)
-                try container.encode(error, forKey: .error)
-                try container.encode(snapshot_ids, forKey: .snapshot_ids)
-            }
+            var snapshotIDs: [String]
         }
         struct Body: Encodable {
             var event = "hen.hook"
@@ -113,11 +101,10 @@ public struct HookContext: Sendable, Hashable {
         let body = Body(
             phase: phase.rawValue,
             hostname: hostname,
-            job: Job(id: jobID, operation: operation, backup: backup, repositories: repositories, trigger: trigger, state: state, error: error, snapshot_ids: snapshotIDs)
+            job: Job(id: jobID, operation: operation, backup: backup, repositories: repositories, trigger: trigger, state: state, error: error, snapshotIDs: snapshotIDs)
         )
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // HenJSON's convention, as the API's: snake_case keys, absent values null, keys sorted.
         // Strings, arrays and nulls always encode; a failure here would be a Foundation bug.
-        return (try? Array(encoder.encode(body))) ?? Array("{}".utf8)
+        return (try? Array(HenJSON.encoder().encode(body))) ?? Array("{}".utf8)
     }
 }

@@ -1,4 +1,6 @@
+import HenAPI
 import HenEngine
+import HenJSON
 import Hummingbird
 import Foundation
 import NIOCore
@@ -53,24 +55,22 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = try encoder.encode(APIErrorBody(error: .init(code: code, message: message, details: details)))
+        let body = try HenJSON.encoder().encode(API.Error(error: .init(code: code, message: message, details: details)))
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         if let allow { headers[.allow] = allow }
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-        if status == .unauthorized { headers[.wwwAuthenticate] = #"Basic realm="hen-backup", charset="UTF-8""# }
+        if status == .unauthorized, !Self.fromBrowserPage(request) { headers[.wwwAuthenticate] = #"Basic realm="hen-backup", charset="UTF-8""# }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
 
-/// `{"error": {"code", "message", "details"?}}`.
-private struct APIErrorBody: Encodable {
-    struct Inner: Encodable {
-        var code: String
-        var message: String
-        var details: [ConfigurationIssue]?
+extension APIError {
+    /// The web UI's requests (`X-Hen-Client: ui`) and a browser's event stream (`Accept: text/event-stream`,
+    /// which an EventSource cannot change): a `WWW-Authenticate` challenge would make the browser open its own
+    /// password dialog (and hold the request until it is answered) instead of letting the page show its login.
+    static func fromBrowserPage(_ request: Request) -> Bool {
+        let client = request.headers.first(where: { $0.name.canonicalName == "x-hen-client" })?.value.lowercased()
+        return client == "ui" || (request.headers[.accept]?.contains("text/event-stream") ?? false)
     }
-    var error: Inner
 }

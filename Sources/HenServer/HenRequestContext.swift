@@ -1,3 +1,5 @@
+import Foundation
+import HenJSON
 import Hummingbird
 import NIOCore
 
@@ -16,6 +18,9 @@ public struct HenRequestContext: RequestContext, RemoteAddressRequestContext {
     public var maxUploadSize: Int { RequestLimits.maxBodyBytes }
 
     public var clientAddress: String { remoteAddress?.ipAddress ?? "-" }
+
+    /// Request bodies read with `request.decode(as:context:)` follow HenJSON's convention, as answers do.
+    public var requestDecoder: JSONDecoder { HenJSON.decoder() }
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

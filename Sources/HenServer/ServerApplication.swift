@@ -4,7 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 
-/// The HTTP API (and, later, the web UI) of a running daemon. The daemon and the tests build it the same way.
+/// The HTTP API and the web UI of a running daemon. The daemon and the tests build it the same way.
 ///
 /// Route groups live in `Routes/`, one file per resource; each registers itself on the `/api/v1` group here.
 /// - Parameters:
@@ -29,12 +29,14 @@ public func buildApplication(
 }
 
 /// Every route, behind the error and authentication middleware. `router.routes` lists them (the OpenAPI
-/// test compares that list with `openapi.json`).
+/// test compares that list, the web UI's files at `/` and `/ui/` aside, with `openapi.json`).
 public func buildRouter(engine: Engine, loader: ConfigurationLoader? = nil) -> Router<HenRequestContext> {
     let router = Router(context: HenRequestContext.self)
     let authenticator = APIAuthenticator { engine.configuration.api.auth }
     let table = RouteTable()
-    // Outermost: every text answer, errors included, leaves with the configuration's secrets redacted.
+    // Outermost: no answer may be sniffed into another type (a download shown as HTML), errors included.
+    router.middlewares.add(NoSniffMiddleware())
+    // Then every text answer, errors included, leaves with the configuration's secrets redacted.
     router.middlewares.add(AnswerRedactionMiddleware(secrets: engine.secrets))
     router.middlewares.add(APIErrorMiddleware())
     // Before anything else looks at a request: what a web page could make the browser send is refused first.
@@ -54,6 +56,7 @@ public func buildRouter(engine: Engine, loader: ConfigurationLoader? = nil) -> R
     SessionRoutes(authenticator: authenticator).register(on: api)
     OpenAPIDocument.register(on: api)
     MonitoringRoutes.register(on: router, api: api, engine: engine)
+    WebUI.register(on: router)
     table.fill(from: router)
     return router
 }

@@ -1,16 +1,10 @@
 import Foundation
 import HenEngine
+import HenJSON
 import Synchronization
 
 /// How numbers and times look to a person.
 enum Formatting {
-    /// The zone times are shown in: the configuration's `timezone`, once a command has loaded it.
-    static var timeZone: TimeZone {
-        get { zone.withLock { $0 } }
-        set { zone.withLock { $0 = newValue } }
-    }
-    private static let zone = Mutex<TimeZone>(.current)
-
     static func bytes(_ count: UInt64?) -> String {
         guard let count else { return "-" }
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
@@ -34,7 +28,9 @@ enum Formatting {
         return date.formatted(.iso8601.year().month().day().dateSeparator(.dash).dateTimeSeparator(.space).time(includingFractionalSeconds: false).timeSeparator(.colon).timeZone(separator: .omitted))
     }
 
-    static func localTime(_ date: Date?) -> String {
+    /// A time as a person reads it, in `timeZone`: the configuration's `timezone` (the one cron schedules
+    /// use), or this machine's zone for a daemon named only by `--remote`.
+    static func localTime(_ date: Date?, in timeZone: TimeZone) -> String {
         guard let date else { return "-" }
         let formatter = DateFormatter()
         formatter.timeZone = timeZone
@@ -56,18 +52,11 @@ enum Formatting {
     }
 }
 
-/// Encodes values for `--json` output: snake_case keys, ISO 8601 dates, sorted keys.
+/// `--json` output, by HenJSON's convention as the API answers: snake_case keys, explicit nulls, RFC 3339
+/// dates, sorted keys, one line.
 enum JSONOutput {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
     static func line(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
+        try HenJSON.encoder().string(value)
     }
 
     static func print(_ value: some Encodable) throws {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HenAPI
 import HenDrivers
 import HenEngine
 import Synchronization
@@ -59,7 +60,7 @@ enum JobRunning {
         }
         progress.clear()
         if context.options.json {
-            print(String(decoding: try JobRecord.jsonEncoder().encode(record), as: UTF8.self))
+            try JSONOutput.print(record)
         } else {
             printOutcome(record)
         }
@@ -67,13 +68,17 @@ enum JobRunning {
         try exit(for: record)
     }
 
+    /// A job asked for on the command line goes to the head of the daemon's queue (`next`), behind nothing
+    /// but `immediate` jobs, and still never beside a job it collides with.
+    static let priority = API.Priority.text("next")
+
     /// Queues a job at the daemon (`POST path` with `body`); with `wait`, follows it to its end like an
     /// in-process run (progress, outcome, exit code), else prints the queued job and returns.
     static func runRemote(_ daemon: DaemonClient, path: String, body: (any Encodable)?, wait: Bool, options: GlobalOptions) async throws {
-        let record = try await Daemon.report { try daemon.decode(RemoteJobEnvelope.self, try await daemon.send("POST", path, body: body)).job }
+        let record = try await Daemon.report { try daemon.decode(API.JobAccepted.self, try await daemon.send("POST", path, body: body)).job }
         guard wait else {
             if options.json {
-                print(String(decoding: try JobRecord.jsonEncoder().encode(record), as: UTF8.self))
+                try JSONOutput.print(record)
             } else {
                 print("\(record.operation) \(record.target): \(record.state.rawValue) as job \(record.id) at \(daemon.baseURL.absoluteString) (hen-backup job \(record.id) --follow shows it; --wait waits).")
             }
@@ -91,7 +96,7 @@ enum JobRunning {
         let following = Task { () -> JobRecord? in
             for try await event in daemon.events("/api/v1/jobs/\(id)/events") {
                 if printLog, case .log(_, let line) = event {
-                    print("\(Formatting.localTime(line.time)) \(line.level.rawValue): \(line.message)")
+                    print("\(Formatting.localTime(line.time, in: daemon.timeZone)) \(line.level.rawValue): \(line.message)")
                     // At once, also into a pipe (`| tee`, `| grep`), where stdout is block-buffered.
                     fflush(nil)
                 }
@@ -138,7 +143,7 @@ enum JobRunning {
             throw ExitCode.failure
         }
         if options.json {
-            print(String(decoding: try JobRecord.jsonEncoder().encode(final), as: UTF8.self))
+            try JSONOutput.print(final)
         } else {
             printOutcome(final)
         }
@@ -153,7 +158,7 @@ enum JobRunning {
         var printed = 0
         while true {
             for line in record.log.dropFirst(printed) {
-                print("\(Formatting.localTime(line.time)) \(line.level.rawValue): \(line.message)")
+                print("\(Formatting.localTime(line.time, in: engine.configuration.timeZone)) \(line.level.rawValue): \(line.message)")
             }
             fflush(nil)
             printed = max(printed, record.log.count)
@@ -162,7 +167,7 @@ enum JobRunning {
             record = try await engine.job(id: record.id) ?? record
         }
         if options.json {
-            print(String(decoding: try JobRecord.jsonEncoder().encode(record), as: UTF8.self))
+            try JSONOutput.print(record)
         } else {
             printOutcome(record)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import HenTestSupport
 import HenEngine
+import HenJSON
 import Testing
 
 /// The real daemon process with real restic: schedules produce snapshots, SIGTERM ends it cleanly without
@@ -195,7 +196,7 @@ import Testing
         #expect(backup.contains("--limit-upload 5120"), "\(backup)")
         #expect(backup.contains("--limit-download 1536"), "\(backup)")
         #expect(backup.contains("nice -n 10") && backup.contains("ionice -t -c 3"), "\(backup)")
-        let everything = try String(decoding: JobRecord.jsonEncoder().encode(record), as: UTF8.self) + daemon.output
+        let everything = try String(decoding: HenJSON.encoder().encode(record), as: UTF8.self) + daemon.output
         #expect(!everything.contains("correct horse battery staple"))
     }
 

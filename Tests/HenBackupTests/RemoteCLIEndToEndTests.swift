@@ -1,5 +1,7 @@
 import Foundation
+import HenAPI
 import HenEngine
+import HenJSON
 import HenTestSupport
 import Testing
 
@@ -39,6 +41,8 @@ import Testing
         #expect(status.status == 0, "\(status.stderr)")
         #expect(status.stdout.contains("Daemon \(setup.url): host e2e-host, mode normal"), "\(status.stdout)")
         #expect(!status.stderr.contains("running in this process"))
+        let remoteStatus = try await Self.hen(["status", "--json", "--config", setup.configPath])
+        #expect(remoteStatus.status == 0, "\(remoteStatus.stderr)")
 
         let backup = try await Self.hen(["backup", "documents", "--wait", "--config", setup.configPath])
         #expect(backup.status == 0, "\(backup.stdout)\n\(backup.stderr)")
@@ -58,6 +62,14 @@ import Testing
 
         let snapshots = try await Self.hen(["snapshots", "--config", setup.configPath])
         #expect(snapshots.stdout.contains(String(cliJob.results.first?.snapshotID?.prefix(8) ?? "?")), "\(snapshots.stdout)")
+        // A backup's repositories as the daemon's configuration resolves them, and in this process the same rule.
+        let ofBackup = try await Self.hen(["snapshots", "--backup", "documents", "--config", setup.configPath])
+        #expect(ofBackup.stdout.hasPrefix("repository local:"), "\(ofBackup.stdout)\(ofBackup.stderr)")
+        #expect(ofBackup.stdout.contains(String(cliJob.results.first?.snapshotID?.prefix(8) ?? "?")), "\(ofBackup.stdout)")
+        let remoteUnknown = try await Self.hen(["snapshots", "--backup", "nope", "--config", setup.configPath])
+        #expect(remoteUnknown.status == 1 && remoteUnknown.stderr.contains("no backup named nope"), "\(remoteUnknown.stderr)")
+        let localUnknown = try await Self.hen(["snapshots", "--local", "--backup", "nope", "--config", setup.configPath])
+        #expect(localUnknown.status == 1 && localUnknown.stderr.contains("There is no backup named nope (known: "), "\(localUnknown.stderr)")
         let ls = try await Self.hen(["ls", "local", "latest", "--config", setup.configPath])
         #expect(ls.stdout.contains("/source/notes/todo.txt"), "\(ls.stdout)\(ls.stderr)")
 
@@ -97,6 +109,20 @@ import Testing
         let local = try await Self.hen(["status", "--config", setup.configPath])
         #expect(local.status == 0)
         #expect(local.stderr.contains("No daemon answers at \(setup.url); running in this process"), "\(local.stderr)")
+
+        // `status --json` has one shape, the API's, whether the daemon answers or the engine runs here.
+        let localStatus = try await Self.hen(["status", "--json", "--config", setup.configPath])
+        #expect(localStatus.status == 0, "\(localStatus.stderr)")
+        let shapes = try [remoteStatus.stdout, localStatus.stdout].map { text in
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
+            return object.keys.sorted()
+        }
+        #expect(shapes[0] == ["hostname", "max_concurrent_jobs", "mode", "next_runs", "now", "queued", "running", "started_at", "version", "watchers"])
+        #expect(shapes[1] == shapes[0], "remote: \(remoteStatus.stdout)\nlocal: \(localStatus.stdout)")
+        let answers = try [remoteStatus.stdout, localStatus.stdout].map { try HenJSON.decoder().decode(API.Status.self, from: Data($0.utf8)) }
+        #expect(answers.map(\.hostname) == ["e2e-host", "e2e-host"])
+        #expect(answers.map(\.mode) == ["normal", "normal"])
+        #expect(answers[0].nextRuns.map(\.target) == answers[1].nextRuns.map(\.target))
     }
 
     @Test func aReadOnlyDaemonRecoversAnotherHostsFilesAndRefusesEveryWrite() async throws {

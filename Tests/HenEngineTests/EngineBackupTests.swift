@@ -1,5 +1,6 @@
 import Foundation
 import HenDrivers
+import HenJSON
 import Logging
 import Testing
 @testable import HenEngine
@@ -38,14 +39,14 @@ import Testing
         #expect(stored.state == .succeeded)
         #expect(stored.steps == record.steps)
         #expect(stored.trigger == .cli)
-        let json = try JSONSerialization.jsonObject(with: JobRecord.jsonEncoder().encode(stored)) as? [String: Any]
+        let json = try JSONSerialization.jsonObject(with: HenJSON.encoder().encode(stored)) as? [String: Any]
         for key in ["id", "operation", "target", "trigger", "priority", "state", "queued_at", "started_at", "ended_at", "warnings", "error", "steps", "progress", "results", "log"] {
             #expect(json?.keys.contains(key) == true, "missing \(key)")
         }
         #expect(json?["operation"] as? String == "backup")
         #expect(json?["target"] as? String == "documents")
         #expect(json?["priority"] as? String == "normal")
-        let decoded = try JobRecord.jsonDecoder().decode(JobRecord.self, from: JobRecord.jsonEncoder().encode(stored))
+        let decoded = try HenJSON.decoder().decode(JobRecord.self, from: HenJSON.encoder().encode(stored))
         #expect(decoded.id == stored.id && decoded.steps == stored.steps && decoded.results == stored.results)
     }
 

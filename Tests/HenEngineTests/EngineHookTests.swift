@@ -1,6 +1,7 @@
 import Foundation
 import HenDrivers
 import HenHooks
+import HenJSON
 import HenProcess
 import Logging
 import Synchronization
@@ -152,8 +153,8 @@ final class RecordingHooks: HookExecuting {
         let record = try await engine.waitForCompletion(jobID: engine.backup("documents").id)
         let stored = try #require(try await store.record(id: record.id))
         let written = [
-            String(decoding: try JobRecord.jsonEncoder().encode(record), as: UTF8.self),
-            String(decoding: try JobRecord.jsonEncoder().encode(stored), as: UTF8.self),
+            String(decoding: try HenJSON.encoder().encode(record), as: UTF8.self),
+            String(decoding: try HenJSON.encoder().encode(stored), as: UTF8.self),
             captured.all.joined(),
         ]
         for text in written {

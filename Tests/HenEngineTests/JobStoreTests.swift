@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import HenDrivers
+import HenJSON
 import Synchronization
 import Testing
 @testable import HenEngine
@@ -57,9 +59,10 @@ import Testing
 
     @Test func requestsUseTheAPISpellingAndOldStoresAreMigrated() async throws {
         let check = JobOperation.check(repository: "usb", readDataSubset: "5%")
-        let text = String(decoding: try JSONEncoder().encode(check), as: UTF8.self)
+        // The spelling is HenJSON's convention, which the store writes with.
+        let text = try HenJSON.encoder().string(check)
         #expect(text.contains(#""read_data_subset":"5%""#) && !text.contains("readDataSubset"))
-        #expect(String(decoding: try JSONEncoder().encode(JobOperation.initialize(repository: "usb")), as: UTF8.self) == #"{"init":{"repository":"usb"}}"#)
+        #expect(try HenJSON.encoder().string(JobOperation.initialize(repository: "usb")) == #"{"init":{"repository":"usb"}}"#)
 
         // A store written by the first schema, with requests in the Swift spelling it used then.
         let directory = try temporaryPath()
@@ -85,6 +88,42 @@ import Testing
         let store = try JobStore(path: path)
         #expect(try await store.record(id: "old-check")?.request == .check(repository: "usb", readDataSubset: "10%"))
         #expect(try await store.record(id: "old-init")?.request == .initialize(repository: "usb"))
+    }
+
+    /// Rows written before HenJSON's convention: optional keys left out, progress in Foundation's camelCase,
+    /// dates as seconds since 1970. They read as they were written; a record saved again reads the same.
+    @Test func rowsWrittenBeforeTheJSONConventionStillRead() async throws {
+        let directory = try temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = "\(directory)/jobs.sqlite"
+        let queue = try DatabaseQueue(path: path)
+        try JobStore.migrator.migrate(queue)
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO job (id, operation, target, backup, request, trigger, priority, state, repositories, queued_at, started_at, steps, progress, warnings, results, log)
+                    VALUES ('old', 'backup', 'documents', 'documents', '{"backup":{"backup":"documents"}}', '{"kind":"schedule","schedule":"every 1h"}',
+                        'normal', 'running', '["local"]', 100, 101,
+                        '[{"id":"hook:before:0","name":"hook before","state":"succeeded","started_at":101.25,"hook":{"phase":"before","policy":"break","exit_code":0,"attempts":1,"timed_out":false,"output":"","output_truncated":false}},{"id":"backup:local","name":"backup to local","repository":"local","state":"running"}]',
+                        '{"fraction":0.5,"filesDone":3,"currentFiles":["/a"]}', '[]',
+                        '[{"repository":"local","snapshot_id":"abc","bytes_added":5}]',
+                        '[{"time":101.5,"level":"info","message":"run: restic backup"}]')
+                    """
+            )
+        }
+        try queue.close()
+        let store = try JobStore(path: path)
+        let record = try #require(try await store.record(id: "old"))
+        #expect(record.request == .backup(backup: "documents", repositories: nil))
+        #expect(record.steps.map(\.id) == ["hook:before:0", "backup:local"])
+        #expect(record.steps[0].startedAt == Date(timeIntervalSince1970: 101.25))
+        #expect(record.steps[0].hook?.exitCode == 0 && record.steps[0].hook?.httpStatus == nil)
+        #expect(record.steps[1].repository == "local" && record.steps[1].message == nil)
+        #expect(record.progress == HenDrivers.Progress(fraction: 0.5, filesDone: 3, currentFiles: ["/a"]))
+        #expect(record.results == [RepositoryResult(repository: "local", snapshotID: "abc", bytesAdded: 5)])
+        #expect(record.log.first?.time == Date(timeIntervalSince1970: 101.5))
+        try await store.save(record)
+        #expect(try await store.record(id: "old") == record)
     }
 
     /// A daemon and a CLI opening a new store at the same moment both migrate it: they take turns, and

@@ -1,4 +1,5 @@
 import Foundation
+import HenJSON
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -260,7 +261,8 @@ import Testing
             #expect(status.pendingTrigger == nil)
             #expect(status.lastTrigger == clock.date)
 
-            let json = String(decoding: try JSONEncoder().encode(status), as: UTF8.self)
+            // As the API and `status --json` write it (HenJSON's convention).
+            let json = try HenJSON.encoder().string(status)
             #expect(json.contains("\"pending_changes\":0"))
             #expect(json.contains("\"latency_seconds\":30"))
         }

@@ -150,7 +150,19 @@ import HenTestSupport
             try await client.execute(uri: "/api/v1/health?strict=1", method: .get) { response in
                 #expect(response.status == .ok)
             }
+            // GET /status carries the same problems (the web UI marks them): none yet.
+            try await client.execute(uri: "/api/v1/status", method: .get) { response in
+                let body = try #require(try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any])
+                #expect((body["problems"] as? [Any])?.isEmpty == true, "\(body)")
+            }
             time.advance(by: 3_600)
+            try await client.execute(uri: "/api/v1/status", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = try #require(try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any])
+                let problems = try #require(body["problems"] as? [[String: Any]])
+                #expect(problems.map { $0["kind"] as? String } == ["backup_overdue"])
+                #expect(problems.first?["subject"] as? String == "documents")
+            }
             try await client.execute(uri: "/api/v1/health?strict=1", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
                 let body = try #require(try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any])

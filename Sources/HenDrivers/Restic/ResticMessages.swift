@@ -82,6 +82,7 @@ struct ResticErrorPayload: Decodable, Sendable {
     var path: String?
     var errno: Int32?
 
+    // Go's field names, as restic writes them.
     enum CodingKeys: String, CodingKey {
         case message
         case op = "Op"

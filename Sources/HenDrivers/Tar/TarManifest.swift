@@ -33,6 +33,8 @@ enum TarManifest {
         var sha256: String?
         var linkTarget: String?
 
+        // The manifest's keys as written in tar repositories since the first one (not HenJSON's convention,
+        // which is for what Hen shows and sends; `mtime_ns` is no snake_case spelling of a Swift name).
         enum CodingKeys: String, CodingKey {
             case path, kind, size, mode, uid, gid, mtime, sha256
             case mtimeNanoseconds = "mtime_ns"

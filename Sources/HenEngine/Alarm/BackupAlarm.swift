@@ -35,11 +35,6 @@ public struct BackupAlarm: Sendable, Hashable, Codable {
         self.acknowledgedAt = acknowledgedAt
     }
 
-    enum CodingKeys: String, CodingKey {
-        case backup, repository, jobID = "job_id", snapshotID = "snapshot_id", parentSnapshotID = "parent_snapshot_id", removed
-        case parentFiles = "parent_files", threshold, message, raisedAt = "raised_at", acknowledgedAt = "acknowledged_at"
-    }
-
     /// Raised and not acknowledged yet.
     public var isActive: Bool { acknowledgedAt == nil }
 

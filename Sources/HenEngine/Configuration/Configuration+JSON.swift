@@ -1,4 +1,5 @@
 import Foundation
+import HenJSON
 import Yams
 
 /// A JSON value that keeps the order of object keys: the configuration as the API shows it.
@@ -37,13 +38,15 @@ public indirect enum JSONValue: Sendable, Hashable, Encodable {
         }
     }
 
-    private struct Key: CodingKey {
+    /// An object's keys are the configuration's own (`password_file`, an `env:` variable's name): kept as they are.
+    private struct Key: VerbatimCodingKey {
         var stringValue: String
         var intValue: Int? { nil }
         init(stringValue: String) { self.stringValue = stringValue }
         init?(intValue: Int) { nil }
     }
 
+    // Written by hand: each case is a bare JSON value, not a synthesized `{"string": {"_0": …}}`.
     public func encode(to encoder: any Encoder) throws {
         switch self {
         case .string(let value):

@@ -399,11 +399,6 @@ public struct ConfigurationIssue: Sendable, Hashable, Codable, CustomStringConve
     }
 
     /// `config.yml:14:7: backups.pictures.repositories[1]: unknown repository "ovh" (known: local-disk, aws)`.
-    private enum CodingKeys: String, CodingKey {
-        case file, line, column, message
-        case keyPath = "key_path"
-    }
-
     public var description: String {
         keyPath.isEmpty ? "\(file):\(line):\(column): \(message)" : "\(file):\(line):\(column): \(keyPath): \(message)"
     }

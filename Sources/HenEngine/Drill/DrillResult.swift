@@ -25,9 +25,4 @@ public struct DrillResult: Sendable, Hashable, Codable {
         self.bytesRestored = bytesRestored
         self.differedPaths = differedPaths
     }
-
-    enum CodingKeys: String, CodingKey {
-        case snapshotID = "snapshot_id", sampled, matched, differed, skipped
-        case bytesRestored = "bytes_restored", differedPaths = "differed_paths"
-    }
 }

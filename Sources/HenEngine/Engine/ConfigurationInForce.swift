@@ -21,11 +21,6 @@ public struct ReloadResult: Sendable, Hashable, Codable {
         self.restartRequired = restartRequired
         self.warnings = warnings
     }
-
-    private enum CodingKeys: String, CodingKey {
-        case source, changed, warnings
-        case restartRequired = "restart_required"
-    }
 }
 
 /// What the daemon's command line changes in the file's configuration: `--read-only` and `--hostname`.

@@ -21,13 +21,7 @@ public struct EngineStatus: Sendable, Hashable, Codable {
         public init(record: JobRecord, secondsSinceLastReport: Double) {
             self.record = record
             self.secondsSinceLastReport = secondsSinceLastReport
-        }
-
-        private enum CodingKeys: String, CodingKey {
-            case record
-            case secondsSinceLastReport = "seconds_since_last_report"
-        }
-    }
+        }    }
 
     public init(now: Date, queued: [JobRecord], running: [RunningJob], nextRuns: [PlannedRun], maxConcurrentJobs: Int, watchers: [WatchStatus] = []) {
         self.watchers = watchers
@@ -36,11 +30,4 @@ public struct EngineStatus: Sendable, Hashable, Codable {
         self.running = running
         self.nextRuns = nextRuns
         self.maxConcurrentJobs = maxConcurrentJobs
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case now, queued, running, watchers
-        case nextRuns = "next_runs"
-        case maxConcurrentJobs = "max_concurrent_jobs"
-    }
-}
+    }}

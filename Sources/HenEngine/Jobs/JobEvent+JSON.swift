@@ -4,6 +4,7 @@ import HenDrivers
 /// The wire form of an event (the API's server-sent events, which the remote CLI reads back):
 /// `{"type": "state" | "step_started" | "step_ended" | "progress" | "log" | "warning", "job_id": …, …}` with
 /// `job` (the record, for `state`), `step`, `progress`, `line` or `message`. Keys and dates as in ``JobRecord``.
+/// Written by hand because an enum's synthesized form (`{"log": {"jobID": …}}`) has no `type` field.
 extension JobEvent: Codable {
     /// The SSE `event:` name, the same as `type`.
     public var typeName: String {
@@ -18,8 +19,7 @@ extension JobEvent: Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case type, state, job, step, progress, line, message
-        case jobID = "job_id"
+        case type, state, job, step, progress, line, message, jobID
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -33,7 +33,7 @@ extension JobEvent: Codable {
         case .stepStarted(_, let step), .stepEnded(_, let step):
             try container.encode(step, forKey: .step)
         case .progress(_, let progress):
-            try container.encode(ProgressJSON(progress), forKey: .progress)
+            try container.encode(progress, forKey: .progress)
         case .log(_, let line):
             try container.encode(line, forKey: .line)
         case .warning(_, let message):
@@ -49,7 +49,7 @@ extension JobEvent: Codable {
             self = .state(jobID: id, state: try container.decode(JobState.self, forKey: .state), record: try container.decode(JobRecord.self, forKey: .job))
         case "step_started": self = .stepStarted(jobID: id, step: try container.decode(JobStep.self, forKey: .step))
         case "step_ended": self = .stepEnded(jobID: id, step: try container.decode(JobStep.self, forKey: .step))
-        case "progress": self = .progress(jobID: id, progress: try container.decode(ProgressJSON.self, forKey: .progress).progress)
+        case "progress": self = .progress(jobID: id, progress: try container.decode(HenDrivers.Progress.self, forKey: .progress))
         case "log": self = .log(jobID: id, line: try container.decode(JobLogLine.self, forKey: .line))
         case "warning": self = .warning(jobID: id, message: try container.decode(String.self, forKey: .message))
         case let other:

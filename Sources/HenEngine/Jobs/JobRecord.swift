@@ -3,8 +3,8 @@ import HenDrivers
 
 /// Everything known about one job: the durable record kept in the job store and shown by the CLI, API and UI.
 ///
-/// JSON keys are snake_case (`queued_at`); dates follow the encoder's strategy (``JobRecord/jsonEncoder()``
-/// writes ISO 8601).
+/// JSON (``HenJSON``'s convention): snake_case keys (`queued_at`), every key present (absent values null),
+/// dates as RFC 3339.
 public struct JobRecord: Sendable, Hashable, Codable, Identifiable {
     /// Sortable by time of creation (`20261128-041330-123-a1b2`).
     public var id: String
@@ -78,26 +78,12 @@ public struct JobRecord: Sendable, Hashable, Codable, Identifiable {
         }
     }
 
-    /// The encoder for records as the CLI and the API print them: ISO 8601 dates, sorted keys.
-    public static func jsonEncoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
-    public static func jsonDecoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }
-
+    // Written by hand because a record shows more than it stores: `operation` and `target` (from the
+    // request) for scripts and filters, and its priority as text (`next`, `on-idle`, `5`); and reads old
+    // records that lack the keys added since.
     private enum CodingKeys: String, CodingKey {
         case id, operation, target, request, trigger, priority, state, repositories, steps, progress, warnings, error, results, log
-        case queuedAt = "queued_at"
-        case startedAt = "started_at"
-        case endedAt = "ended_at"
-        case lastReportAt = "last_report_at"
+        case queuedAt, startedAt, endedAt, lastReportAt
     }
 
     public init(from decoder: any Decoder) throws {
@@ -116,7 +102,7 @@ public struct JobRecord: Sendable, Hashable, Codable, Identifiable {
         startedAt = try container.decodeIfPresent(Date.self, forKey: .startedAt)
         endedAt = try container.decodeIfPresent(Date.self, forKey: .endedAt)
         steps = try container.decodeIfPresent([JobStep].self, forKey: .steps) ?? []
-        progress = try container.decodeIfPresent(ProgressJSON.self, forKey: .progress)?.progress
+        progress = try container.decodeIfPresent(HenDrivers.Progress.self, forKey: .progress)
         lastReportAt = try container.decodeIfPresent(Date.self, forKey: .lastReportAt)
         warnings = try container.decodeIfPresent([String].self, forKey: .warnings) ?? []
         error = try container.decodeIfPresent(String.self, forKey: .error)
@@ -135,11 +121,10 @@ public struct JobRecord: Sendable, Hashable, Codable, Identifiable {
         try container.encode(state, forKey: .state)
         try container.encode(repositories, forKey: .repositories)
         try container.encode(queuedAt, forKey: .queuedAt)
-        // Absent times are written as null so scripts can rely on the keys.
         try container.encode(startedAt, forKey: .startedAt)
         try container.encode(endedAt, forKey: .endedAt)
         try container.encode(steps, forKey: .steps)
-        try container.encode(progress.map(ProgressJSON.init), forKey: .progress)
+        try container.encode(progress, forKey: .progress)
         try container.encode(lastReportAt, forKey: .lastReportAt)
         try container.encode(warnings, forKey: .warnings)
         try container.encode(error, forKey: .error)
@@ -163,43 +148,5 @@ extension JobPriority {
             guard let value = Int(text) else { return nil }
             self = .level(value)
         }
-    }
-}
-
-/// ``Progress`` with snake_case keys, as the rest of the record.
-public struct ProgressJSON: Codable, Sendable {
-    var fraction: Double?
-    var filesDone: UInt64?
-    var totalFiles: UInt64?
-    var bytesDone: UInt64?
-    var totalBytes: UInt64?
-    var secondsElapsed: Double?
-    var secondsRemaining: Double?
-    var currentFiles: [String]?
-
-    public init(_ progress: HenDrivers.Progress) {
-        fraction = progress.fraction
-        filesDone = progress.filesDone
-        totalFiles = progress.totalFiles
-        bytesDone = progress.bytesDone
-        totalBytes = progress.totalBytes
-        secondsElapsed = progress.secondsElapsed
-        secondsRemaining = progress.secondsRemaining
-        currentFiles = progress.currentFiles
-    }
-
-    public var progress: HenDrivers.Progress {
-        HenDrivers.Progress(fraction: fraction, filesDone: filesDone, totalFiles: totalFiles, bytesDone: bytesDone, totalBytes: totalBytes, secondsElapsed: secondsElapsed, secondsRemaining: secondsRemaining, currentFiles: currentFiles ?? [])
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case fraction
-        case filesDone = "files_done"
-        case totalFiles = "total_files"
-        case bytesDone = "bytes_done"
-        case totalBytes = "total_bytes"
-        case secondsElapsed = "seconds_elapsed"
-        case secondsRemaining = "seconds_remaining"
-        case currentFiles = "current_files"
     }
 }

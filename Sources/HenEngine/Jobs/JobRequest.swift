@@ -29,14 +29,11 @@ public enum JobOperation: Sendable, Hashable, Codable {
     /// directory below `data_dir` and compared with the unchanged sources.
     case drill(backup: String)
 
-    // JSON (API and job store): keyed by the operation's name, arguments in snake_case,
+    // JSON (API and job store): keyed by the operation's name, arguments as HenJSON writes them,
     // `{"check": {"repository": "usb", "read_data_subset": "5%"}}`, `{"init": {"repository": "usb"}}`.
+    // CodingKeys only because `init` cannot be a case's name in Swift.
     enum CodingKeys: String, CodingKey {
         case backup, prune, check, restore, forget, initialize = "init", unlock, drill
-    }
-
-    enum CheckCodingKeys: String, CodingKey {
-        case repository, readDataSubset = "read_data_subset"
     }
 
     /// What kind of operation, without its arguments: for filters, plans and routes.

@@ -41,14 +41,6 @@ public struct JobStep: Sendable, Hashable, Codable {
             self.output = output
             self.outputTruncated = outputTruncated
         }
-
-        private enum CodingKeys: String, CodingKey {
-            case phase, policy, signal, attempts, output
-            case exitCode = "exit_code"
-            case httpStatus = "http_status"
-            case timedOut = "timed_out"
-            case outputTruncated = "output_truncated"
-        }
     }
 
     public init(id: String, name: String, repository: String? = nil, state: State, startedAt: Date? = nil, endedAt: Date? = nil, message: String? = nil) {
@@ -59,11 +51,5 @@ public struct JobStep: Sendable, Hashable, Codable {
         self.startedAt = startedAt
         self.endedAt = endedAt
         self.message = message
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case id, name, repository, state, message, hook
-        case startedAt = "started_at"
-        case endedAt = "ended_at"
     }
 }

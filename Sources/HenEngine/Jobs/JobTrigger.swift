@@ -32,6 +32,7 @@ public enum JobTrigger: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     // JSON: {"kind": "schedule", "schedule": "every 1h"}, {"kind": "watch", "paths": [...], "count": 3}, {"kind": "cli"}.
+    // Written by hand: one flat object with a `kind`, where synthesized coding would nest each case's values.
     private enum CodingKeys: String, CodingKey {
         case kind, schedule, paths, count
     }

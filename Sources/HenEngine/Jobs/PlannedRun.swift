@@ -21,9 +21,4 @@ public struct PlannedRun: Sendable, Hashable, Codable {
         self.schedule = schedule
         self.lastRun = lastRun
     }
-
-    private enum CodingKeys: String, CodingKey {
-        case operation, target, date, reason, schedule
-        case lastRun = "last_run"
-    }
 }

@@ -46,25 +46,4 @@ public struct RepositoryResult: Sendable, Hashable, Codable {
         self.bytesRestored = bytesRestored
         self.checkErrors = checkErrors
     }
-
-    private enum CodingKeys: String, CodingKey {
-        case repository
-        case snapshotID = "snapshot_id"
-        case filesNew = "files_new"
-        case filesChanged = "files_changed"
-        case filesUnmodified = "files_unmodified"
-        case filesProcessed = "files_processed"
-        case bytesProcessed = "bytes_processed"
-        case bytesAdded = "bytes_added"
-        case snapshotsRemoved = "snapshots_removed"
-        case snapshotsKept = "snapshots_kept"
-        case filesRestored = "files_restored"
-        case bytesRestored = "bytes_restored"
-        case checkErrors = "check_errors"
-        case parentSnapshotID = "parent_snapshot_id"
-        case filesAdded = "files_added"
-        case filesRemoved = "files_removed"
-        case filesModified = "files_modified"
-        case alarm, drill
-    }
 }

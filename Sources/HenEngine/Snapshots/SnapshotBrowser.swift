@@ -35,22 +35,7 @@ struct SnapshotBrowser: Sendable {
     /// for by name throws instead.
     func snapshots(backup: String? = nil, repository: String? = nil, limit: Int = defaultPageSize, cursor: String? = nil, refresh: Bool = false) async throws -> SnapshotPage {
         let limit = try Self.checkedLimit(limit)
-        var repositories: [String]
-        if let backup {
-            guard let definition = configuration.backup(named: backup) else {
-                throw configuration.unknownBackup(backup)
-            }
-            repositories = definition.repositories
-        } else {
-            repositories = configuration.repositories.keys.sorted()
-        }
-        if let repository {
-            guard configuration.repositories[repository] != nil else { throw configuration.unknownRepository(repository) }
-            if let backup, !repositories.contains(repository) {
-                throw EngineError(.invalidRequest, "Backup \(backup) does not use repository \(repository) (it uses \(repositories.joined(separator: ", "))).")
-            }
-            repositories = [repository]
-        }
+        let repositories = try configuration.repositories(ofBackup: backup, chosen: repository.map { [$0] })
         let after = try cursor.map { try PageCursor.decode(SnapshotListCursor.self, from: $0) }
         var readable: [String] = []
         var unreadable: [UnreadableRepository] = []

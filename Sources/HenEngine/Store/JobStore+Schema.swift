@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HenDrivers
+import HenJSON
 
 extension JobStore {
     /// Every schema version, from the first on. Add a migration; never edit a shipped one.
@@ -76,20 +77,16 @@ extension JobStore {
         return migrator
     }
 
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        return encoder
-    }()
+    /// The JSON columns follow HenJSON's convention with dates as seconds since 1970 (as they have since v1).
+    /// Rows written before the convention (progress in camelCase, absent values left out) read as well.
+    private static let encoder = HenJSON.encoder(dates: .secondsSince1970)
 
     private static func json(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
+        try encoder.string(value)
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        return try decoder.decode(type, from: Data(text.utf8))
+        try HenJSON.decoder().decode(type, from: Data(text.utf8))
     }
 
     static func arguments(for record: JobRecord) throws -> StatementArguments {

@@ -40,15 +40,4 @@ public struct WatchStatus: Sendable, Hashable, Codable {
         self.pendingTrigger = pendingTrigger
         self.pendingChanges = pendingChanges
         self.lastTrigger = lastTrigger
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case backup, paths, state, watches, degraded
-        case latencySeconds = "latency_seconds"
-        case maxWaitSeconds = "max_wait_seconds"
-        case lastChange = "last_change"
-        case pendingTrigger = "pending_trigger"
-        case pendingChanges = "pending_changes"
-        case lastTrigger = "last_trigger"
-    }
-}
+    }}

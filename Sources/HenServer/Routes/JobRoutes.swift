@@ -1,5 +1,7 @@
 import Foundation
+import HenAPI
 import HenEngine
+import HenJSON
 import Hummingbird
 import NIOCore
 import Synchronization
@@ -56,7 +58,7 @@ public struct JobRoutes: Sendable {
         let records = try await engine.jobs(filter)
         let items = Array(records.prefix(limit))
         let next = records.count > limit ? items.last.map { JobFilter.Cursor(after: $0).text } : nil
-        return try RouteSupport.json(Page(items: items.map(JobSummary.init), nextCursor: next))
+        return try RouteSupport.json(API.Page(items: items.map(\.summary), nextCursor: next))
     }
 
 
@@ -82,9 +84,9 @@ public struct JobRoutes: Sendable {
                 race.finish(nil)
             }
         }?.get()
-        if let finished { return try RouteSupport.json(JobEnvelope(job: finished)) }
+        if let finished { return try RouteSupport.json(API.JobAccepted(job: finished)) }
         let current = try await engine.job(id: id) ?? before
-        return try RouteSupport.json(JobEnvelope(job: current), status: .accepted)
+        return try RouteSupport.json(API.JobAccepted(job: current), status: .accepted)
     }
 
     func jobEvents(_ id: String) async throws -> Response {
@@ -116,8 +118,7 @@ public struct JobRoutes: Sendable {
         headers[.cacheControl] = "no-cache"
         let heartbeat = self.heartbeat
         let body = ResponseBody { writer in
-            let encoder = JobRecord.jsonEncoder()
-            encoder.outputFormatting = [.withoutEscapingSlashes]
+            let encoder = HenJSON.encoder()
             func frame(_ event: JobEvent) throws -> ByteBuffer {
                 let data = try encoder.encode(event)
                 return ByteBuffer(string: "event: \(event.typeName)\ndata: \(String(decoding: data, as: UTF8.self))\n\n")

@@ -1,4 +1,5 @@
 import Foundation
+import HenAPI
 import HenEngine
 import Hummingbird
 import Metrics
@@ -39,42 +40,8 @@ public enum MonitoringRoutes {
                 let first = health.problems.first { $0.kind == "job_store" || $0.kind == "engine" }!
                 throw APIError(.serviceUnavailable, "unavailable", first.message)
             }
-            if !health.isHealthy {
-                let message = health.problems.map(\.message).joined(separator: " ")
-                return try json(HealthBody(status: "degraded", health: health, message: message), status: .serviceUnavailable)
-            }
-            return try json(HealthBody(status: "ok", health: health, message: nil), status: .ok)
+            // Degraded is 503 with the answer's own shape (and its error): a monitor reads the status code.
+            return try RouteSupport.json(API.Health(health), status: health.isHealthy ? .ok : .serviceUnavailable)
         }
-    }
-
-    /// The health answer: `{"status": "ok" | "degraded", "queued", "running", "problems": [...]}`; a
-    /// degraded one also carries the API error shape so clients read it like any other error.
-    struct HealthBody: Encodable {
-        struct ErrorBody: Encodable {
-            var code: String
-            var message: String
-        }
-
-        var status: String
-        var queued: Int
-        var running: Int
-        var problems: [EngineHealth.Problem]
-        var error: ErrorBody?
-
-        init(status: String, health: EngineHealth, message: String?) {
-            self.status = status
-            self.queued = health.queued
-            self.running = health.running
-            self.problems = health.problems
-            self.error = message.map { ErrorBody(code: "degraded", message: $0) }
-        }
-    }
-
-    private static func json(_ body: HealthBody, status: HTTPResponse.Status) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
     }
 }

@@ -1,3 +1,4 @@
+import HenAPI
 import HenEngine
 import Hummingbird
 
@@ -14,18 +15,9 @@ public struct RestoreRoutes: Sendable {
         api.post("restores") { request, context in try await restore(request, context) }
     }
 
-    struct Body: Decodable {
-        var repository: String
-        var snapshot: String
-        /// Paths inside the snapshot; missing or empty restores everything.
-        var paths: [String]?
-        var target: String
-        var priority: RouteSupport.PriorityValue?
-    }
-
     func restore(_ request: Request, _ context: HenRequestContext) async throws -> Response {
-        let body = try await request.decode(as: Body.self, context: context)
+        let body = try await request.decode(as: API.RestoreRequest.self, context: context)
         let record = try await engine.restore(repository: body.repository, snapshot: body.snapshot, paths: body.paths ?? [], target: body.target, trigger: RouteSupport.trigger(request), priority: try RouteSupport.priority(body.priority))
-        return try RouteSupport.json(JobEnvelope(job: record), status: .accepted)
+        return try RouteSupport.json(API.JobAccepted(job: record), status: .accepted)
     }
 }

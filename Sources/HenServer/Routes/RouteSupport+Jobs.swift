@@ -1,10 +1,14 @@
+import HenAPI
 import HenEngine
 import Hummingbird
 
 /// A route body that queues a job: every one may carry a `priority`.
 protocol JobSubmissionBody: Decodable {
-    var priority: RouteSupport.PriorityValue? { get }
+    var priority: API.Priority? { get }
 }
+
+extension API.BackupRequest: JobSubmissionBody {}
+extension API.CheckRequest: JobSubmissionBody {}
 
 extension RouteSupport {
     /// The one shape of a route that queues a job: decode its own body (optional), build the operation from
@@ -17,6 +21,6 @@ extension RouteSupport {
         let body = try await optionalBody(Body.self, request, context: context)
         let operation = try operation(body)
         let record = try await engine.submit(JobRequest(operation: operation, trigger: trigger(request), priority: try priority(body?.priority)))
-        return try json(JobEnvelope(job: record), status: .accepted)
+        return try json(API.JobAccepted(job: record), status: .accepted)
     }
 }

@@ -1,12 +1,14 @@
 import Foundation
+import HenAPI
 import HenEngine
+import HenJSON
 import Hummingbird
 import NIOCore
 
-/// What every route file shares: JSON answers, the `{"items", "next_cursor"}` page, query parsing.
+/// What every route file shares: JSON answers (HenJSON's convention), request bodies, query parsing.
 enum RouteSupport {
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try JobRecord.jsonEncoder().encode(value)
+        let data = try HenJSON.encoder().encode(value)
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -46,7 +48,7 @@ enum RouteSupport {
         let buffer = try await request.collectBody(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else { return nil }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+            return try HenJSON.decoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
             throw APIError.badRequest("The request body is not the JSON this route expects: \(describe(error))")
         }
@@ -75,7 +77,7 @@ enum RouteSupport {
     }
 
     /// `priority` as text (`immediate`, `next`, `superior`, `normal`, `inferior`, `on-idle`) or an integer.
-    static func priority(_ value: PriorityValue?) throws -> JobPriority? {
+    static func priority(_ value: API.Priority?) throws -> JobPriority? {
         guard let value else { return nil }
         switch value {
         case .number(let number): return .level(number)
@@ -86,32 +88,6 @@ enum RouteSupport {
             return priority
         }
     }
-
-    enum PriorityValue: Decodable {
-        case text(String)
-        case number(Int)
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let number = try? container.decode(Int.self) { self = .number(number) } else { self = .text(try container.decode(String.self)) }
-        }
-    }
-}
-
-/// `{"items": [...], "next_cursor": ...}` with an explicit null on the last page.
-struct Page<Item: Encodable>: Encodable {
-    var items: [Item]
-    var nextCursor: String?
-    enum CodingKeys: String, CodingKey { case items, nextCursor = "next_cursor" }
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(items, forKey: .items)
-        try container.encode(nextCursor, forKey: .nextCursor)
-    }
-}
-
-/// `202 {"job": {...}}`, the job record as the job routes show it.
-struct JobEnvelope: Encodable {
-    var job: JobRecord
 }
 
 extension Request {

@@ -1,4 +1,5 @@
 import Foundation
+import HenAPI
 import HenEngine
 import Hummingbird
 
@@ -13,9 +14,9 @@ public struct SessionRoutes: Sendable {
 
     public func register(on api: RouterGroup<HenRequestContext>) {
         api.post("login") { request, context in
-            let body = try await request.decode(as: Login.self, context: context)
+            let body = try await request.decode(as: API.Login.self, context: context)
             guard authenticator.isRequired else {
-                return try RouteSupport.json(Session(authRequired: false, identity: nil))
+                return try RouteSupport.json(API.Session(authRequired: false, identity: nil))
             }
             let session: String
             switch await authenticator.login(user: body.name, password: body.password, address: context.clientAddress) {
@@ -31,7 +32,7 @@ public struct SessionRoutes: Sendable {
                 throw APIError(.unauthorized, "unauthorized", "Wrong user name or password.")
             }
             context.logger.notice("Login.", metadata: ["user": "\(body.name)"])
-            var response = try RouteSupport.json(Session(authRequired: true, identity: "user:\(body.name)"))
+            var response = try RouteSupport.json(API.Session(authRequired: true, identity: "user:\(body.name)"))
             response.headers[.setCookie] = "\(APIAuthenticator.sessionCookie)=\(session); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(APIAuthenticator.sessionLifetime))"
             return response
         }
@@ -42,26 +43,7 @@ public struct SessionRoutes: Sendable {
             return response
         }
         api.get("session") { _, context in
-            try RouteSupport.json(Session(authRequired: authenticator.isRequired, identity: context.identity))
-        }
-    }
-
-    struct Login: Decodable {
-        var name: String
-        var password: String
-    }
-
-    struct Session: Encodable {
-        var authRequired: Bool
-        var identity: String?
-        enum CodingKeys: String, CodingKey {
-            case identity
-            case authRequired = "auth_required"
-        }
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(authRequired, forKey: .authRequired)
-            try container.encode(identity, forKey: .identity)
+            try RouteSupport.json(API.Session(authRequired: authenticator.isRequired, identity: context.identity))
         }
     }
 }

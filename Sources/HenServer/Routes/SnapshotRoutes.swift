@@ -1,4 +1,5 @@
 import Foundation
+import HenAPI
 import HenDrivers
 import HenEngine
 import Hummingbird
@@ -35,32 +36,17 @@ public struct SnapshotRoutes: Sendable {
             cursor: request.query("cursor"),
             refresh: try RouteSupport.flag(request.queryValue("refresh"), name: "refresh")
         )
-        return try RouteSupport.json(ListPage(items: page.items.map(Item.init), nextCursor: page.nextCursor, errors: page.unreadable))
-    }
-
-    /// `{"items", "next_cursor", "errors"}`: `errors` names each repository that could not be read (the
-    /// others are listed); empty when every one was.
-    struct ListPage: Encodable {
-        var items: [Item]
-        var nextCursor: String?
-        var errors: [UnreadableRepository]
-        enum CodingKeys: String, CodingKey { case errors }
-        func encode(to encoder: any Encoder) throws {
-            // The usual page, and `errors` beside its keys.
-            try Page(items: items, nextCursor: nextCursor).encode(to: encoder)
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(errors, forKey: .errors)
-        }
+        return try RouteSupport.json(API.SnapshotPage(page))
     }
 
     func detail(_ context: HenRequestContext) async throws -> Response {
         let found = try await engine.snapshot(repository: try context.parameters.require("name"), id: try context.parameters.require("id"))
-        return try RouteSupport.json(Item(found))
+        return try RouteSupport.json(API.Snapshot(found))
     }
 
     func forget(_ request: Request, _ context: HenRequestContext) async throws -> Response {
         let record = try await engine.forget(repository: try context.parameters.require("name"), snapshot: try context.parameters.require("id"), trigger: RouteSupport.trigger(request))
-        return try RouteSupport.json(JobEnvelope(job: record), status: .accepted)
+        return try RouteSupport.json(API.JobAccepted(job: record), status: .accepted)
     }
 
     func tree(_ request: Request, _ context: HenRequestContext) async throws -> Response {
@@ -71,7 +57,7 @@ public struct SnapshotRoutes: Sendable {
             limit: try RouteSupport.limit(request.queryValue("limit")),
             cursor: request.query("cursor")
         )
-        return try RouteSupport.json(TreePage(page))
+        return try RouteSupport.json(API.TreePage(page))
     }
 
     func download(_ request: Request, _ context: HenRequestContext) async throws -> Response {
@@ -113,100 +99,7 @@ public struct SnapshotRoutes: Sendable {
             limit: try RouteSupport.limit(request.queryValue("limit")),
             cursor: request.query("cursor")
         )
-        return try RouteSupport.json(DiffPage(page))
-    }
-
-    // MARK: Encoding
-
-    /// A snapshot as the API shows it.
-    struct Item: Encodable {
-        var found: RepositorySnapshot
-        init(_ found: RepositorySnapshot) { self.found = found }
-        enum CodingKeys: String, CodingKey { case repository, id, shortID = "short_id", time, host, tags, paths, parent, backup, job }
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            let snapshot = found.snapshot
-            try container.encode(found.repository, forKey: .repository)
-            try container.encode(snapshot.id, forKey: .id)
-            try container.encode(snapshot.shortID, forKey: .shortID)
-            try container.encode(snapshot.time, forKey: .time)
-            try container.encode(snapshot.host, forKey: .host)
-            try container.encode(snapshot.tags, forKey: .tags)
-            try container.encode(snapshot.paths, forKey: .paths)
-            try container.encode(snapshot.parent, forKey: .parent)
-            try container.encode(snapshot.backup, forKey: .backup)
-            try container.encode(snapshot.jobID, forKey: .job)
-        }
-    }
-
-    struct TreePage: Encodable {
-        var page: DirectoryPage
-        init(_ page: DirectoryPage) { self.page = page }
-        enum CodingKeys: String, CodingKey { case repository, snapshot, path, items, nextCursor = "next_cursor" }
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(page.repository, forKey: .repository)
-            try container.encode(page.snapshotID, forKey: .snapshot)
-            try container.encode(page.path, forKey: .path)
-            try container.encode(page.items.map(TreeEntry.init), forKey: .items)
-            try container.encode(page.nextCursor, forKey: .nextCursor)
-        }
-    }
-
-    /// One entry of a directory: `type` is file, directory, symlink or other; `mode` the permission bits.
-    struct TreeEntry: Encodable {
-        var node: Node
-        init(_ node: Node) { self.node = node }
-        enum CodingKeys: String, CodingKey { case name, path, type, size, mode, mtime, linkTarget = "link_target" }
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(node.name, forKey: .name)
-            try container.encode(node.path, forKey: .path)
-            try container.encode(node.kind.rawValue, forKey: .type)
-            try container.encode(node.size, forKey: .size)
-            try container.encode(node.mode, forKey: .mode)
-            try container.encode(node.modificationTime, forKey: .mtime)
-            try container.encode(node.linkTarget, forKey: .linkTarget)
-        }
-    }
-
-    /// `{"repository", "snapshot", "against", "method", "added", "removed", "modified", "bytes_added",
-    /// "bytes_removed", "items": [{"path", "change", "type"}], "next_cursor"}`.
-    struct DiffPage: Encodable {
-        var page: SnapshotDiffPage
-        init(_ page: SnapshotDiffPage) { self.page = page }
-        enum CodingKeys: String, CodingKey {
-            case repository, snapshot, against, method, added, removed, modified, items
-            case bytesAdded = "bytes_added", bytesRemoved = "bytes_removed", nextCursor = "next_cursor"
-        }
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(page.repository, forKey: .repository)
-            try container.encode(Item(page.snapshot), forKey: .snapshot)
-            try container.encode(Item(page.against), forKey: .against)
-            try container.encode(page.counts.method.rawValue, forKey: .method)
-            try container.encode(page.counts.added, forKey: .added)
-            try container.encode(page.counts.removed, forKey: .removed)
-            try container.encode(page.counts.modified, forKey: .modified)
-            try container.encode(page.counts.bytesAdded, forKey: .bytesAdded)
-            try container.encode(page.counts.bytesRemoved, forKey: .bytesRemoved)
-            try container.encode(page.items.map(Change.init), forKey: .items)
-            try container.encode(page.nextCursor, forKey: .nextCursor)
-        }
-    }
-
-    /// One changed path: `change` is added, removed or modified; `type` file, directory, symlink, other, or
-    /// null when the driver does not say.
-    struct Change: Encodable {
-        var change: SnapshotChange
-        init(_ change: SnapshotChange) { self.change = change }
-        enum CodingKeys: String, CodingKey { case path, change, type }
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(change.path, forKey: .path)
-            try container.encode(change.kind.rawValue, forKey: .change)
-            try container.encode(change.nodeKind?.rawValue, forKey: .type)
-        }
+        return try RouteSupport.json(API.SnapshotDiff(page))
     }
 
     /// `attachment; filename="…"` with an ASCII fallback and the exact name in RFC 5987 form.

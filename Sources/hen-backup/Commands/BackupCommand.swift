@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HenAPI
 import HenEngine
 
 struct BackupCommand: AsyncParsableCommand {
@@ -21,7 +22,7 @@ struct BackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let daemon = try await Daemon.connect(options) {
-            let body = RemoteJobBody(repositories: repository.isEmpty ? nil : repository)
+            let body = API.BackupRequest(priority: JobRunning.priority, repositories: repository.isEmpty ? nil : repository)
             try await JobRunning.runRemote(daemon, path: "/api/v1/backups/\(name)/backup", body: body, wait: wait, options: options)
             return
         }
@@ -46,7 +47,7 @@ struct PruneCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let daemon = try await Daemon.connect(options) {
-            try await JobRunning.runRemote(daemon, path: "/api/v1/backups/\(name)/prune", body: RemoteJobBody(), wait: wait, options: options)
+            try await JobRunning.runRemote(daemon, path: "/api/v1/backups/\(name)/prune", body: API.PruneRequest(priority: JobRunning.priority), wait: wait, options: options)
             return
         }
         let context = try CommandContext.load(options)
@@ -73,7 +74,7 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let daemon = try await Daemon.connect(options) {
-            try await JobRunning.runRemote(daemon, path: "/api/v1/repositories/\(repository)/check", body: RemoteCheckBody(readDataSubset: readDataSubset), wait: wait, options: options)
+            try await JobRunning.runRemote(daemon, path: "/api/v1/repositories/\(repository)/check", body: API.CheckRequest(priority: JobRunning.priority, readDataSubset: readDataSubset), wait: wait, options: options)
             return
         }
         let context = try CommandContext.load(options)
@@ -108,7 +109,7 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         let target = URL(fileURLWithPath: target, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path
         if let daemon = try await Daemon.connect(options) {
-            let body = RemoteRestoreBody(repository: repository, snapshot: snapshot, paths: include, target: target)
+            let body = API.RestoreRequest(repository: repository, snapshot: snapshot, paths: include, target: target, priority: JobRunning.priority)
             try await JobRunning.runRemote(daemon, path: "/api/v1/restores", body: body, wait: wait, options: options)
             return
         }
@@ -119,29 +120,4 @@ struct RestoreCommand: AsyncParsableCommand {
             try await engine.restoreOperation(repository: repository, snapshot: snapshot, paths: include, target: target)
         }
     }
-}
-
-/// The bodies the job commands send to the daemon.
-/// A job asked for on the command line goes to the head of the daemon's queue (`next`), behind nothing
-/// but `immediate` jobs, and still never beside a job it collides with.
-struct RemoteJobBody: Encodable {
-    var repositories: [String]?
-    var priority = "next"
-}
-
-struct RemoteCheckBody: Encodable {
-    var readDataSubset: String?
-    var priority = "next"
-    enum CodingKeys: String, CodingKey {
-        case priority
-        case readDataSubset = "read_data_subset"
-    }
-}
-
-struct RemoteRestoreBody: Encodable {
-    var priority = "next"
-    var repository: String
-    var snapshot: String
-    var paths: [String]
-    var target: String
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import HenAPI
 import HenEngine
 
 struct CancelCommand: AsyncParsableCommand {
@@ -16,7 +17,7 @@ struct CancelCommand: AsyncParsableCommand {
         let record: JobRecord
         if let daemon = try await Daemon.connect(options) {
             record = try await Daemon.report {
-                try daemon.decode(RemoteJobEnvelope.self, try await daemon.send("POST", "/api/v1/jobs/\(id)/cancel")).job
+                try daemon.decode(API.JobAccepted.self, try await daemon.send("POST", "/api/v1/jobs/\(id)/cancel")).job
             }
         } else {
             // Cancelling writes the job's record: not beside a process that runs jobs on the same store.
@@ -24,7 +25,7 @@ struct CancelCommand: AsyncParsableCommand {
             record = try await EngineCommandSupport.report { try await engine.cancel(jobID: id) }
         }
         if options.json {
-            try EngineCommandSupport.printJSON(record)
+            try JSONOutput.print(record)
         } else {
             if record.state.isFinished {
                 print("Job \(record.id) (\(record.operation) \(record.target)): \(record.state.rawValue).")

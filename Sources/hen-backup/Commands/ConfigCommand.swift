@@ -20,16 +20,6 @@ struct ConfigCommand: AsyncParsableCommand {
 
         @OptionGroup var options: GlobalOptions
 
-        struct Result: Decodable {
-            var source: String
-            var changed: [String]
-            var restartRequired: [String]
-            enum CodingKeys: String, CodingKey {
-                case source, changed
-                case restartRequired = "restart_required"
-            }
-        }
-
         func run() async throws {
             guard let daemon = try await Daemon.connect(options, notice: false) else {
                 printError("No daemon answers at api.listen, so there is none to reload: a daemon reads the file when it starts.")
@@ -40,7 +30,7 @@ struct ConfigCommand: AsyncParsableCommand {
                 print(String(decoding: data, as: UTF8.self))
                 return
             }
-            let result = try await Daemon.report { try daemon.decode(Result.self, data) }
+            let result = try await Daemon.report { try daemon.decode(ReloadResult.self, data) }
             print("Reloaded \(result.source): \(result.changed.isEmpty ? "nothing changed" : "changed " + result.changed.joined(separator: ", ")).")
             if !result.restartRequired.isEmpty {
                 print("Takes effect at the next restart: \(result.restartRequired.joined(separator: ", ")).")

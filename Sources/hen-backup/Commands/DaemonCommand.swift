@@ -77,6 +77,10 @@ struct DaemonCommand: AsyncParsableCommand {
         logger.notice("API listening.", metadata: [
             "listen": "\(configuration.api.listen)", "auth": "\(configuration.api.auth.isRequired ? "required" : "none")",
         ])
+        if let url = DaemonClient.url(listen: configuration.api.listen) {
+            // The address a person opens; a wildcard listen is reached on loopback from this machine.
+            logger.notice("Web UI at \(url.absoluteString)/", metadata: ["url": "\(url.absoluteString)/"])
+        }
         do {
             try await Self.serve(engine: engine, logger: logger, api: app, loader: loader)
         } catch {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HenAPI
 import HenEngine
 import Logging
 
@@ -22,24 +23,21 @@ struct JobsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let records: [JobRecord]
+        let timeZone: TimeZone
         if let daemon = try await Daemon.connect(options) {
+            timeZone = daemon.timeZone
             let query: [String: String?] = [
                 "state": state.isEmpty ? nil : state.map(\.rawValue).joined(separator: ","), "backup": backup, "limit": String(limit),
             ]
-            records = try await Daemon.report { try await daemon.get(RemotePage<JobRecord>.self, "/api/v1/jobs", query: query).items }
+            records = try await Daemon.report { try await daemon.get(API.Page<JobRecord>.self, "/api/v1/jobs", query: query).items }
         } else {
             let engine = try await EngineCommandSupport.openEngine(options)
+            timeZone = engine.configuration.timeZone
             records = try await EngineCommandSupport.report { try await engine.jobs(JobFilter(states: state, backup: backup, limit: limit)) }
         }
         if options.json {
-            // The list leaves out each job's log; `hen-backup job ID --json` has it.
-            let objects = try records.map { record -> Any in
-                var object = try JSONSerialization.jsonObject(with: JobRecord.jsonEncoder().encode(record)) as? [String: Any] ?? [:]
-                object["log"] = nil
-                return object
-            }
-            let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            // As the API lists them: each job's log left empty; `hen-backup job ID --json` has it.
+            try JSONOutput.print(records.map(\.summary))
             return
         }
         guard !records.isEmpty else {
@@ -49,7 +47,7 @@ struct JobsCommand: AsyncParsableCommand {
         let rows = records.map { record in
             [
                 record.id, record.state.rawValue, "\(record.operation) \(record.target)", record.trigger.kind, record.priority.description,
-                Formatting.localTime(record.queuedAt), EngineCommandSupport.duration(of: record), record.error ?? (record.warnings.isEmpty ? "" : "\(record.warnings.count) warning(s)"),
+                Formatting.localTime(record.queuedAt, in: timeZone), EngineCommandSupport.duration(of: record), record.error ?? (record.warnings.isEmpty ? "" : "\(record.warnings.count) warning(s)"),
             ]
         }
         EngineCommandSupport.printTable(header: ["ID", "STATE", "JOB", "TRIGGER", "PRIORITY", "QUEUED", "TOOK", "NOTE"], rows: rows)
@@ -57,21 +55,6 @@ struct JobsCommand: AsyncParsableCommand {
 }
 
 extension JobState: ExpressibleByArgument {}
-
-/// A page of an API list, `{"items": [...], "next_cursor": ...}`.
-struct RemotePage<Item: Decodable>: Decodable {
-    var items: [Item]
-    var nextCursor: String?
-    enum CodingKeys: String, CodingKey {
-        case items
-        case nextCursor = "next_cursor"
-    }
-}
-
-/// `{"job": {...}}`, what the API answers when it queues or cancels a job.
-struct RemoteJobEnvelope: Decodable {
-    var job: JobRecord
-}
 
 /// What the job commands (`daemon`, `jobs`, `job`, `cancel`, `status`) share: opening the engine
 /// in-process, printing.
@@ -89,10 +72,6 @@ enum EngineCommandSupport {
             printError(error.message)
             throw ExitCode.failure
         }
-    }
-
-    static func printJSON(_ value: some Encodable) throws {
-        print(String(decoding: try JobRecord.jsonEncoder().encode(value), as: UTF8.self))
     }
 
     /// How long a job ran (or has been running).

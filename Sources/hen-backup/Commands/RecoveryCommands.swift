@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HenAPI
 import HenDrivers
 import HenEngine
 
@@ -19,7 +20,7 @@ struct DrillCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let daemon = try await Daemon.connect(options) {
-            try await JobRunning.runRemote(daemon, path: "/api/v1/backups/\(name)/drill", body: RemoteJobBody(), wait: wait, options: options)
+            try await JobRunning.runRemote(daemon, path: "/api/v1/backups/\(name)/drill", body: API.PruneRequest(priority: JobRunning.priority), wait: wait, options: options)
             return
         }
         let context = try CommandContext.load(options)
@@ -62,13 +63,13 @@ struct DiffCommand: AsyncParsableCommand {
             var cursor: String?
             var first = true
             repeat {
-                let page: RemoteDiffPage
+                let page: API.SnapshotDiff
                 if let daemon {
-                    page = try await daemon.get(RemoteDiffPage.self, "/api/v1/repositories/\(repository)/snapshots/\(snapshot)/diff", query: [
+                    page = try await daemon.get(API.SnapshotDiff.self, "/api/v1/repositories/\(repository)/snapshots/\(snapshot)/diff", query: [
                         "against": against, "change": kind?.rawValue, "cursor": cursor, "limit": String(Engine.maxPageSize),
                     ])
                 } else if let engine {
-                    page = RemoteDiffPage(try await engine.snapshotDiff(repository: repository, snapshot: snapshot, against: against, kind: kind, limit: Engine.maxPageSize, cursor: cursor))
+                    page = API.SnapshotDiff(try await engine.snapshotDiff(repository: repository, snapshot: snapshot, against: against, kind: kind, limit: Engine.maxPageSize, cursor: cursor))
                 } else {
                     return
                 }
@@ -78,8 +79,12 @@ struct DiffCommand: AsyncParsableCommand {
                     if options.json {
                         print((try? JSONOutput.line(item)) ?? "{}")
                     } else {
-                        let mark = item.change == "added" ? "+" : (item.change == "removed" ? "-" : "M")
-                        print("\(mark)  \(item.path)\(item.type == "directory" ? "/" : "")")
+                        let mark = switch item.change {
+                        case .added: "+"
+                        case .removed: "-"
+                        case .modified: "M"
+                        }
+                        print("\(mark)  \(item.path)\(item.type == .directory ? "/" : "")")
                     }
                 }
                 cursor = page.nextCursor
@@ -92,50 +97,11 @@ struct DiffCommand: AsyncParsableCommand {
         }
     }
 
-    private func printHeader(_ page: RemoteDiffPage) {
+    private func printHeader(_ page: API.SnapshotDiff) {
         let text = "\(page.snapshot.shortID) against \(page.against.shortID) in \(repository): \(page.added) added, \(page.removed) removed, \(page.modified) modified"
             + (page.bytesAdded.map { ", \(Formatting.bytes($0)) added" } ?? "") + (page.bytesRemoved.map { ", \(Formatting.bytes($0)) removed" } ?? "")
         // With --json, stdout holds one JSON object per changed path; the totals go to stderr.
         if options.json { printError(text) } else { print(text) }
-    }
-}
-
-/// A diff page as the API writes it (and as the in-process engine's page is shown).
-struct RemoteDiffPage: Decodable {
-    struct Side: Decodable {
-        var id: String
-        var shortID: String
-        enum CodingKeys: String, CodingKey { case id, shortID = "short_id" }
-    }
-    struct Item: Codable {
-        var path: String
-        var change: String
-        var type: String?
-    }
-    var snapshot: Side
-    var against: Side
-    var added: Int
-    var removed: Int
-    var modified: Int
-    var bytesAdded: UInt64?
-    var bytesRemoved: UInt64?
-    var items: [Item]
-    var nextCursor: String?
-    enum CodingKeys: String, CodingKey {
-        case snapshot, against, added, removed, modified, items
-        case bytesAdded = "bytes_added", bytesRemoved = "bytes_removed", nextCursor = "next_cursor"
-    }
-
-    init(_ page: SnapshotDiffPage) {
-        snapshot = Side(id: page.snapshot.snapshot.id, shortID: page.snapshot.snapshot.shortID)
-        against = Side(id: page.against.snapshot.id, shortID: page.against.snapshot.shortID)
-        added = page.counts.added
-        removed = page.counts.removed
-        modified = page.counts.modified
-        bytesAdded = page.counts.bytesAdded
-        bytesRemoved = page.counts.bytesRemoved
-        items = page.items.map { Item(path: $0.path, change: $0.kind.rawValue, type: $0.nodeKind?.rawValue) }
-        nextCursor = page.nextCursor
     }
 }
 
@@ -162,8 +128,7 @@ struct AlarmAckCommand: AsyncParsableCommand {
         let message: String
         do {
             if let daemon = try await Daemon.connect(options) {
-                let answer = try daemon.decode(AlarmAnswer.self, try await daemon.send("POST", "/api/v1/backups/\(name)/alarm/ack"))
-                message = answer.alarm?.message ?? ""
+                message = try daemon.decode(API.AlarmAcknowledged.self, try await daemon.send("POST", "/api/v1/backups/\(name)/alarm/ack")).alarm.message
             } else {
                 let engine = try await CommandContext.load(options).openEngine()
                 message = try await engine.acknowledgeAlarm(backup: name).message
@@ -173,10 +138,5 @@ struct AlarmAckCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         print("Acknowledged: \(message) The prunes of \(name) run again.")
-    }
-
-    struct AlarmAnswer: Decodable {
-        struct Alarm: Decodable { var message: String }
-        var alarm: Alarm?
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HenAPI
 import HenDrivers
 import HenEngine
 
@@ -20,19 +21,6 @@ struct SnapshotsCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Read the lists from the repositories instead of the cache.")
     var refresh = false
 
-    /// One line of `--json` output.
-    struct Entry: Encodable {
-        var id: String
-        var shortId: String
-        var repository: String
-        var backup: String?
-        var job: String?
-        var time: Date
-        var host: String
-        var paths: [String]
-        var tags: [String]
-    }
-
     func run() async throws {
         let engine: any SnapshotSource
         var names = repository
@@ -50,39 +38,39 @@ struct SnapshotsCommand: AsyncParsableCommand {
         try await list(names, engine: engine)
     }
 
-    /// The repositories of the daemon, or of one backup there.
+    /// The repositories of the daemon, or of one backup there: as the daemon's configuration resolves them
+    /// (its `/backups` answer names each backup's repositories).
     static func remoteRepositories(_ daemon: DaemonClient, backup: String?) async throws -> [String] {
-        struct Repository: Decodable {
+        struct Named: Codable {
             var name: String
-            var backups: [String]
+            var repositories: [String]?
         }
         var names: [String] = []
         var cursor: String?
         repeat {
-            let page = try await daemon.get(RemotePage<Repository>.self, "/api/v1/repositories", query: ["cursor": cursor])
-            names += page.items.filter { item in backup.map { item.backups.contains($0) } ?? true }.map(\.name)
+            let page = try await daemon.get(API.Page<Named>.self, backup == nil ? "/api/v1/repositories" : "/api/v1/backups", query: ["cursor": cursor])
+            if let backup {
+                if let found = page.items.first(where: { $0.name == backup }) { return found.repositories ?? [] }
+            } else {
+                names += page.items.map(\.name)
+            }
             cursor = page.nextCursor
         } while cursor != nil
-        if let backup, names.isEmpty {
+        if let backup {
             throw DaemonClient.Failure(status: 404, code: "not_found", message: "The daemon has no backup named \(backup).")
         }
         return names
     }
 
+    /// The configuration's rule (the engine's, for its own lists): the chosen repositories, else the
+    /// backup's, else every one; an unknown name is one sentence and exit 1.
     static func localRepositories(_ configuration: Configuration, backup: String?, names given: [String]) throws -> [String] {
-        var names = given
-        if let backup, configuration.backup(named: backup) == nil {
-            printError("Unknown backup \"\(backup)\" (known: \(configuration.backups.map(\.name).joined(separator: ", "))).")
+        do {
+            return try configuration.repositories(ofBackup: backup, chosen: given.isEmpty ? nil : given)
+        } catch {
+            printError(error.message)
             throw ExitCode.failure
         }
-        if names.isEmpty {
-            names = backup.flatMap { configuration.backup(named: $0)?.repositories } ?? configuration.repositories.keys.sorted()
-        }
-        for name in names where configuration.repositories[name] == nil {
-            printError("Unknown repository \"\(name)\" (known: \(configuration.repositories.keys.sorted().joined(separator: ", "))).")
-            throw ExitCode.failure
-        }
-        return names
     }
 
     func list(_ names: [String], engine: any SnapshotSource) async throws {
@@ -103,11 +91,12 @@ struct SnapshotsCommand: AsyncParsableCommand {
                 if !options.json { print("repository \(name):") }
                 for snapshot in snapshots.reversed() {
                     if options.json {
-                        let entry = Entry(id: snapshot.id, shortId: snapshot.shortID, repository: name, backup: snapshot.backup, job: snapshot.jobID, time: snapshot.time, host: snapshot.host, paths: snapshot.paths, tags: snapshot.tags)
+                        // A snapshot as the API shows it.
+                        let entry = API.Snapshot(RepositorySnapshot(repository: name, snapshot: snapshot))
                         print((first ? "\n" : ",\n") + (try JSONOutput.line(entry)), terminator: "")
                         first = false
                     } else {
-                        print("  \(snapshot.shortID)  \(Formatting.localTime(snapshot.time))  \((snapshot.backup ?? "-").padding(toLength: 16, withPad: " ", startingAt: 0))  \(snapshot.paths.joined(separator: ", "))")
+                        print("  \(snapshot.shortID)  \(Formatting.localTime(snapshot.time, in: engine.timeZone))  \((snapshot.backup ?? "-").padding(toLength: 16, withPad: " ", startingAt: 0))  \(snapshot.paths.joined(separator: ", "))")
                     }
                 }
                 if !options.json && snapshots.isEmpty { print("  (no snapshots)") }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HenAPI
 import HenEngine
 
 struct StatusCommand: AsyncParsableCommand {
@@ -11,24 +12,24 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        let status: EngineStatus
-        if let daemon = try await Daemon.connect(options) {
-            let data = try await Daemon.report { try await daemon.send("GET", "/api/v1/status") }
-            if options.json {
-                print(String(decoding: data, as: UTF8.self))
-                return
-            }
-            status = try await Daemon.report { try daemon.decode(EngineStatus.self, data) }
-            let identity = try await Daemon.report { try daemon.decode(DaemonIdentity.self, data) }
-            print("Daemon \(daemon.baseURL.absoluteString): host \(identity.hostname), mode \(identity.mode), version \(identity.version), up since \(Formatting.localTime(identity.startedAt))")
+        // One answer, one shape: the daemon's `GET /status`, or the same built from the engine in this process.
+        let answer: API.Status
+        let daemon = try await Daemon.connect(options)
+        if let daemon {
+            answer = try await Daemon.report { try await daemon.get(API.Status.self, "/api/v1/status") }
         } else {
+            let startedAt = Date()
             let engine = try await EngineCommandSupport.openEngine(options)
-            status = await engine.status()
-            if options.json {
-                try EngineCommandSupport.printJSON(status)
-                return
-            }
+            answer = API.Status(configuration: engine.configuration, startedAt: startedAt, status: await engine.status(), problems: await engine.health(strict: true).problems)
         }
+        if options.json {
+            try JSONOutput.print(answer)
+            return
+        }
+        if let daemon {
+            print("Daemon \(daemon.baseURL.absoluteString): host \(answer.hostname), mode \(answer.mode), version \(answer.version), up since \(Formatting.localTime(answer.startedAt, in: daemon.timeZone))")
+        }
+        let status = answer.engineStatus
         print("Running (\(status.running.count), at most \(status.maxConcurrentJobs) at a time):")
         if status.running.isEmpty { print("  nothing") }
         for job in status.running {
@@ -55,18 +56,6 @@ struct StatusCommand: AsyncParsableCommand {
                 print("  " + Self.describe(watcher, now: status.now))
                 if let degraded = watcher.degraded { print("    \(degraded)") }
             }
-        }
-    }
-
-    /// Who answers `GET /status`.
-    struct DaemonIdentity: Decodable {
-        var hostname: String
-        var mode: String
-        var version: String
-        var startedAt: Date
-        enum CodingKeys: String, CodingKey {
-            case hostname, mode, version
-            case startedAt = "started_at"
         }
     }
 

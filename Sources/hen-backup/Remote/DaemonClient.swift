@@ -1,5 +1,7 @@
 import Foundation
+import HenAPI
 import HenEngine
+import HenJSON
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -9,6 +11,9 @@ import FoundationNetworking
 struct DaemonClient: Sendable {
     let baseURL: URL
     let token: String?
+    /// The zone the command shows the daemon's times in: the configuration's `timezone` when a configuration
+    /// named the daemon, else this machine's (`--remote`).
+    var timeZone: TimeZone = .current
 
     /// `http://127.0.0.1:8420` from `api.listen` (a wildcard address is reached on loopback).
     static func url(listen: String) -> URL? {
@@ -50,7 +55,7 @@ struct DaemonClient: Sendable {
         authorize(&request)
         if let body {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = try JSONEncoder().encode(body)
+            request.httpBody = try HenJSON.encoder().encode(body)
         }
         let data: Data
         let response: URLResponse
@@ -75,7 +80,7 @@ struct DaemonClient: Sendable {
 
     func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
         do {
-            return try JobRecord.jsonDecoder().decode(type, from: data)
+            return try HenJSON.decoder().decode(type, from: data)
         } catch {
             throw Failure(status: nil, code: nil, message: "The daemon's answer is not what this CLI expects (is it another version?): \(error)")
         }
@@ -128,15 +133,7 @@ struct DaemonClient: Sendable {
     }
 
     static func failure(status: Int, data: Data) -> Failure {
-        struct Body: Decodable {
-            struct Inner: Decodable {
-                var code: String
-                var message: String
-                var details: [ConfigurationIssue]?
-            }
-            var error: Inner
-        }
-        if let body = try? JSONDecoder().decode(Body.self, from: data) {
+        if let body = try? HenJSON.decoder().decode(API.Error.self, from: data) {
             var message = body.error.message
             if let details = body.error.details, !details.isEmpty {
                 message = ([message] + details.map(\.description)).joined(separator: "\n")
@@ -189,7 +186,7 @@ final class EventStreamDelegate: NSObject, URLSessionDataDelegate, @unchecked Se
             let payload = block.split(separator: "\n").filter { $0.hasPrefix("data:") }.map { $0.dropFirst(5).drop { $0 == " " } }.joined(separator: "\n")
             guard !payload.isEmpty else { continue }
             do {
-                continuation.yield(try JobRecord.jsonDecoder().decode(JobEvent.self, from: Data(payload.utf8)))
+                continuation.yield(try HenJSON.decoder().decode(JobEvent.self, from: Data(payload.utf8)))
             } catch {
                 continuation.finish(throwing: DaemonClient.Failure(status: nil, code: nil, message: "An event from the daemon could not be read: \(error)"))
             }

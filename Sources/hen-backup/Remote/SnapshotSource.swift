@@ -1,4 +1,5 @@
 import Foundation
+import HenAPI
 import HenDrivers
 import HenEngine
 
@@ -8,10 +9,14 @@ protocol SnapshotSource: Sendable {
     func snapshots(backup: String?, repository: String, cursor: String?, refresh: Bool) async throws -> (items: [Snapshot], next: String?)
     func node(repository: String, snapshot: String, path: String) async throws -> Node
     func directory(repository: String, snapshot: String, path: String, cursor: String?) async throws -> (items: [Node], next: String?)
+    /// The zone the snapshots' times are shown in.
+    var timeZone: TimeZone { get }
 }
 
 struct EngineSnapshotSource: SnapshotSource {
     let engine: Engine
+
+    var timeZone: TimeZone { engine.configuration.timeZone }
 
     func snapshots(backup: String?, repository: String, cursor: String?, refresh: Bool) async throws -> (items: [Snapshot], next: String?) {
         let page = try await engine.snapshots(backup: backup, repository: repository, limit: Engine.maxPageSize, cursor: cursor, refresh: refresh)
@@ -31,49 +36,17 @@ struct EngineSnapshotSource: SnapshotSource {
 struct DaemonSnapshotSource: SnapshotSource {
     let daemon: DaemonClient
 
-    /// A snapshot as the API writes it.
-    struct RemoteSnapshot: Decodable {
-        var id: String
-        var shortID: String
-        var time: Date
-        var host: String
-        var tags: [String]
-        var paths: [String]
-        var parent: String?
-        enum CodingKeys: String, CodingKey {
-            case id, time, host, tags, paths, parent
-            case shortID = "short_id"
-        }
-        var snapshot: Snapshot { Snapshot(id: id, shortID: shortID, time: time, host: host, tags: tags, paths: paths, parent: parent) }
-    }
-
-    /// A directory entry as the API writes it.
-    struct RemoteNode: Decodable {
-        var name: String
-        var path: String
-        var type: String
-        var size: UInt64?
-        var mode: UInt32?
-        var mtime: Date?
-        var linkTarget: String?
-        enum CodingKeys: String, CodingKey {
-            case name, path, type, size, mode, mtime
-            case linkTarget = "link_target"
-        }
-        var node: Node {
-            Node(path: path, name: name, kind: Node.Kind(rawValue: type) ?? .other, size: size, mode: mode, modificationTime: mtime, linkTarget: linkTarget)
-        }
-    }
+    var timeZone: TimeZone { daemon.timeZone }
 
     func snapshots(backup: String?, repository: String, cursor: String?, refresh: Bool) async throws -> (items: [Snapshot], next: String?) {
-        let page = try await daemon.get(RemotePage<RemoteSnapshot>.self, "/api/v1/snapshots", query: [
+        let page = try await daemon.get(API.SnapshotPage.self, "/api/v1/snapshots", query: [
             "backup": backup, "repository": repository, "cursor": cursor, "limit": String(Engine.maxPageSize), "refresh": refresh ? "true" : nil,
         ])
         return (page.items.map(\.snapshot), page.nextCursor)
     }
 
     func directory(repository: String, snapshot: String, path: String, cursor: String?) async throws -> (items: [Node], next: String?) {
-        let page = try await daemon.get(RemotePage<RemoteNode>.self, "/api/v1/repositories/\(repository)/snapshots/\(snapshot)/tree", query: [
+        let page = try await daemon.get(API.TreePage.self, "/api/v1/repositories/\(repository)/snapshots/\(snapshot)/tree", query: [
             "path": path, "cursor": cursor, "limit": String(Engine.maxPageSize),
         ])
         return (page.items.map(\.node), page.nextCursor)
