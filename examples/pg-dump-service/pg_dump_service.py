@@ -176,6 +176,8 @@ def main():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # A parent may start us with these blocked (the mask is inherited): the service must still stop on them.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     log(f"listening on {server.server_address[0]}:{server.server_address[1]}, dumping {database} to {os.path.join(directory, name)}")
     server.serve_forever()
     server.server_close()
