@@ -17,8 +17,6 @@ struct CommandContext {
     /// Loads and validates the configuration; prints every error and exits 1 when it is invalid.
     static func load(_ options: GlobalOptions, component: String = "cli") throws -> CommandContext {
         let configuration = try loadConfiguration(options)
-        // Times are shown in the configured `timezone` (the one cron schedules use), not the process's.
-        Formatting.timeZone = configuration.timeZone
         let secrets = ConfigurationSecrets(configuration)
         printedSecrets.withLock { $0 = secrets }
         bootstrapLogging(options, configuration: configuration, secrets: secrets)

@@ -1,15 +1,7 @@
 import Foundation
-import Synchronization
 
 /// How numbers and times look to a person.
 enum Formatting {
-    /// The zone times are shown in: the configuration's `timezone`, once a command has loaded it.
-    static var timeZone: TimeZone {
-        get { zone.withLock { $0 } }
-        set { zone.withLock { $0 = newValue } }
-    }
-    private static let zone = Mutex<TimeZone>(.current)
-
     static func bytes(_ count: UInt64?) -> String {
         guard let count else { return "-" }
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
@@ -33,7 +25,9 @@ enum Formatting {
         return date.formatted(.iso8601.year().month().day().dateSeparator(.dash).dateTimeSeparator(.space).time(includingFractionalSeconds: false).timeSeparator(.colon).timeZone(separator: .omitted))
     }
 
-    static func localTime(_ date: Date?) -> String {
+    /// A time as a person reads it, in `timeZone`: the configuration's `timezone` (the one cron schedules
+    /// use), or this machine's zone for a daemon named only by `--remote`.
+    static func localTime(_ date: Date?, in timeZone: TimeZone) -> String {
         guard let date else { return "-" }
         let formatter = DateFormatter()
         formatter.timeZone = timeZone

@@ -91,7 +91,7 @@ enum JobRunning {
         let following = Task { () -> JobRecord? in
             for try await event in daemon.events("/api/v1/jobs/\(id)/events") {
                 if printLog, case .log(_, let line) = event {
-                    print("\(Formatting.localTime(line.time)) \(line.level.rawValue): \(line.message)")
+                    print("\(Formatting.localTime(line.time, in: daemon.timeZone)) \(line.level.rawValue): \(line.message)")
                     // At once, also into a pipe (`| tee`, `| grep`), where stdout is block-buffered.
                     fflush(nil)
                 }
@@ -153,7 +153,7 @@ enum JobRunning {
         var printed = 0
         while true {
             for line in record.log.dropFirst(printed) {
-                print("\(Formatting.localTime(line.time)) \(line.level.rawValue): \(line.message)")
+                print("\(Formatting.localTime(line.time, in: engine.configuration.timeZone)) \(line.level.rawValue): \(line.message)")
             }
             fflush(nil)
             printed = max(printed, record.log.count)

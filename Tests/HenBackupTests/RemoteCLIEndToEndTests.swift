@@ -58,6 +58,14 @@ import Testing
 
         let snapshots = try await Self.hen(["snapshots", "--config", setup.configPath])
         #expect(snapshots.stdout.contains(String(cliJob.results.first?.snapshotID?.prefix(8) ?? "?")), "\(snapshots.stdout)")
+        // A backup's repositories as the daemon's configuration resolves them, and in this process the same rule.
+        let ofBackup = try await Self.hen(["snapshots", "--backup", "documents", "--config", setup.configPath])
+        #expect(ofBackup.stdout.hasPrefix("repository local:"), "\(ofBackup.stdout)\(ofBackup.stderr)")
+        #expect(ofBackup.stdout.contains(String(cliJob.results.first?.snapshotID?.prefix(8) ?? "?")), "\(ofBackup.stdout)")
+        let remoteUnknown = try await Self.hen(["snapshots", "--backup", "nope", "--config", setup.configPath])
+        #expect(remoteUnknown.status == 1 && remoteUnknown.stderr.contains("no backup named nope"), "\(remoteUnknown.stderr)")
+        let localUnknown = try await Self.hen(["snapshots", "--local", "--backup", "nope", "--config", setup.configPath])
+        #expect(localUnknown.status == 1 && localUnknown.stderr.contains("There is no backup named nope (known: "), "\(localUnknown.stderr)")
         let ls = try await Self.hen(["ls", "local", "latest", "--config", setup.configPath])
         #expect(ls.stdout.contains("/source/notes/todo.txt"), "\(ls.stdout)\(ls.stderr)")
 

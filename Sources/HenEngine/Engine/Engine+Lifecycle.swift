@@ -29,7 +29,7 @@ extension Engine {
         var repositoriesToUnlock: [String] = []
         for record in interrupted {
             recovery.interrupted.append(record.id)
-            log(record, "Job found running at start: recorded as interrupted.", level: .warning)
+            logger.log(job: record, "Job found running at start: recorded as interrupted.", level: .warning)
             for repository in record.repositories where !repositoriesToUnlock.contains(repository) {
                 repositoriesToUnlock.append(repository)
             }
@@ -42,16 +42,12 @@ extension Engine {
                 recovery.unlocks.append(record.id)
             }
         }
-        for var record in queuedAtStart where active[record.id] == nil {
+        for var record in queuedAtStart where live[record.id] == nil {
             do {
-                _ = try validate(record.request)
-                active[record.id] = record
-                switch await queue.enqueue(JobQueue.Entry(id: record.id, operation: record.request, priority: record.priority, repositories: record.repositories)) {
-                case .queued:
+                if try await admission.requeue(record) {
                     recovery.requeued.append(record.id)
-                case .existing:
+                } else {
                     // An identical job is queued already (an unlock queued just now, say).
-                    active[record.id] = nil
                     record.state = .cancelled
                     record.endedAt = now()
                     record.error = "An identical job was already queued at start."
@@ -70,7 +66,7 @@ extension Engine {
         await writer.flush()
         // Metrics start from the store, not from zero: last successes survive a restart.
         try await publishStoredMetrics()
-        await dispatch()
+        await execution.dispatch()
         return recovery
     }
 
@@ -87,15 +83,15 @@ extension Engine {
     /// For the daemon's end: accepts no new jobs, lets running jobs finish for `grace`, then stops them
     /// cleanly and records them `interrupted`. Queued jobs stay queued in the store for the next start.
     public func shutdown(grace: Duration) async {
-        acceptingJobs = false
-        if !running.isEmpty {
-            logger.notice("Shutting down: waiting up to \(DurationText.format(grace)) for \(running.count) running job(s).")
+        admission.stopAccepting()
+        if !execution.running.isEmpty {
+            logger.notice("Shutting down: waiting up to \(DurationText.format(grace)) for \(execution.running.count) running job(s).")
             let clock = self.clock
             let timer = Task {
                 do { try await clock.sleep(for: grace) } catch { return }
                 self.stopAll(message: "The daemon stopped; the job did not finish within shutdown_grace (\(DurationText.format(grace))).")
             }
-            await waitUntilNoneRunning()
+            await execution.waitUntilNoneRunning()
             timer.cancel()
         }
         await close()
@@ -105,10 +101,10 @@ extension Engine {
     /// to clean up before SIGKILL; restic's lock is then removed by `restic unlock`), recording them
     /// `interrupted`, and waits until they have stopped. For a second signal.
     public func stopNow() async {
-        acceptingJobs = false
+        admission.stopAccepting()
         hurryStops()
-        stopAll(message: "The daemon was told to stop at once while the job ran.")
-        await waitUntilNoneRunning()
+        execution.stopAll(message: "The daemon was told to stop at once while the job ran.")
+        await execution.waitUntilNoneRunning()
     }
 
     /// How long a child process may clean up after SIGINT when the daemon is told twice to stop.
@@ -121,43 +117,19 @@ extension Engine {
     }
 
     func stopAll(message: String) {
-        for id in running.keys {
-            stop(jobID: id, reason: .interrupted, message: message)
-        }
+        execution.stopAll(message: message)
     }
 
     /// Writes what is pending and ends every event stream.
     func close() async {
-        eventsClosed = true
         await writer.flush()
-        for subscriber in subscribers.values { subscriber.continuation.finish() }
-        subscribers.removeAll()
+        eventBus.close()
     }
 
-    /// For the watchdog: records a warning in every running job that reported nothing for
-    /// `stall_warning`, once per silence, and returns the status.
+    /// For the watchdog: writes the progress held back by the throttle, records a warning in every running
+    /// job that reported nothing for `stall_warning` (once per silence), and returns the status.
     public func watchdogTick() async -> EngineStatus {
-        let date = now()
-        let limit = Double(configuration.stallWarning.components.seconds)
-        // Progress held back by the once-a-second throttle is written now, so the store is never far behind.
-        for (id, job) in running where job.dirty {
-            if let record = active[id] { writer.save(record) }
-            running[id]?.dirty = false
-            running[id]?.lastPersist = date
-        }
-        for (id, job) in running {
-            guard var record = active[id], let started = record.startedAt else { continue }
-            let since = record.lastReportAt ?? started
-            guard date.timeIntervalSince(since) >= limit, job.stallWarnedSince != since else { continue }
-            let minutes = Int(date.timeIntervalSince(since) / 60)
-            let warning = "The driver reported nothing for \(minutes) minute\(minutes == 1 ? "" : "s") (stall_warning is \(DurationText.format(configuration.stallWarning))); the job may be stuck."
-            record.appendWarning(warning)
-            active[id] = record
-            running[id]?.stallWarnedSince = since
-            writer.save(record)
-            emit(.warning(jobID: id, message: warning))
-            log(record, warning, level: .warning)
-        }
+        execution.watchdogTick()
         return await status()
     }
 }

@@ -1,52 +1,13 @@
 import Foundation
 import Logging
 
-/// What a configuration reload changed, and what waits for a restart.
-public struct ReloadResult: Sendable, Hashable, Codable {
-    /// The file that was read.
-    public var source: String
-    /// Top-level settings, backups and repositories that differ from the configuration before (`backups.photos`,
-    /// `max_concurrent_jobs`…); empty when the file did not change anything the engine uses.
-    public var changed: [String]
-    /// Settings that changed in the file but keep their old value until the daemon restarts (`hostname`,
-    /// `data_dir`, `mode`, `api.listen`, `watch` for the file watchers, `log`).
-    public var restartRequired: [String]
-    /// The new configuration's warnings (an unencrypted tar repository…).
-    public var warnings: [ConfigurationIssue]
-
-    public init(source: String, changed: [String], restartRequired: [String], warnings: [ConfigurationIssue]) {
-        self.source = source
-        self.changed = changed
-        self.restartRequired = restartRequired
-        self.warnings = warnings
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case source, changed, warnings
-        case restartRequired = "restart_required"
-    }
-}
-
-/// What the daemon's command line changes in the file's configuration: `--read-only` and `--hostname`.
-public struct ConfigurationOverrides: Sendable, Hashable {
-    public var mode: Configuration.Mode?
-    public var hostname: String?
-    public init(mode: Configuration.Mode? = nil, hostname: String? = nil) {
-        self.mode = mode
-        self.hostname = hostname
-    }
-
-    public func apply(to configuration: inout Configuration) {
-        if let mode { configuration.mode = mode }
-        if let hostname { configuration.hostname = hostname }
-    }
-}
-
+/// Reloading the configuration: ``ConfigurationInForce`` decides what changes, the queue takes the new
+/// limits, and what may start now starts.
 extension Engine {
     /// Records the daemon's command-line overrides, so that a reloaded file gets them too (the daemon has
     /// already applied them to the configuration it built the engine with).
     public func setOverrides(_ overrides: ConfigurationOverrides) {
-        self.overrides = overrides
+        configurationInForce.overrides = overrides
     }
 
     /// Reads the configuration file again (the one in force, with `loader`'s environment) and applies it with
@@ -68,88 +29,18 @@ extension Engine {
     /// is reachable from other machines (the file's own `listen` may be loopback, but it is not in force).
     @discardableResult
     public func reload(_ proposed: Configuration) async throws(ConfigurationError) -> ReloadResult {
-        let old = configuration
-        var new = proposed
-        overrides.apply(to: &new)
-        if !new.api.auth.isRequired, !ConfigurationReader.isLoopback(ConfigurationReader.listenHost(old.api.listen)) {
-            throw ConfigurationError(issues: [ConfigurationIssue(
-                file: new.sourcePath, line: 1, column: 1, keyPath: "api.auth",
-                message: "the daemon listens on \(old.api.listen), which other machines reach, so api.auth must keep tokens or users (a new api.listen only applies at a restart)"
-            )])
-        }
-        var restartRequired: [String] = []
-        if new.hostname != old.hostname { restartRequired.append("hostname") }
-        if new.dataDirectory != old.dataDirectory { restartRequired.append("data_dir") }
-        if new.mode != old.mode { restartRequired.append("mode") }
-        if new.api.listen != old.api.listen { restartRequired.append("api.listen") }
-        if Self.watchKey(new) != Self.watchKey(old) { restartRequired.append("watch") }
-        // Logging is set up once per process.
-        if Self.logKey(new) != Self.logKey(old) { restartRequired.append("log") }
-        new.hostname = old.hostname
-        new.dataDirectory = old.dataDirectory
-        new.mode = old.mode
-        new.api.listen = old.api.listen
-
-        new.log = old.log
-        let changed = Self.differences(old, new)
-        configurationState.withLock { $0 = new }
+        let result = try configurationInForce.reload(proposed)
+        let new = configuration
         secrets.update(from: new)
-        await queue.reconfigure(maxConcurrentJobs: new.maxConcurrentJobs, concurrentBackupRepositories: Self.concurrentBackupRepositories(new, registry: registry, logger: logger))
-        let result = ReloadResult(source: new.sourcePath, changed: changed, restartRequired: restartRequired, warnings: new.warnings)
+        await admission.reconfigure(new, concurrentBackupRepositories: RepositoryDrivers.concurrentBackupRepositories(new, registry: registry, logger: logger))
         logger.notice("Configuration reloaded.", metadata: [
             "config": "\(new.sourcePath)",
-            "changed": "\(changed.isEmpty ? "nothing" : changed.joined(separator: ", "))",
-            "restart_required": "\(restartRequired.joined(separator: ", "))",
+            "changed": "\(result.changed.isEmpty ? "nothing" : result.changed.joined(separator: ", "))",
+            "restart_required": "\(result.restartRequired.joined(separator: ", "))",
         ])
         for warning in new.warnings { logger.warning("\(warning)") }
         // A lower concurrency or new priorities may let other jobs start now.
-        await dispatch()
+        await execution.dispatch()
         return result
-    }
-
-    static func logKey(_ configuration: Configuration) -> String {
-        "\(configuration.log.level)|\(configuration.log.levels.sorted { $0.key < $1.key })"
-    }
-
-    /// What the watchers were built from: a change here needs a restart.
-    static func watchKey(_ configuration: Configuration) -> [String] {
-        configuration.backups.compactMap { backup in
-            backup.watch.map { "\(backup.name)|\($0.latency)|\($0.maxWait)|\(backup.paths)|\(backup.excludes)" }
-        }
-    }
-
-    /// Names of what differs, compared through the redacted YAML of each part (secrets included by their
-    /// presence only, so a changed password shows as a changed repository through its hash below).
-    static func differences(_ old: Configuration, _ new: Configuration) -> [String] {
-        var changed: [String] = []
-        let scalars: [(String, (Configuration) -> String)] = [
-            ("timezone", { $0.timeZone.identifier }),
-            ("api.auth", { c in "\(c.api.auth.tokens.map { "\($0.name):\($0.value.value.hashValue)" })|\(c.api.auth.users.map { "\($0.name):\($0.passwordHash.value)" })" }),
-            ("max_concurrent_jobs", { String($0.maxConcurrentJobs) }),
-            ("shutdown_grace", { "\($0.shutdownGrace)" }),
-            ("status_interval", { "\($0.statusInterval)" }),
-            ("stall_warning", { "\($0.stallWarning)" }),
-            ("job_history", { "\($0.jobHistory.keep)|\($0.jobHistory.maxJobs)" }),
-            ("limits", { "\($0.limits)" }),
-            ("executables", { "\($0.executables.sorted { $0.key < $1.key })" }),
-            ("restore", { "\($0.restore.allowedTargets)" }),
-        ]
-        for (name, value) in scalars where value(old) != value(new) { changed.append(name) }
-        let oldRepositories = old.repositories.mapValues(Self.fingerprint)
-        let newRepositories = new.repositories.mapValues(Self.fingerprint)
-        for name in Set(oldRepositories.keys).union(newRepositories.keys).sorted() where oldRepositories[name] != newRepositories[name] {
-            changed.append("repositories.\(name)")
-        }
-        let oldBackups = Dictionary(old.backups.map { ($0.name, new.backupNodeText($0)) }, uniquingKeysWith: { a, _ in a })
-        let newBackups = Dictionary(new.backups.map { ($0.name, new.backupNodeText($0)) }, uniquingKeysWith: { a, _ in a })
-        for name in Set(oldBackups.keys).union(newBackups.keys).sorted() where oldBackups[name] != newBackups[name] {
-            changed.append("backups.\(name)")
-        }
-        return changed
-    }
-
-    static func fingerprint(_ repository: Configuration.Repository) -> String {
-        let secrets = ([repository.password?.value ?? ""] + repository.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.value)" }).joined(separator: "\u{0}")
-        return "\(repository.driver)|\(repository.location)|\(repository.passwordFile ?? "")|\(repository.passwordCommand ?? "")|\(repository.autoInit)|\(repository.limits)|\(repository.check.schedules)|\(repository.check.readDataSubset ?? "")|\(repository.definedInBackup ?? "")|\(secrets.hashValue)"
     }
 }

@@ -15,7 +15,7 @@ extension Engine {
                 logger.warning("Changes in backup \"\(backup)\" could not queue a backup: \(error)", metadata: ["backup": "\(backup)"])
             }
         }
-        watchService = service
+        execution.watchService = service
         return service
     }
 }

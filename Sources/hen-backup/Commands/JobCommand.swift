@@ -18,7 +18,9 @@ struct JobCommand: AsyncParsableCommand {
 
     func run() async throws {
         let record: JobRecord
+        let timeZone: TimeZone
         if let daemon = try await Daemon.connect(options) {
+            timeZone = daemon.timeZone
             if follow {
                 try await JobRunning.follow(daemon, id: id, options: options, printLog: true)
                 return
@@ -26,6 +28,7 @@ struct JobCommand: AsyncParsableCommand {
             record = try await Daemon.report { try await daemon.get(JobRecord.self, "/api/v1/jobs/\(id)") }
         } else {
             let engine = try await EngineCommandSupport.openEngine(options)
+            timeZone = engine.configuration.timeZone
             guard let found = try await EngineCommandSupport.report({ try await engine.job(id: id) }) else {
                 printError("There is no job \(id).")
                 throw ExitCode.failure
@@ -40,17 +43,17 @@ struct JobCommand: AsyncParsableCommand {
             try EngineCommandSupport.printJSON(record)
             return
         }
-        Self.show(record)
+        Self.show(record, timeZone: timeZone)
     }
 
-    static func show(_ record: JobRecord) {
+    static func show(_ record: JobRecord, timeZone: TimeZone) {
         print("Job \(record.id): \(record.operation) \(record.target)")
         print("  state:     \(record.state.rawValue)")
         print("  trigger:   \(record.trigger)")
         print("  priority:  \(record.priority)")
-        print("  queued:    \(Formatting.localTime(record.queuedAt))")
-        print("  started:   \(Formatting.localTime(record.startedAt))")
-        print("  ended:     \(Formatting.localTime(record.endedAt))  (took \(EngineCommandSupport.duration(of: record)))")
+        print("  queued:    \(Formatting.localTime(record.queuedAt, in: timeZone))")
+        print("  started:   \(Formatting.localTime(record.startedAt, in: timeZone))")
+        print("  ended:     \(Formatting.localTime(record.endedAt, in: timeZone))  (took \(EngineCommandSupport.duration(of: record)))")
         if !record.repositories.isEmpty { print("  repositories: \(record.repositories.joined(separator: ", "))") }
         if let error = record.error { print("  error:     \(error)") }
         if let progress = record.progress, record.state == .running {
@@ -97,7 +100,7 @@ struct JobCommand: AsyncParsableCommand {
         }
         if !record.log.isEmpty {
             print("Log:")
-            for line in record.log { print("  \(Formatting.localTime(line.time)) \(line.level.rawValue): \(line.message)") }
+            for line in record.log { print("  \(Formatting.localTime(line.time, in: timeZone)) \(line.level.rawValue): \(line.message)") }
         }
     }
 }

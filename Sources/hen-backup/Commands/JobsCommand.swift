@@ -22,13 +22,16 @@ struct JobsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let records: [JobRecord]
+        let timeZone: TimeZone
         if let daemon = try await Daemon.connect(options) {
+            timeZone = daemon.timeZone
             let query: [String: String?] = [
                 "state": state.isEmpty ? nil : state.map(\.rawValue).joined(separator: ","), "backup": backup, "limit": String(limit),
             ]
             records = try await Daemon.report { try await daemon.get(RemotePage<JobRecord>.self, "/api/v1/jobs", query: query).items }
         } else {
             let engine = try await EngineCommandSupport.openEngine(options)
+            timeZone = engine.configuration.timeZone
             records = try await EngineCommandSupport.report { try await engine.jobs(JobFilter(states: state, backup: backup, limit: limit)) }
         }
         if options.json {
@@ -49,7 +52,7 @@ struct JobsCommand: AsyncParsableCommand {
         let rows = records.map { record in
             [
                 record.id, record.state.rawValue, "\(record.operation) \(record.target)", record.trigger.kind, record.priority.description,
-                Formatting.localTime(record.queuedAt), EngineCommandSupport.duration(of: record), record.error ?? (record.warnings.isEmpty ? "" : "\(record.warnings.count) warning(s)"),
+                Formatting.localTime(record.queuedAt, in: timeZone), EngineCommandSupport.duration(of: record), record.error ?? (record.warnings.isEmpty ? "" : "\(record.warnings.count) warning(s)"),
             ]
         }
         EngineCommandSupport.printTable(header: ["ID", "STATE", "JOB", "TRIGGER", "PRIORITY", "QUEUED", "TOOK", "NOTE"], rows: rows)

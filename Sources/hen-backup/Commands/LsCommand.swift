@@ -27,7 +27,7 @@ struct LsCommand: AsyncParsableCommand {
         } else {
             let context = try CommandContext.load(options)
             guard context.configuration.repositories[repository] != nil else {
-                printError("Unknown repository \"\(repository)\" (known: \(context.configuration.repositories.keys.sorted().joined(separator: ", "))).")
+                printError(context.configuration.unknownRepository(repository).message)
                 throw ExitCode.failure
             }
             engine = EngineSnapshotSource(engine: try await context.openEngine())
@@ -39,7 +39,7 @@ struct LsCommand: AsyncParsableCommand {
             // as restic lists it; the path itself comes first when it is given.
             let start = path ?? "/"
             let top = try await engine.node(repository: repository, snapshot: snapshot, path: start)
-            if path != nil, top.path != "/" { emit(top, first: &first) }
+            if path != nil, top.path != "/" { emit(top, timeZone: engine.timeZone, first: &first) }
             if top.kind == .directory { try await walk(top.path, engine: engine, first: &first) }
             if options.json { print(first ? "]" : "\n]") }
         } catch {
@@ -55,20 +55,20 @@ struct LsCommand: AsyncParsableCommand {
         repeat {
             let page = try await engine.directory(repository: repository, snapshot: snapshot, path: directory, cursor: cursor)
             for node in page.items {
-                emit(node, first: &first)
+                emit(node, timeZone: engine.timeZone, first: &first)
                 if node.kind == .directory { try await walk(node.path, engine: engine, first: &first) }
             }
             cursor = page.next
         } while cursor != nil
     }
 
-    private func emit(_ node: Node, first: inout Bool) {
+    private func emit(_ node: Node, timeZone: TimeZone, first: inout Bool) {
         if options.json {
             print((first ? "\n" : ",\n") + ((try? JSONOutput.line(node)) ?? "{}"), terminator: "")
         } else {
             let size = node.kind == .file ? Formatting.bytes(node.size) : ""
             let link = node.linkTarget.map { " -> \($0)" } ?? ""
-            print("\(Formatting.mode(node.mode, directory: node.kind == .directory, symlink: node.kind == .symlink))  \(size.padding(toLength: 10, withPad: " ", startingAt: 0))  \(Formatting.localTime(node.modificationTime))  \(node.path)\(link)")
+            print("\(Formatting.mode(node.mode, directory: node.kind == .directory, symlink: node.kind == .symlink))  \(size.padding(toLength: 10, withPad: " ", startingAt: 0))  \(Formatting.localTime(node.modificationTime, in: timeZone))  \(node.path)\(link)")
         }
         first = false
     }

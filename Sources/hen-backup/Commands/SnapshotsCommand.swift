@@ -50,39 +50,39 @@ struct SnapshotsCommand: AsyncParsableCommand {
         try await list(names, engine: engine)
     }
 
-    /// The repositories of the daemon, or of one backup there.
+    /// The repositories of the daemon, or of one backup there: as the daemon's configuration resolves them
+    /// (its `/backups` answer names each backup's repositories).
     static func remoteRepositories(_ daemon: DaemonClient, backup: String?) async throws -> [String] {
-        struct Repository: Decodable {
+        struct Named: Decodable {
             var name: String
-            var backups: [String]
+            var repositories: [String]?
         }
         var names: [String] = []
         var cursor: String?
         repeat {
-            let page = try await daemon.get(RemotePage<Repository>.self, "/api/v1/repositories", query: ["cursor": cursor])
-            names += page.items.filter { item in backup.map { item.backups.contains($0) } ?? true }.map(\.name)
+            let page = try await daemon.get(RemotePage<Named>.self, backup == nil ? "/api/v1/repositories" : "/api/v1/backups", query: ["cursor": cursor])
+            if let backup {
+                if let found = page.items.first(where: { $0.name == backup }) { return found.repositories ?? [] }
+            } else {
+                names += page.items.map(\.name)
+            }
             cursor = page.nextCursor
         } while cursor != nil
-        if let backup, names.isEmpty {
+        if let backup {
             throw DaemonClient.Failure(status: 404, code: "not_found", message: "The daemon has no backup named \(backup).")
         }
         return names
     }
 
+    /// The configuration's rule (the engine's, for its own lists): the chosen repositories, else the
+    /// backup's, else every one; an unknown name is one sentence and exit 1.
     static func localRepositories(_ configuration: Configuration, backup: String?, names given: [String]) throws -> [String] {
-        var names = given
-        if let backup, configuration.backup(named: backup) == nil {
-            printError("Unknown backup \"\(backup)\" (known: \(configuration.backups.map(\.name).joined(separator: ", "))).")
+        do {
+            return try configuration.repositories(ofBackup: backup, chosen: given.isEmpty ? nil : given)
+        } catch {
+            printError(error.message)
             throw ExitCode.failure
         }
-        if names.isEmpty {
-            names = backup.flatMap { configuration.backup(named: $0)?.repositories } ?? configuration.repositories.keys.sorted()
-        }
-        for name in names where configuration.repositories[name] == nil {
-            printError("Unknown repository \"\(name)\" (known: \(configuration.repositories.keys.sorted().joined(separator: ", "))).")
-            throw ExitCode.failure
-        }
-        return names
     }
 
     func list(_ names: [String], engine: any SnapshotSource) async throws {
@@ -107,7 +107,7 @@ struct SnapshotsCommand: AsyncParsableCommand {
                         print((first ? "\n" : ",\n") + (try JSONOutput.line(entry)), terminator: "")
                         first = false
                     } else {
-                        print("  \(snapshot.shortID)  \(Formatting.localTime(snapshot.time))  \((snapshot.backup ?? "-").padding(toLength: 16, withPad: " ", startingAt: 0))  \(snapshot.paths.joined(separator: ", "))")
+                        print("  \(snapshot.shortID)  \(Formatting.localTime(snapshot.time, in: engine.timeZone))  \((snapshot.backup ?? "-").padding(toLength: 16, withPad: " ", startingAt: 0))  \(snapshot.paths.joined(separator: ", "))")
                     }
                 }
                 if !options.json && snapshots.isEmpty { print("  (no snapshots)") }

@@ -20,7 +20,7 @@ struct StatusCommand: AsyncParsableCommand {
             }
             status = try await Daemon.report { try daemon.decode(EngineStatus.self, data) }
             let identity = try await Daemon.report { try daemon.decode(DaemonIdentity.self, data) }
-            print("Daemon \(daemon.baseURL.absoluteString): host \(identity.hostname), mode \(identity.mode), version \(identity.version), up since \(Formatting.localTime(identity.startedAt))")
+            print("Daemon \(daemon.baseURL.absoluteString): host \(identity.hostname), mode \(identity.mode), version \(identity.version), up since \(Formatting.localTime(identity.startedAt, in: daemon.timeZone))")
         } else {
             let engine = try await EngineCommandSupport.openEngine(options)
             status = await engine.status()

@@ -27,7 +27,7 @@ enum Daemon {
         guard let url = DaemonClient.url(listen: configuration.api.listen) else { return nil }
         // The config file's first token serves whoever can read the file (the same user as the daemon).
         let token = options.token ?? environmentToken ?? configuration.api.auth.tokens.first?.value.value
-        let client = DaemonClient(baseURL: url, token: token)
+        let client = DaemonClient(baseURL: url, token: token, timeZone: configuration.timeZone)
         if await client.probe() != nil { return client }
         if notice { printError("No daemon answers at \(url.absoluteString); running in this process (--local skips this check).") }
         return nil

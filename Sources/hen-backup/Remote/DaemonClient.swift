@@ -9,6 +9,9 @@ import FoundationNetworking
 struct DaemonClient: Sendable {
     let baseURL: URL
     let token: String?
+    /// The zone the command shows the daemon's times in: the configuration's `timezone` when a configuration
+    /// named the daemon, else this machine's (`--remote`).
+    var timeZone: TimeZone = .current
 
     /// `http://127.0.0.1:8420` from `api.listen` (a wildcard address is reached on loopback).
     static func url(listen: String) -> URL? {

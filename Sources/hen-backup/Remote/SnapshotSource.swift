@@ -8,10 +8,14 @@ protocol SnapshotSource: Sendable {
     func snapshots(backup: String?, repository: String, cursor: String?, refresh: Bool) async throws -> (items: [Snapshot], next: String?)
     func node(repository: String, snapshot: String, path: String) async throws -> Node
     func directory(repository: String, snapshot: String, path: String, cursor: String?) async throws -> (items: [Node], next: String?)
+    /// The zone the snapshots' times are shown in.
+    var timeZone: TimeZone { get }
 }
 
 struct EngineSnapshotSource: SnapshotSource {
     let engine: Engine
+
+    var timeZone: TimeZone { engine.configuration.timeZone }
 
     func snapshots(backup: String?, repository: String, cursor: String?, refresh: Bool) async throws -> (items: [Snapshot], next: String?) {
         let page = try await engine.snapshots(backup: backup, repository: repository, limit: Engine.maxPageSize, cursor: cursor, refresh: refresh)
@@ -30,6 +34,8 @@ struct EngineSnapshotSource: SnapshotSource {
 
 struct DaemonSnapshotSource: SnapshotSource {
     let daemon: DaemonClient
+
+    var timeZone: TimeZone { daemon.timeZone }
 
     /// A snapshot as the API writes it.
     struct RemoteSnapshot: Decodable {

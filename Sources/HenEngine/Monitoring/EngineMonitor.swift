@@ -4,42 +4,28 @@ import HenProcess
 import Logging
 import Metrics
 
-extension Engine {
-    // MARK: Log identity
-
-    /// What every log line of a job carries: trigger → job → operation → backup/repository. Steps add
-    /// `step` and `repository`, drivers and hooks add `component`.
-    static func identity(of record: JobRecord) -> Logger.Metadata {
-        var metadata: Logger.Metadata = [
-            "job_id": "\(record.id)", "operation": "\(record.operation)", "target": "\(record.target)", "trigger": "\(record.trigger.kind)",
-        ]
-        switch record.trigger {
-        case .schedule(let text): metadata["schedule"] = "\(text)"
-        case .watch(let paths, let count):
-            metadata["watch_paths"] = .array(paths.map { .string($0) })
-            metadata["watch_changes"] = "\(count)"
-        default: break
-        }
-        if let backup = record.request.backup { metadata["backup"] = "\(backup)" }
-        if record.repositories.count == 1 { metadata["repository"] = "\(record.repositories[0])" }
-        return metadata
-    }
-
-    /// The engine's logger with a job's identity.
-    func logger(for record: JobRecord) -> Logger {
-        var jobLogger = logger
-        for (key, value) in Self.identity(of: record) { jobLogger[metadataKey: key] = value }
-        return jobLogger
-    }
+/// Status and monitoring: the engine's metrics (the queue, ended jobs, snapshot counts, the last successes
+/// kept in the store), its health and its status, from what the job parts report and the store holds.
+struct EngineMonitor: Sendable {
+    /// Where the metrics go (the daemon's Prometheus registry; tests pass their own).
+    let metrics: EngineMetrics
+    let store: JobStore
+    let writer: StoreWriter
+    let configuration: ConfigurationInForce
+    let drivers: RepositoryDrivers
+    /// When the engine was built: a backup that never succeeded is overdue counting from here.
+    let createdAt: Date
+    let now: @Sendable () -> Date
+    let logger: Logger
 
     // MARK: Metrics
 
-    func publishQueueMetrics() {
-        metrics.queue(queued: active.values.filter { $0.state == .queued }.count, running: running.count)
+    func queue(queued: Int, running: Int) {
+        metrics.queue(queued: queued, running: running)
     }
 
     /// Counters, histogram and per-backup gauges for a job that just ended.
-    func publishMetrics(ofEnded record: JobRecord) {
+    func jobEnded(_ record: JobRecord) {
         let seconds = record.startedAt.map { (record.endedAt ?? now()).timeIntervalSince($0) }
         metrics.jobEnded(operation: record.operation, outcome: record.state.rawValue, seconds: seconds)
         for step in record.steps {
@@ -73,9 +59,9 @@ extension Engine {
         default: return
         }
         guard !(metrics.factory is NOOPMetricsHandler) else { return }
-        let logger = logger(for: record)
+        let logger = logger.forJob(record)
         for repository in record.repositories {
-            guard let driver = try? driver(forRepository: repository, niceness: Niceness(), logger: logger) else { continue }
+            guard let driver = try? drivers.driver(forRepository: repository, niceness: Niceness(), logger: logger) else { continue }
             var count = 0
             do {
                 for try await _ in driver.snapshots(SnapshotFilter()) { count += 1 }
@@ -87,9 +73,10 @@ extension Engine {
     }
 
     /// Sets the last-success and last-snapshot gauges from the job store, so that they are right after a
-    /// restart. The daemon calls it at start (``recover()`` does).
-    public func publishStoredMetrics() async throws {
+    /// restart, and the daemon's info.
+    func publishStoredMetrics() async throws {
         await writer.flush()
+        let configuration = self.configuration.current
         for backup in configuration.backups {
             var snapshotSeen: Set<String> = []
             var successSeen: Set<String> = []
@@ -106,17 +93,37 @@ extension Engine {
                 }
             }
         }
-        publishQueueMetrics()
         metrics.daemonInfo(version: HenVersion.current, hostname: configuration.hostname, mode: configuration.mode.rawValue)
+    }
+
+    // MARK: Status
+
+    /// The status from this engine's live jobs (`isLive`: whether a job is one of them), plus the queued and running jobs of another process sharing
+    /// the job store (after this engine's own, in store order).
+    nonisolated(nonsending) func status(now date: Date, queued: [JobRecord], running: [JobRecord], isLive: (String) -> Bool, nextRuns: [PlannedRun], watchers: [WatchStatus]) async -> EngineStatus {
+        var queued = queued
+        var runningRecords = running
+        // Jobs of another process sharing the store (the daemon, seen from an in-process CLI).
+        await writer.flush()
+        if let stored = try? await store.records(states: [.queued, .running]) {
+            for record in stored where !isLive(record.id) {
+                if record.state == .queued { queued.append(record) } else { runningRecords.append(record) }
+            }
+        }
+        let runningJobs = runningRecords
+            .sorted { ($0.startedAt ?? $0.queuedAt) < ($1.startedAt ?? $1.queuedAt) }
+            .map { record in
+                EngineStatus.RunningJob(record: record, secondsSinceLastReport: date.timeIntervalSince(record.lastReportAt ?? record.startedAt ?? date))
+            }
+        return EngineStatus(now: date, queued: queued, running: runningJobs, nextRuns: nextRuns, maxConcurrentJobs: configuration.current.maxConcurrentJobs, watchers: watchers)
     }
 
     // MARK: Health
 
-    /// Whether the engine answers and its job store reads; with `strict`, also which backups are overdue
-    /// (last success older than twice their schedule interval) and which repositories failed in their last
-    /// job.
-    public func health(strict: Bool) async -> EngineHealth {
-        var health = EngineHealth(acceptingJobs: acceptingJobs, queued: active.values.filter { $0.state == .queued }.count, running: running.count)
+    /// Whether the job store reads; with `strict`, also which backups are overdue (last success older than
+    /// twice their schedule interval) and which repositories failed in their last job.
+    func health(strict: Bool, acceptingJobs: Bool, queued: Int, running: Int) async -> EngineHealth {
+        var health = EngineHealth(acceptingJobs: acceptingJobs, queued: queued, running: running)
         await writer.flush()
         do {
             _ = try await store.count()
@@ -128,18 +135,19 @@ extension Engine {
             health.problems.append(.init(kind: "engine", subject: "engine", message: "The engine is shutting down and accepts no new jobs."))
         }
         guard strict else { return health }
+        let configuration = self.configuration.current
         let date = now()
         do {
             for backup in configuration.backups where !backup.schedules.isEmpty && configuration.mode == .normal {
                 let records = try await store.records(JobFilter(states: [.succeeded, .warning], backup: backup.name, operation: .backup, limit: 1))
                 let lastSuccess = records.first.flatMap { $0.endedAt }
-                let interval = Self.shortestInterval(backup.schedules, from: lastSuccess ?? createdAt, timeZone: configuration.timeZone)
+                let interval = Planner.shortestInterval(backup.schedules, from: lastSuccess ?? createdAt, timeZone: configuration.timeZone)
                 let since = lastSuccess ?? createdAt
                 if date.timeIntervalSince(since) > 2 * interval {
-                    let when = lastSuccess.map { "last succeeded \(Self.relative(date.timeIntervalSince($0))) ago" } ?? "has not succeeded since the daemon started \(Self.relative(date.timeIntervalSince(createdAt))) ago"
+                    let when = lastSuccess.map { "last succeeded \(Planner.relative(date.timeIntervalSince($0))) ago" } ?? "has not succeeded since the daemon started \(Planner.relative(date.timeIntervalSince(createdAt))) ago"
                     health.problems.append(.init(
                         kind: "backup_overdue", subject: backup.name,
-                        message: "Backup \(backup.name) \(when), more than twice its schedule interval of \(Self.relative(interval))."
+                        message: "Backup \(backup.name) \(when), more than twice its schedule interval of \(Planner.relative(interval))."
                     ))
                 }
             }
@@ -164,13 +172,5 @@ extension Engine {
             health.problems.append(.init(kind: "job_store", subject: store.path, message: "\(error)"))
         }
         return health
-    }
-
-    /// The shortest time between two runs of any of the schedules, measured from `date`.
-    static func shortestInterval(_ schedules: [Schedule], from date: Date, timeZone: TimeZone) -> TimeInterval {
-        schedules.map { schedule in
-            let next = schedule.nextDate(lastRun: date, now: date, timeZone: timeZone)
-            return max(1, next.timeIntervalSince(date))
-        }.min() ?? .infinity
     }
 }
