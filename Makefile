@@ -1,4 +1,4 @@
-# Hen Backup — the two set-up commands: `make run` and `make test`.
+# Hen Backup — the two set-up commands: `make run` and `make test`; `make release` and `make test-image` ship it.
 SWIFT     ?= swift
 CONFIG    ?= config.example.yml
 BIN        = .build/debug/hen-backup
@@ -9,14 +9,24 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 RUN_PACKAGES  = restic libcurl4-openssl-dev libsqlite3-dev pkg-config ca-certificates
 # What the tests need on top: rclone (a real REST server), python3 + pip (moto's S3 server, test HTTP server), openssl (TLS certificates),
 # sqlite3 (breaks a job store on purpose), prometheus (its promtool lints /metrics), curl (reads /metrics),
-# chromium and its chromedriver (the web UI's tests in a real browser, with selenium from PyPI).
-TEST_PACKAGES = $(RUN_PACKAGES) rclone python3 python3-pip openssl tar gzip sqlite3 prometheus curl chromium chromium-driver
+# chromium and its chromedriver (the web UI's tests in a real browser, with selenium from PyPI),
+# postgresql (the database case: a cluster of the test's own, pg_dump behind examples/pg-dump-service),
+# systemd (systemd-analyze verifies packaging/hen-backup.service).
+TEST_PACKAGES = $(RUN_PACKAGES) rclone python3 python3-pip openssl tar gzip sqlite3 prometheus curl chromium chromium-driver postgresql systemd
 
-.PHONY: run test build deps test-deps clean help
+# The release tree: bin/hen-backup (Swift's standard library linked in) and the resources beside it.
+# The Dockerfile copies it whole into /opt/hen-backup; plugins built with the package go to plugins/ in it.
+DIST      = .build/dist/hen-backup
+# What the image test needs: podman with Debian's runc, and debootstrap for a base image made here.
+IMAGE_TEST_PACKAGES = podman runc debootstrap curl
+
+.PHONY: run test build deps test-deps clean help release test-image
 
 help:
-	@echo "make run   - install what is missing, build, and start the daemon on $(CONFIG)"
-	@echo "make test  - install what the tests need and run the whole suite"
+	@echo "make run        - install what is missing, build, and start the daemon on $(CONFIG)"
+	@echo "make test       - install what the tests need and run the whole suite"
+	@echo "make release    - build $(DIST) (release, static Swift standard library)"
+	@echo "make test-image - build the container image with podman from the release tree and test it"
 
 deps:
 	@./scripts/apt-install $(RUN_PACKAGES)
@@ -46,6 +56,22 @@ test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	SE_OFFLINE=true python3 Tests/WebUI/browser_test.py --binary $(BIN)
+
+# Runs on Debian 12 with restic, libcurl and SQLite installed and no Swift toolchain. The version comes
+# from `git describe` (or HEN_VERSION), written in by Plugins/HenVersionPlugin.
+# RELEASE_SCRATCH: another build directory lets a release build run beside a debug one.
+RELEASE_SCRATCH ?= .build
+release: deps
+	$(SWIFT) build -c release --static-swift-stdlib -Xlinker -s --product hen-backup --scratch-path $(RELEASE_SCRATCH)
+	rm -rf $(DIST) && mkdir -p $(DIST)/bin
+	bin="$$($(SWIFT) build -c release --scratch-path $(RELEASE_SCRATCH) --show-bin-path)" && \
+		install -m 0755 "$$bin/hen-backup" $(DIST)/bin/hen-backup && \
+		cp -R "$$bin/hen-backup_HenServer.resources" $(DIST)/bin/
+	@echo "$(DIST): hen-backup $$($(DIST)/bin/hen-backup --version), $$(du -sh $(DIST) | cut -f1)"
+
+test-image: release
+	@./scripts/apt-install $(IMAGE_TEST_PACKAGES)
+	./scripts/test-image $(DIST)
 
 clean:
 	rm -rf .build .hen

@@ -25,6 +25,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
+        // The version from `git describe` at build time (Plugins/HenVersionPlugin), in a module of its own so
+        // that a new commit recompiles one file.
+        .plugin(name: "HenVersionPlugin", capability: .buildTool()),
+        .target(name: "HenBuildInfo", plugins: ["HenVersionPlugin"]),
         // Child-process supervision shared by drivers and hooks: spawn, stream, SIGINT-and-drain, niceness.
         .target(
             name: "HenProcess",
@@ -64,6 +68,7 @@ let package = Package(
                 "HenHooks",
                 "HenProcess",
                 "HenJSON",
+                "HenBuildInfo",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -161,7 +166,7 @@ let package = Package(
 )
 
 // One set of strictness settings for every target of ours, as swift-log's Package.swift does.
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.type != .plugin {
     target.swiftSettings = (target.swiftSettings ?? []) + [
         .swiftLanguageMode(.v6),
         .enableUpcomingFeature("ExistentialAny"),

@@ -12,6 +12,9 @@ public struct RepositoryTarget: Sendable {
     public var password: Secret?
     /// A file holding the repository password.
     public var passwordFile: String?
+    /// A command whose standard output is the repository password, run by the backend tool at each use
+    /// (restic's `--password-command`: split like a shell would, no shell run). Hen never sees the password.
+    public var passwordCommand: String?
     /// Extra environment for the driver's processes (provider credentials: AWS_*, OS_*, B2_*, …).
     public var environment: [String: Secret]
     /// Transfer limits for this repository.
@@ -22,6 +25,7 @@ public struct RepositoryTarget: Sendable {
         location: String,
         password: Secret? = nil,
         passwordFile: String? = nil,
+        passwordCommand: String? = nil,
         environment: [String: Secret] = [:],
         limits: TransferLimits = TransferLimits()
     ) {
@@ -29,6 +33,7 @@ public struct RepositoryTarget: Sendable {
         self.location = location
         self.password = password
         self.passwordFile = passwordFile
+        self.passwordCommand = passwordCommand
         self.environment = environment
         self.limits = limits
     }

@@ -29,6 +29,7 @@ struct ResticSandbox {
         location: String? = nil,
         password: String? = ResticSandbox.password,
         passwordFile: String? = nil,
+        passwordCommand: String? = nil,
         host: String = "test-host",
         environment: [String: String] = [:],
         limits: TransferLimits = TransferLimits()
@@ -39,6 +40,7 @@ struct ResticSandbox {
                 location: location ?? path("repo"),
                 password: password.map(Secret.init),
                 passwordFile: passwordFile,
+                passwordCommand: passwordCommand,
                 environment: environment.mapValues(Secret.init),
                 limits: limits
             ),

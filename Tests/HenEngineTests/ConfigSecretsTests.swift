@@ -14,14 +14,37 @@ import Testing
               none: { location: ./b }
               gone: { location: ./c, password_file: ./missing-password }
               plain: { location: ./d, driver: tar, password: x }
+              three: { location: ./e, password_file: ./pw, password_command: "pass show x" }
+              blank: { location: ./f, password_command: " " }
+              plaincmd: { location: ./g, driver: tar, password_command: "pass show x" }
             backups:
-              docs: { paths: [./data], repositories: [both, none, gone, plain], schedules: [1h] }
+              docs: { paths: [./data], repositories: [both, none, gone, plain, three, blank, plaincmd], schedules: [1h] }
             """) == [
-            "config.yml:2:54: repositories.both.password_file: give either password or password_file, not both",
-            "config.yml:3:9: repositories.none: a restic repository needs a password or a password_file",
+            "config.yml:2:54: repositories.both.password_file: give one of password, password_file or password_command, not password and password_file",
+            "config.yml:3:9: repositories.none: a restic repository needs a password, a password_file or a password_command",
             "config.yml:4:41: repositories.gone.password_file: the file \(directory.file("missing-password")) does not exist",
             "config.yml:5:50: repositories.plain.password: the tar driver does not encrypt, so a password would be ignored; remove it or use restic",
+            "config.yml:6:66: repositories.three.password_command: give one of password, password_file or password_command, not password_file and password_command",
+            "config.yml:7:45: repositories.blank.password_command: the password command is empty",
+            "config.yml:8:61: repositories.plaincmd.password_command: the tar driver does not encrypt, so a password would be ignored; remove it or use restic",
         ])
+    }
+
+    /// `password_command` reaches the driver as written, and the summary and rendering name it without
+    /// running it (Hen never sees its password).
+    @Test func passwordCommandIsKeptAsWritten() throws {
+        let directory = try ConfigTempDirectory()
+        let configuration = try directory.load("""
+            repositories:
+              vault: { location: ./repo, password_command: "sh -c 'echo never-run >> ./ran'" }
+            backups:
+              docs: { paths: [./data], repositories: [vault], schedules: [1h] }
+            """)
+        let repository = try #require(configuration.repositories["vault"])
+        #expect(repository.target.passwordCommand == "sh -c 'echo never-run >> ./ran'")
+        #expect(repository.target.password == nil && repository.target.passwordFile == nil)
+        #expect(configuration.redactedYAML().contains("password_command: sh -c 'echo never-run >> ./ran'"))
+        #expect(!FileManager.default.fileExists(atPath: directory.file("ran")))
     }
 
     @Test func fileSecretsAreReadAndTrimmed() throws {

@@ -123,7 +123,11 @@ struct OpenAPIWireTests {
             "JobPage": [API.Page(items: [job(finished: true).summary], nextCursor: "c")],
             "PlannedRun": [plannedRun, PlannedRun(operation: .check, target: "local", date: date, reason: "r", schedule: "every 1w", lastRun: date)],
             "WatchStatus": [watcher],
-            "Status": [API.Status(configuration: configuration, startedAt: date, status: status, problems: [])],
+            "Status": [
+                API.Status(configuration: configuration, startedAt: date, status: status, problems: []),
+                API.Status(configuration: configuration, startedAt: date, status: status, problems: [.init(kind: "backup_overdue", subject: "documents", message: "late")]),
+            ],
+            "HealthProblem": [EngineHealth.Problem(kind: "repository_failed", subject: "local", message: "The last check of local failed.")],
             "BackupOverview": [
                 API.BackupOverview(backup, lastBackup: job(finished: true), nextRun: plannedRun, lastDrill: job(finished: true), alarm: alarm),
                 API.BackupOverview(backup, lastBackup: nil, nextRun: nil, lastDrill: nil, alarm: nil),

@@ -43,7 +43,9 @@ extension ResticDriver {
         let text = detail.lowercased()
         let code = result.exitCode
 
-        let passwordHint = repository.passwordFile != nil && repository.password == nil ? "check password_file" : "check the password"
+        let passwordHint = repository.password != nil ? "check the password"
+            : repository.passwordFile != nil ? "check password_file"
+            : repository.passwordCommand != nil ? "check what password_command prints" : "check the password"
         let wrongPassword = failure(.wrongPassword, "\(quotedName): wrong password (\(passwordHint)).", detail: detail)
         let missing = failure(
             .repositoryMissing,
@@ -66,6 +68,10 @@ extension ResticDriver {
         }
         if text.contains("wrong password or no key found") || text.contains("no key found") {
             return wrongPassword
+        }
+        if repository.passwordCommand != nil, repository.password == nil, repository.passwordFile == nil,
+            let failure = passwordCommandFailure(lines) {
+            return failure
         }
         if text.contains("resolving password failed") || text.contains("reading password") || text.contains("password file") {
             return failure(.invalidRequest, "\(quotedName): the password could not be read (check password_file or password).", detail: detail)
@@ -98,5 +104,34 @@ extension ResticDriver {
             ?? lines.last
             ?? "it ended with \(result)"
         return failure(.failed, "\(quotedName): restic \(operation) failed: \(reason)", detail: detail)
+    }
+
+    /// The bound on what a failed `password_command`'s stderr adds to the job's error: its last lines, each
+    /// cut short, so that a command that floods stderr cannot flood the record.
+    static let passwordCommandStderrLines = 5
+    static let passwordCommandStderrLineLength = 200
+
+    /// restic could not get a password from `password_command`: the command failed (restic 0.14 writes
+    /// `Resolving password failed: exit status 3` after the command's own stderr) or printed nothing. The
+    /// command's stdout never reaches us (restic reads it), so only its stderr can explain, bounded.
+    func passwordCommandFailure(_ lines: [String]) -> DriverError? {
+        let marker = "resolving password failed:"
+        if let index = lines.lastIndex(where: { $0.lowercased().contains(marker) }) {
+            let line = lines[index]
+            let start = line.lowercased().range(of: marker)!.upperBound
+            let offset = line.lowercased().distance(from: line.lowercased().startIndex, to: start)
+            let reason = String(line.dropFirst(offset)).trimmingCharacters(in: .whitespaces)
+            let stderr = lines[..<index].suffix(Self.passwordCommandStderrLines).map { line in
+                line.count > Self.passwordCommandStderrLineLength ? line.prefix(Self.passwordCommandStderrLineLength) + "…" : line
+            }
+            var message = "\(quotedName): password_command failed (\(reason))"
+            message += stderr.isEmpty ? " and wrote nothing on stderr." : "; it said: \(stderr.joined(separator: " / "))"
+            return failure(.invalidRequest, message, detail: stderr.joined(separator: "\n"))
+        }
+        let text = lines.joined(separator: "\n").lowercased()
+        if text.contains("empty password") || text.contains("reading repository password from stdin") {
+            return failure(.invalidRequest, "\(quotedName): password_command printed no password (restic reads the password from its standard output).")
+        }
+        return nil
     }
 }

@@ -13,12 +13,16 @@ extension ResticDriver {
         environment["RESTIC_PROGRESS_FPS"] = "4"
         for (name, value) in repository.environment { environment[name] = value.value }
         environment["RESTIC_REPOSITORY"] = repository.location
+        // One source of the password, whatever the repository's env holds: restic refuses two.
+        for name in ["RESTIC_PASSWORD", "RESTIC_PASSWORD_FILE", "RESTIC_PASSWORD_COMMAND"] { environment[name] = nil }
         if let password = repository.password {
             environment["RESTIC_PASSWORD"] = password.value
-            environment["RESTIC_PASSWORD_FILE"] = nil
         } else if let passwordFile = repository.passwordFile {
             environment["RESTIC_PASSWORD_FILE"] = passwordFile
-            environment["RESTIC_PASSWORD"] = nil
+        } else if let passwordCommand = repository.passwordCommand {
+            // restic runs it at each use with this environment and reads its stdout; its stderr reaches
+            // restic's, so a failing command explains itself in the job's log (see `classify`).
+            environment["RESTIC_PASSWORD_COMMAND"] = passwordCommand
         }
         return environment
     }

@@ -80,6 +80,7 @@ extension Configuration {
         pairs.append(("location", .init(LocationRedaction.redact(repository.location))))
         if repository.password != nil { pairs.append(("password", redacted)) }
         if let file = repository.passwordFile { pairs.append(("password_file", .init(file))) }
+        if let command = repository.passwordCommand { pairs.append(("password_command", .init(command))) }
         if !repository.environment.isEmpty { pairs.append(("env", secretsNode(repository.environment))) }
         pairs.append(("auto_init", .init(repository.autoInit ? "true" : "false")))
         if let limits = limitsNode(repository.limits) { pairs.append(("limits", limits)) }

@@ -122,6 +122,8 @@ public struct Configuration: Sendable {
         public var location: String
         public var password: Secret?
         public var passwordFile: String?
+        /// restic's `--password-command`: run by restic at each use, its stdout is the password.
+        public var passwordCommand: String?
         public var environment: [String: Secret]
         /// Create the repository on first use.
         public var autoInit: Bool
@@ -145,12 +147,13 @@ public struct Configuration: Sendable {
             }
         }
 
-        public init(name: String, driver: String = "restic", location: String, password: Secret? = nil, passwordFile: String? = nil, environment: [String: Secret] = [:], autoInit: Bool = true, limits: TransferLimits = TransferLimits(), check: Check = Check(), definedInBackup: String? = nil) {
+        public init(name: String, driver: String = "restic", location: String, password: Secret? = nil, passwordFile: String? = nil, passwordCommand: String? = nil, environment: [String: Secret] = [:], autoInit: Bool = true, limits: TransferLimits = TransferLimits(), check: Check = Check(), definedInBackup: String? = nil) {
             self.name = name
             self.driver = driver
             self.location = location
             self.password = password
             self.passwordFile = passwordFile
+            self.passwordCommand = passwordCommand
             self.environment = environment
             self.autoInit = autoInit
             self.limits = limits
@@ -160,7 +163,7 @@ public struct Configuration: Sendable {
 
         /// What a driver needs to open it.
         public var target: RepositoryTarget {
-            RepositoryTarget(name: name, location: location, password: password, passwordFile: passwordFile, environment: environment, limits: limits)
+            RepositoryTarget(name: name, location: location, password: password, passwordFile: passwordFile, passwordCommand: passwordCommand, environment: environment, limits: limits)
         }
     }
 

@@ -4,7 +4,7 @@ import HenProcess
 import Yams
 
 extension ConfigurationReader {
-    static let repositoryKeys = ["driver", "location", "password", "password_file", "env", "auto_init", "limits", "check"]
+    static let repositoryKeys = ["driver", "location", "password", "password_file", "password_command", "env", "auto_init", "limits", "check"]
     /// restic's location prefixes that are not local paths.
     static let remoteSchemes = ["sftp:", "rest:", "s3:", "b2:", "azure:", "gs:", "swift:", "rclone:"]
 
@@ -40,17 +40,22 @@ extension ConfigurationReader {
 
         var password: Secret?
         var passwordFile: String?
+        var passwordCommand: String?
         if let passwordNode = fields["password"], let value = string(passwordNode) {
             if value.isEmpty { error(passwordNode, "the password is empty") } else { password = Secret(value) }
         }
         if let fileNode = fields["password_file"] { passwordFile = existingFile(fileNode) }
-        if fields.has("password") && fields.has("password_file") {
-            error(fields["password_file"]!, "give either password or password_file, not both")
+        if let commandNode = fields["password_command"], let value = string(commandNode) {
+            if value.trimmingCharacters(in: .whitespaces).isEmpty { error(commandNode, "the password command is empty") } else { passwordCommand = value }
         }
-        if driver == "restic", !fields.has("password"), !fields.has("password_file") {
-            error(node, "a restic repository needs a password or a password_file")
+        let passwordKeys = ["password", "password_file", "password_command"].filter { fields.has($0) }
+        if passwordKeys.count > 1 {
+            error(fields[passwordKeys[1]]!, "give one of password, password_file or password_command, not \(passwordKeys.joined(separator: " and "))")
         }
-        if driver == "tar", let secretNode = fields["password"] ?? fields["password_file"] {
+        if driver == "restic", passwordKeys.isEmpty {
+            error(node, "a restic repository needs a password, a password_file or a password_command")
+        }
+        if driver == "tar", let secretNode = fields["password"] ?? fields["password_file"] ?? fields["password_command"] {
             error(secretNode, "the tar driver does not encrypt, so a password would be ignored; remove it or use restic")
         }
 
@@ -65,7 +70,7 @@ extension ConfigurationReader {
         guard issues.count == issuesBefore else { return nil }
         return Configuration.Repository(
             name: name, driver: driver, location: location, password: password, passwordFile: passwordFile,
-            environment: environment, autoInit: autoInit, limits: limits, check: check, definedInBackup: backup
+            passwordCommand: passwordCommand, environment: environment, autoInit: autoInit, limits: limits, check: check, definedInBackup: backup
         )
     }
 

@@ -61,7 +61,13 @@ public enum ConfigurationSummary {
         for repository in configuration.repositories.values.sorted(by: { $0.name < $1.name }) {
             var details = ["\(repository.driver) at \(LocationRedaction.redact(repository.location))"]
             if let backup = repository.definedInBackup { details.append("defined in backup \(backup)") }
-            if repository.passwordFile != nil { details.append("password from \(repository.passwordFile!)") } else if repository.password != nil { details.append("password given") }
+            if let file = repository.passwordFile {
+                details.append("password from \(file)")
+            } else if repository.passwordCommand != nil {
+                details.append("password from a command")
+            } else if repository.password != nil {
+                details.append("password given")
+            }
             if !repository.environment.isEmpty { details.append("env \(repository.environment.keys.sorted().joined(separator: ", "))") }
             if !repository.autoInit { details.append("no auto init") }
             lines.append("  \(repository.name): \(details.joined(separator: "; "))")

@@ -134,6 +134,6 @@ final class ConfigurationInForce: Sendable {
 
     static func fingerprint(_ repository: Configuration.Repository) -> String {
         let secrets = ([repository.password?.value ?? ""] + repository.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.value)" }).joined(separator: "\u{0}")
-        return "\(repository.driver)|\(repository.location)|\(repository.passwordFile ?? "")|\(repository.autoInit)|\(repository.limits)|\(repository.check.schedules)|\(repository.check.readDataSubset ?? "")|\(repository.definedInBackup ?? "")|\(secrets.hashValue)"
+        return "\(repository.driver)|\(repository.location)|\(repository.passwordFile ?? "")|\(repository.passwordCommand ?? "")|\(repository.autoInit)|\(repository.limits)|\(repository.check.schedules)|\(repository.check.readDataSubset ?? "")|\(repository.definedInBackup ?? "")|\(secrets.hashValue)"
     }
 }

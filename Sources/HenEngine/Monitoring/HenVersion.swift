@@ -1,4 +1,7 @@
-/// The version this build reports (`hen_daemon_info`, the API).
+import HenBuildInfo
+
+/// The version this build reports (`hen-backup --version`, `hen_daemon_info`, the API): `git describe` at
+/// build time (see `HenBuild.version`).
 public enum HenVersion {
-    public static let current = "0.1.0-dev"
+    public static var current: String { HenBuild.version }
 }
