@@ -117,7 +117,7 @@ import Testing
             let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
             return object.keys.sorted()
         }
-        #expect(shapes[0] == ["hostname", "max_concurrent_jobs", "mode", "next_runs", "now", "queued", "running", "started_at", "version", "watchers"])
+        #expect(shapes[0] == ["hostname", "max_concurrent_jobs", "mode", "next_runs", "now", "problems", "queued", "running", "started_at", "version", "watchers"])
         #expect(shapes[1] == shapes[0], "remote: \(remoteStatus.stdout)\nlocal: \(localStatus.stdout)")
         let answers = try [remoteStatus.stdout, localStatus.stdout].map { try HenJSON.decoder().decode(API.Status.self, from: Data($0.utf8)) }
         #expect(answers.map(\.hostname) == ["e2e-host", "e2e-host"])
