@@ -346,7 +346,10 @@ struct JobRunner: Sendable {
                         message += "; against its parent \(ids.older.prefix(8)): \(counts.added) added, \(counts.removed) removed, \(counts.modified) modified"
                     }
                 } catch where Self.isCancellation(error) || Task.isCancelled {
-                    throw error
+                    // restic has saved the snapshot: the record keeps it (and says the counting stopped), so that
+                    // every snapshot of the repository is in a record.
+                    warnings.append("Stopped before the changes of snapshot \(summary.snapshotID.prefix(8)) against its parent were counted.")
+                    return StepResult(message: message, warnings: warnings, result: result)
                 } catch {
                     // Without an alarm to judge by them, missing counts are worth a line of the daemon's log, not a warning.
                     let sentence = "The changes of snapshot \(summary.snapshotID.prefix(8)) against its parent could not be counted: \(Self.message(error, repository: repository))"
