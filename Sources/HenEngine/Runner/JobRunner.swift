@@ -487,6 +487,8 @@ struct JobRunner: Sendable {
             } catch let error as DriverError where error.code == .repositoryMissing && createsRepository && !Task.isCancelled {
                 switch await createMissingRepository(repository, niceness: niceness, limits: limits, run: &run) {
                 case .created:
+                    // The operation's step goes on: said again, so that its lines carry its step and driver once more.
+                    report(.step(step))
                     outcome = try await body(driver, events)
                 case .refused(let message):
                     step.state = .failed
