@@ -30,29 +30,18 @@ extension ResticDriver {
         // include these, whichever backup made it): the summary's counts are then against it.
         var parent = request.parent.flatMap { Self.isFullID($0) ? $0.lowercased() : nil }
 
-        var report = ResticRunReport()
-        func attempt(parent: String?) async throws(DriverError) -> ChildProcessResult {
-            try await runToCompletion(
-                arguments + (parent.map { ["--parent", $0] } ?? []) + ["--"] + request.paths,
-                operation: "backup",
-                limits: repository.limits.combined(with: request.limits),
-                environment: ["TZ": "UTC"],
-                events: events,
-                beforeAttempt: { report = ResticRunReport() },
-                onLine: { line in follow(line, into: &report, events: events) },
-                // Exit 3: the snapshot was made, but some files could not be read.
-                accept: { result in (result.exitCode == 0 || result.exitCode == 3) && report.summary != nil }
-            )
-        }
+        let limits = repository.limits.combined(with: request.limits)
         let result: ChildProcessResult
+        let report: ResticRunReport
         do {
-            result = try await attempt(parent: parent)
-        } catch where error.code == .snapshotNotFound && parent != nil {
+            (result, report) = try await runBackup(arguments + (parent.map { ["--parent", $0] } ?? []) + ["--"] + request.paths, limits: limits, events: events)
+        } catch {
             // The parent is gone (forgotten outside Hen): restic refused before reading anything. Back up
             // against restic's own choice, which the summary then does not name.
-            events(.log(level: .warning, message: "The parent snapshot \(parent?.prefix(8) ?? "") is no longer in repository \(repository.name); backing up against the parent restic chooses."))
+            guard let gone = parent, (error as? DriverError)?.code == .snapshotNotFound else { throw error }
+            events(.log(level: .warning, message: "The parent snapshot \(gone.prefix(8)) is no longer in repository \(repository.name); backing up against the parent restic chooses."))
             parent = nil
-            result = try await attempt(parent: nil)
+            (result, report) = try await runBackup(arguments + ["--"] + request.paths, limits: limits, events: events)
         }
         guard let summary = report.summary, let shortID = summary.snapshotId else {
             throw failure(.failed, "Repository \"\(repository.name)\": restic backup ended with \(result) but reported no snapshot.",
@@ -76,6 +65,23 @@ extension ResticDriver {
             snapshot: snapshotID.count == 64 ? Snapshot(id: snapshotID, time: time, host: context.hostname, tags: request.tags, paths: Self.snapshotPaths(request.paths), parent: parent) : nil,
             parentSnapshotID: parent
         )
+    }
+
+    /// One `restic backup` run (retried once when a stale lock was removed): its result and what it reported.
+    private func runBackup(_ arguments: [String], limits: TransferLimits, events: DriverEventHandler) async throws -> (ChildProcessResult, ResticRunReport) {
+        var report = ResticRunReport()
+        let result = try await runToCompletion(
+            arguments,
+            operation: "backup",
+            limits: limits,
+            environment: ["TZ": "UTC"],
+            events: events,
+            beforeAttempt: { report = ResticRunReport() },
+            onLine: { line in follow(line, into: &report, events: events) },
+            // Exit 3: the snapshot was made, but some files could not be read.
+            accept: { result in (result.exitCode == 0 || result.exitCode == 3) && report.summary != nil }
+        )
+        return (result, report)
     }
 
     /// restic's `--time` layout, in UTC (restic reads it in its own zone, which the backup's environment sets to UTC).
