@@ -13,6 +13,10 @@ import Testing
         try Data("#!/bin/sh\necho restic 0.16.4\n".utf8).write(to: URL(fileURLWithPath: executable))
 
         #expect(ResticVersionFile.read(executable, directory: directory + "/cache") == nil)
+        // A cache directory that does not exist yet is not made (a `config check` must not create data_dir).
+        ResticVersionFile.write(ResticVersion(major: 0, minor: 16, patch: 4), for: executable, directory: directory + "/cache")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/cache"))
+        try FileManager.default.createDirectory(atPath: directory + "/cache", withIntermediateDirectories: true)
         ResticVersionFile.write(ResticVersion(major: 0, minor: 16, patch: 4), for: executable, directory: directory + "/cache")
         ResticVersionFile.write(ResticVersion(major: 0, minor: 14, patch: 0), for: Restic.path, directory: directory + "/cache")
         #expect(ResticVersionFile.read(executable, directory: directory + "/cache") == ResticVersion(major: 0, minor: 16, patch: 4))

@@ -96,7 +96,9 @@ enum ResticVersionFile {
         let pathKey = String(identity.prefix { $0 != "\t" }) + "\t"
         let kept = old.split(separator: "\n").filter { !$0.hasPrefix(pathKey) }
         let text = (kept.map(String.init) + ["\(identity)\t\(version)"]).joined(separator: "\n") + "\n"
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // Only into a cache directory that exists (restic makes it on its first backup): a `config check`
+        // must not create the data directory.
+        guard FileManager.default.fileExists(atPath: directory) else { return }
         try? text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 }
