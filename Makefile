@@ -7,7 +7,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(HOME)/.local/bin:$(PATH)
 # What building and running need: restic (the engine we supervise), libcurl (HTTP hooks), SQLite (job store).
 RUN_PACKAGES  = restic libcurl4-openssl-dev libsqlite3-dev pkg-config ca-certificates
-# What the tests need on top: rclone (a real REST server), python3 + pip (moto's S3 server, test HTTP server), openssl (TLS certificates),
+# What the tests need on top: rclone (a real REST server), python3 + pip (moto's S3 server, schemathesis, test HTTP server), openssl (TLS certificates),
 # sqlite3 (breaks a job store on purpose), prometheus (its promtool lints /metrics), curl (reads /metrics).
 TEST_PACKAGES = $(RUN_PACKAGES) rclone python3 python3-pip openssl tar gzip sqlite3 prometheus curl
 
@@ -24,6 +24,8 @@ test-deps:
 	@./scripts/apt-install $(TEST_PACKAGES)
 	@command -v moto_server >/dev/null 2>&1 || python3 -m pip install --quiet 'moto[server]' \
 		|| python3 -m pip install --quiet --break-system-packages 'moto[server]'
+	@command -v schemathesis >/dev/null 2>&1 || python3 -m pip install --quiet schemathesis \
+		|| python3 -m pip install --quiet --break-system-packages schemathesis
 
 build: deps
 	$(SWIFT) build

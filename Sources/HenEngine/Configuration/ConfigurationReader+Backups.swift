@@ -7,7 +7,7 @@ import Yams
 extension ConfigurationReader {
     static let backupKeys = [
         "paths", "excludes", "repositories", "schedules", "watch", "priority", "max_duration", "limits", "nice",
-        "retention", "prune", "hooks",
+        "retention", "prune", "hooks", "retry",
     ]
     static let retentionKeys = ["keep_last", "keep_hourly", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly", "keep_within", "keep_tags"]
 
@@ -68,12 +68,15 @@ extension ConfigurationReader {
             }
         }
         let hooks = fields["hooks"].map(readHooks) ?? Configuration.Backup.Hooks()
+        let retry = fields["retry"].flatMap(readRetry)
 
         guard issues.count == issuesBefore else { return nil }
-        return Configuration.Backup(
+        var backup = Configuration.Backup(
             name: name, paths: paths, excludes: excludes, repositories: names, schedules: schedules, watch: watch,
             priority: priority, maxDuration: maxDuration, limits: limits, nice: nice, retention: retention, prune: prune, hooks: hooks
         )
+        backup.retry = retry
+        return backup
     }
 
     /// One entry of a backup's `repositories:`: a global name, or an inline definition with `name:`.

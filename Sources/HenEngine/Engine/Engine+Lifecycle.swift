@@ -15,21 +15,31 @@ extension Engine {
         public var dropped: [String]
         /// Old records deleted by the history retention.
         public var deleted: Int
+        /// Interrupted backups whose snapshots were all written (found by their `job=` tag): now `succeeded`.
+        public var settled: [String] = []
+        /// restic processes the previous run left running, stopped before the unlocks.
+        public var leftoverProcesses = 0
     }
 
-    /// For the daemon, once at start: marks jobs left `running` as `interrupted` and queues an unlock of
-    /// their repositories (stale locks), queues again what was queued, enforces the history retention.
+    /// For the daemon, once at start: stops restic processes its previous run left, marks jobs left
+    /// `running` as `interrupted` (or `succeeded` when their snapshots exist) and queues an unlock of their
+    /// repositories (stale locks), queues again what was queued, enforces the history retention.
     @discardableResult
     public func recover() async throws -> Recovery {
         var recovery = Recovery(interrupted: [], unlocks: [], requeued: [], dropped: [], deleted: 0)
+        // First, so that no lock is still held alive by a process of ours when the unlock runs.
+        recovery.leftoverProcesses = await stopLeftoverProcesses()
         let interrupted = try await store.markRunningInterrupted(at: now(), reason: "The daemon stopped while the job ran; it was found running at the next start.")
+        recovery.settled = await settleInterrupted(interrupted).map(\.id)
         // Read before the unlocks below are submitted: those are this engine's own, and the store may still
         // call one queued after it ran (writes are batched).
         let queuedAtStart = try await store.records(states: [.queued])
         var repositoriesToUnlock: [String] = []
         for record in interrupted {
             recovery.interrupted.append(record.id)
-            log(record, "Job found running at start: recorded as interrupted.", level: .warning)
+            if !recovery.settled.contains(record.id) {
+                log(record, "Job found running at start: recorded as interrupted.", level: .warning)
+            }
             for repository in record.repositories where !repositoriesToUnlock.contains(repository) {
                 repositoriesToUnlock.append(repository)
             }
@@ -139,6 +149,8 @@ extension Engine {
     public func watchdogTick() async -> EngineStatus {
         let date = now()
         let limit = Double(configuration.stallWarning.components.seconds)
+        // Records a full disk kept from the store are written again once it has room.
+        writer.retryPending()
         // Progress held back by the once-a-second throttle is written now, so the store is never far behind.
         for (id, job) in running where job.dirty {
             if let record = active[id] { writer.save(record) }

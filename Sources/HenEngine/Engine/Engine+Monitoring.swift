@@ -42,6 +42,15 @@ extension Engine {
     func publishMetrics(ofEnded record: JobRecord) {
         let seconds = record.startedAt.map { (record.endedAt ?? now()).timeIntervalSince($0) }
         metrics.jobEnded(operation: record.operation, outcome: record.state.rawValue, seconds: seconds)
+        // A retry's steps are `ID#N` (N ≥ 2): one retry per repository and N.
+        var retries: [String: Set<Substring>] = [:]
+        for step in record.steps where !step.id.hasPrefix("hook:") {
+            guard let repository = step.repository, let mark = step.id.lastIndex(of: "#") else { continue }
+            retries[repository, default: []].insert(step.id[step.id.index(after: mark)...])
+        }
+        for (repository, tries) in retries.sorted(by: { $0.key < $1.key }) {
+            metrics.retried(operation: record.operation, repository: repository, count: tries.count)
+        }
         for step in record.steps {
             if step.id.hasPrefix("hook:"), step.state == .failed || step.state == .warning {
                 metrics.hookFailed(backup: record.request.backup ?? record.target, phase: String(step.id.split(separator: ":")[1]))
@@ -119,7 +128,9 @@ extension Engine {
         var health = EngineHealth(acceptingJobs: acceptingJobs, queued: active.values.filter { $0.state == .queued }.count, running: running.count)
         await writer.flush()
         do {
-            _ = try await store.count()
+            // Writable, not only readable: while it cannot record a job the daemon runs none.
+            try await store.checkWritable()
+            writer.retryPending()
         } catch {
             health.problems.append(.init(kind: "job_store", subject: store.path, message: "\(error)"))
             return health
@@ -131,12 +142,15 @@ extension Engine {
         let date = now()
         do {
             for backup in configuration.backups where !backup.schedules.isEmpty && configuration.mode == .normal {
-                let records = try await store.records(JobFilter(states: [.succeeded, .warning], backup: backup.name, operation: .backup, limit: 1))
-                let lastSuccess = records.first.flatMap { $0.endedAt }
-                let interval = Self.shortestInterval(backup.schedules, from: lastSuccess ?? createdAt, timeZone: configuration.timeZone)
-                let since = lastSuccess ?? createdAt
+                // Kept apart from the job history, which `job_history` trims.
+                let lastSuccess = try await store.lastSuccess(operation: .backup, target: backup.name)
+                // A backup added by a reload counts from then, not from the daemon's start.
+                let appeared = appearance(ofBackup: backup.name)
+                let interval = Self.shortestInterval(backup.schedules, from: lastSuccess ?? appeared, timeZone: configuration.timeZone)
+                let since = lastSuccess ?? appeared
                 if date.timeIntervalSince(since) > 2 * interval {
-                    let when = lastSuccess.map { "last succeeded \(Self.relative(date.timeIntervalSince($0))) ago" } ?? "has not succeeded since the daemon started \(Self.relative(date.timeIntervalSince(createdAt))) ago"
+                    let origin = appeared == createdAt ? "since the daemon started" : "since it was added to the configuration"
+                    let when = lastSuccess.map { "last succeeded \(Self.relative(date.timeIntervalSince($0))) ago" } ?? "has not succeeded \(origin) \(Self.relative(date.timeIntervalSince(appeared))) ago"
                     health.problems.append(.init(
                         kind: "backup_overdue", subject: backup.name,
                         message: "Backup \(backup.name) \(when), more than twice its schedule interval of \(Self.relative(interval))."

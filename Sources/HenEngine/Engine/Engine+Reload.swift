@@ -92,6 +92,7 @@ extension Engine {
 
         new.log = old.log
         let changed = Self.differences(old, new)
+        noteAppearances(old: old, new: new)
         configurationState.withLock { $0 = new }
         secrets.update(from: new)
         await queue.reconfigure(maxConcurrentJobs: new.maxConcurrentJobs, concurrentBackupRepositories: Self.concurrentBackupRepositories(new, registry: registry, logger: logger))
@@ -131,6 +132,7 @@ extension Engine {
             ("stall_warning", { "\($0.stallWarning)" }),
             ("job_history", { "\($0.jobHistory.keep)|\($0.jobHistory.maxJobs)" }),
             ("limits", { "\($0.limits)" }),
+            ("retry", { "\($0.retry)" }),
             ("executables", { "\($0.executables.sorted { $0.key < $1.key })" }),
             ("restore", { "\($0.restore.allowedTargets)" }),
         ]

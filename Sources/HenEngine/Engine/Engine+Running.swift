@@ -24,8 +24,34 @@ extension Engine {
                 await queue.finished(id: entry.id)
                 continue
             }
+            // A job whose start cannot be recorded is not run (its result would be lost): it fails.
+            do {
+                try await store.checkWritable()
+            } catch {
+                refuseStart(entry, reason: (error as? EngineError)?.message ?? "\(error)")
+                continue
+            }
             start(entry)
         }
+    }
+
+    /// Ends a job the queue released but that cannot start because the store cannot be written. Its
+    /// `failed` record is written as soon as the store can be written again.
+    private func refuseStart(_ entry: JobQueue.Entry, reason: String) {
+        guard var record = active.removeValue(forKey: entry.id) else {
+            Task { await queue.finished(id: entry.id) }
+            return
+        }
+        record.state = .failed
+        record.endedAt = now()
+        record.error = "The job was not started because it could not be recorded: \(reason)"
+        writer.save(record)
+        emit(.state(jobID: record.id, state: .failed, record: record))
+        log(record, record.error ?? "", level: .error)
+        publishMetrics(ofEnded: record)
+        publishQueueMetrics()
+        resumeWaiters(of: record)
+        Task { await queue.finished(id: entry.id) }
     }
 
     private func start(_ entry: JobQueue.Entry) {
@@ -52,7 +78,8 @@ extension Engine {
             watch: watchService,
             restoreScope: restoreScope,
             now: now,
-            logger: jobLogger
+            logger: jobLogger,
+            sleep: { [clock] wait in try await clock.sleep(for: wait) }
         )
         let starting = record
         running[record.id] = RunningJob(lastPersist: now())

@@ -45,23 +45,31 @@ extension Engine {
         return runs.sorted { $0.date != $1.date ? $0.date < $1.date : ($0.operation.rawValue, $0.target) < ($1.operation.rawValue, $1.target) }
     }
 
-    /// Submits every scheduled operation that is due; returns the jobs (new or already queued).
+    /// Submits the scheduled operations that are due, in turn (see ``inTurn(_:)``: by priority, one per
+    /// repository, never more waiting than `max_concurrent_jobs`); returns the jobs submitted. What is due
+    /// but not submitted yet is submitted by a later call (the scheduler looks every second then).
     @discardableResult
     public func submitDueJobs() async throws -> [JobRecord] {
         let date = now()
         var submitted: [JobRecord] = []
+        var due: [(operation: JobOperation, run: PlannedRun)] = []
         for item in scheduledOperations {
             // A job of this operation already queued or running here is the run: nothing more to do.
             if active.values.contains(where: { $0.request == item.operation }) { continue }
             let lastRun = try await store.lastRun(operation: item.operation.kind, target: item.operation.target)
             let run = plan(item.operation, schedules: item.schedules, lastRun: lastRun, now: date)
             guard run.date <= date else { continue }
+            due.append((item.operation, run))
+        }
+        for (operation, run) in inTurn(due) {
+            // Looked at again for each: the submissions before it took repositories and queue places.
+            guard mayQueueScheduled(operation) else { continue }
             do {
-                submitted.append(try await submit(JobRequest(operation: item.operation, trigger: .schedule(run.schedule))))
+                submitted.append(try await submit(JobRequest(operation: operation, trigger: .schedule(run.schedule))))
             } catch let error as EngineError where error.code == .shuttingDown {
                 break
             } catch {
-                logger.error("The scheduled \(item.operation.name) of \(item.operation.target) cannot be queued: \(error)")
+                logger.error("The scheduled \(operation.name) of \(operation.target) cannot be queued: \(error)")
             }
         }
         return submitted
@@ -87,14 +95,15 @@ extension Engine {
         return items
     }
 
-    /// The soonest of the schedules' next dates, and why.
+    /// The soonest of the schedules' next dates, and why. A cron schedule that never ran counts from when
+    /// its backup or repository appeared (the engine's start, or the reload that added it).
     func plan(_ operation: JobOperation, schedules: [Schedule], lastRun: Date?, now date: Date) -> PlannedRun {
         var best: (date: Date, schedule: Schedule)?
         for schedule in schedules {
             // A cron schedule that never ran fires at its first time after the engine started (counting from
             // `now` would push it past every time the scheduler wakes up for).
             var reference = lastRun
-            if case .cron = schedule, reference == nil { reference = createdAt }
+            if case .cron = schedule, reference == nil { reference = appearance(of: operation) }
             let next = schedule.nextDate(lastRun: reference, now: date, timeZone: configuration.timeZone)
             if best == nil || next < best!.date { best = (next, schedule) }
         }

@@ -54,6 +54,9 @@ public actor Engine {
     var cancelRequests: Set<String> = []
     /// When this engine was built: a cron schedule that never ran counts from here.
     let createdAt: Date
+    /// When backups and repositories added by a reload appeared (`backup:NAME`, `repository:NAME`): they
+    /// count from then, not from ``createdAt`` (see `Engine+Appearance.swift`).
+    var appearances: [String: Date] = [:]
 
     struct RunningJob {
         var task: Task<Void, Never>?
@@ -147,18 +150,26 @@ public actor Engine {
         let record = JobRecord(id: JobID.make(at: now()), request: request.operation, trigger: request.trigger, priority: priority, repositories: repositories, queuedAt: now())
         // Recorded before the queue sees it: once queued it may start at any moment, and its `running`
         // record must never be overwritten by this `queued` one.
+        // A job that cannot be recorded is not run: its record is written (or the request refused) first.
         let duplicate = active.values.contains { $0.state == .queued && $0.request == record.request }
-        if !duplicate { admit(record) }
+        if !duplicate { try await admit(record) }
         let admission = await queue.enqueue(JobQueue.Entry(id: record.id, operation: record.request, priority: priority, repositories: repositories))
         switch admission {
         case .queued:
             // The identical job seen above was being started meanwhile: this one is new after all.
-            if duplicate { admit(record) }
+            if duplicate {
+                do {
+                    try await admit(record)
+                } catch {
+                    _ = await queue.remove(id: record.id)
+                    throw error
+                }
+            }
             await dispatch()
             return active[record.id] ?? record
         case .existing(let id, let newPriority):
             if !duplicate {
-                // Cannot happen while `active` mirrors the queue; keep the store true if it ever does.
+                // An identical request admitted while this one's record was being written: keep the store true.
                 var dropped = active.removeValue(forKey: record.id) ?? record
                 dropped.state = .cancelled
                 dropped.endedAt = now()
@@ -179,9 +190,17 @@ public actor Engine {
         }
     }
 
-    private func admit(_ record: JobRecord) {
+    /// Records a new job as `queued`, or throws `.storeUnavailable` (nothing else happens then).
+    private func admit(_ record: JobRecord) async throws {
+        do {
+            try await store.checkWritable()
+            try await writer.saveChecked(record)
+        } catch where JobStore.isUnavailable(error) {
+            let reason = (error as? EngineError)?.message ?? "\(error)"
+            logger.error("A \(record.operation) job for \(record.target) was refused: it cannot be recorded. \(reason)")
+            throw EngineError(.storeUnavailable, "The \(record.operation) job for \(record.target) was not queued because it could not be recorded: \(reason)")
+        }
         active[record.id] = record
-        writer.save(record)
         emit(.state(jobID: record.id, state: .queued, record: record))
         publishQueueMetrics()
         log(record, "Job queued (\(record.trigger), priority \(record.priority)).")
