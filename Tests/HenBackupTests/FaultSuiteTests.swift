@@ -305,6 +305,8 @@ import Testing
             let process = Process()
             process.executableURL = URL(fileURLWithPath: schemathesis)
             process.arguments = arguments
+            // Its example database (.schemathesis/) goes in the test's directory, not the checkout.
+            process.currentDirectoryURL = URL(fileURLWithPath: setup.directory)
             process.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1", "COLUMNS": "160"]) { $1 }
             let log = "\(setup.directory)/schemathesis.log"
             _ = FileManager.default.createFile(atPath: log, contents: nil)
