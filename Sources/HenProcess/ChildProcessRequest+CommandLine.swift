@@ -4,7 +4,7 @@ extension ChildProcessRequest {
     public var displayCommandLine: String {
         let argv: [String]
         if let launch = try? ChildLaunch(self) {
-            argv = launch.displayArguments
+            argv = [launch.executablePath] + launch.arguments
         } else {
             argv = [executable] + arguments
         }

@@ -137,8 +137,7 @@ import Testing
             daemon.signal(SIGKILL)
             #expect(await daemon.waitForExit(timeout: 30) != nil)
             kills[operation, default: 0] += 1
-            // Its restic children die with it (PR_SET_PDEATHSIG), they are not left to hold a lock.
-            try await setup.wait(timeout: 30, for: "the killed daemon's restic children to end") { Self.resticChildren(setup).isEmpty }
+            // Its restic children may outlive it: the next start stops them before unlocking (see recover()).
         }
         let records = try await setup.records()
         let settled = records.filter { $0.warnings.contains { $0.hasPrefix("The daemon stopped while this job ran, after its snapshot") } }.count

@@ -128,7 +128,8 @@ extension Engine {
         var health = EngineHealth(acceptingJobs: acceptingJobs, queued: active.values.filter { $0.state == .queued }.count, running: running.count)
         await writer.flush()
         do {
-            // Writable, not only readable: while it cannot record a job the daemon runs none.
+            // Readable and writable: while it cannot record a job the daemon runs none.
+            _ = try await store.count()
             try await store.checkWritable()
             writer.retryPending()
         } catch {
