@@ -35,6 +35,12 @@ public enum SystemProcesses {
         return Entry(pid: pid, parent: parent, state: state, arguments: arguments.last == "" ? Array(arguments.dropLast()) : arguments)
     }
 
+    /// The command name of a process (`/proc/PID/comm`: the program's file name, at most 15 bytes), nil when
+    /// it cannot be read.
+    public static func name(_ pid: pid_t) -> String? {
+        (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)).map { $0.trimmingCharacters(in: .newlines) }
+    }
+
     /// The executable of a process (`/proc/PID/exe`), nil when it cannot be read.
     public static func executable(_ pid: pid_t) -> String? {
         try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
@@ -78,6 +84,31 @@ public enum LeftoverProcesses {
             try? await Task.sleep(for: .milliseconds(50))
         }
         return alive
+    }
+
+    /// Zombies named `name` (as /proc shows a command: its first 15 bytes) that are not this process's own
+    /// children: programs a daemon killed by `kill -9` left, already dead but not yet reaped by whoever
+    /// inherited them (init, a container's PID 1). A zombie's command line is gone, so only its name tells.
+    public static func zombies(named name: String) -> [pid_t] {
+        let me = getpid()
+        let short = String(decoding: Array(name.utf8.prefix(15)), as: UTF8.self)
+        return SystemProcesses.entries().filter { entry in
+            entry.state == "Z" && entry.parent != me && SystemProcesses.name(entry.pid) == short
+        }.map(\.pid)
+    }
+
+    /// Waits until none of `pids` is left, even as a zombie, or `timeout` has passed; returns those left.
+    /// restic judges a lock stale only when its process is gone, and a zombie's pid still answers `kill(pid, 0)`:
+    /// `restic unlock` leaves the lock of an unreaped restic in place.
+    @discardableResult
+    public static func waitUntilGone(_ pids: [pid_t], timeout: Duration) async -> [pid_t] {
+        let deadline = ContinuousClock.now + timeout
+        var left = pids.filter { SystemProcesses.entry($0) != nil }
+        while !left.isEmpty, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(100))
+            left = left.filter { SystemProcesses.entry($0) != nil }
+        }
+        return left
     }
 
     /// Alive and not a zombie (a zombie holds no lock; its parent, if any, reaps it).

@@ -20,19 +20,35 @@ struct InterruptedJobs: Sendable {
     let clock: any Clock<Duration>
     let logger: Logger
 
+    /// How long start-up waits for dead restic processes to be reaped by whoever inherited them.
+    static let zombieTimeout: Duration = .seconds(30)
+
     /// restic processes of this data directory (`--cache-dir <data_dir>/cache`) that a previous life of the
-    /// daemon left running: each gets SIGTERM and ``leftoverGrace`` to end, then SIGKILL. Their locks are then
-    /// stale, so the `unlock` queued next removes them. Returns how many were found.
+    /// daemon left running (its death signal came too late, or it ignores it): each gets SIGTERM and
+    /// ``leftoverGrace`` to end, then SIGKILL. Then it waits (at most ``zombieTimeout``) until the dead
+    /// restic processes that nobody has reaped yet are gone: while its pid exists, even as a zombie, restic
+    /// takes a lock for alive, and the `unlock` queued next would leave it. Returns how many were stopped.
     func stopLeftoverProcesses() async -> Int {
-        let cache = (configuration.current.dataDirectory as NSString).appendingPathComponent("cache")
+        let configuration = self.configuration.current
+        let cache = (configuration.dataDirectory as NSString).appendingPathComponent("cache")
         let leftovers = LeftoverProcesses.find(argument: "--cache-dir", value: cache)
-        guard !leftovers.isEmpty else { return 0 }
-        logger.warning("Processes left running by the daemon's previous run are being stopped before the repositories are unlocked.", metadata: [
-            "pids": "\(leftovers.map(\.pid))",
-        ])
-        let killed = await LeftoverProcesses.stop(leftovers, grace: Self.leftoverGrace)
-        if !killed.isEmpty {
-            logger.warning("Leftover processes did not end within \(DurationText.format(Self.leftoverGrace)) of SIGTERM and were killed.", metadata: ["pids": "\(killed)"])
+        if !leftovers.isEmpty {
+            logger.warning("Processes left running by the daemon's previous run are being stopped before the repositories are unlocked.", metadata: [
+                "pids": "\(leftovers.map(\.pid))",
+            ])
+            let killed = await LeftoverProcesses.stop(leftovers, grace: Self.leftoverGrace)
+            if !killed.isEmpty {
+                logger.warning("Leftover processes did not end within \(DurationText.format(Self.leftoverGrace)) of SIGTERM and were killed.", metadata: ["pids": "\(killed)"])
+            }
+        }
+        // A zombie's command line is gone: it is known by the program's name only.
+        let program = ((configuration.executables["restic"] ?? "restic") as NSString).lastPathComponent
+        let zombies = LeftoverProcesses.zombies(named: program)
+        if !zombies.isEmpty {
+            let left = await LeftoverProcesses.waitUntilGone(zombies, timeout: Self.zombieTimeout)
+            if !left.isEmpty {
+                logger.warning("Ended \(program) processes are still not reaped after \(DurationText.format(Self.zombieTimeout)); a lock one of them held stays until they are (an init process that reaps orphans, such as tini, avoids this).", metadata: ["pids": "\(left)"])
+            }
         }
         return leftovers.count
     }
