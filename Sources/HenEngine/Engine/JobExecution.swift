@@ -92,9 +92,10 @@ final class JobExecution {
                 await admission.queue.finished(id: entry.id)
                 continue
             }
-            // A job whose start cannot be recorded is not run (its result would be lost): it fails.
+            // A job whose start cannot be recorded is not run (its result would be lost): it fails. Asked
+            // through the writer: whoever called dispatch (a request handler) may be cancelled meanwhile.
             do {
-                try await context.store.checkWritable()
+                try await writer.checkWritable()
             } catch {
                 refuseStart(entry, reason: (error as? EngineError)?.message ?? "\(error)")
                 await admission.queue.finished(id: entry.id)

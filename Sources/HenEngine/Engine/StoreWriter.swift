@@ -12,6 +12,8 @@ final class StoreWriter: Sendable {
         case save(JobRecord)
         /// Saved in turn once the store shows it can record jobs, and the caller learns whether it was written.
         case saveChecked(JobRecord, CheckedContinuation<Void, any Error>)
+        /// Whether the store can record jobs now, asked in turn.
+        case check(CheckedContinuation<Void, any Error>)
         case retry
         case flush(CheckedContinuation<Void, Never>)
     }
@@ -60,6 +62,13 @@ final class StoreWriter: Sendable {
                     } catch {
                         waiter.resume(throwing: error)
                     }
+                case .check(let waiter):
+                    do {
+                        try await store.checkWritable()
+                        waiter.resume()
+                    } catch {
+                        waiter.resume(throwing: error)
+                    }
                 case .retry:
                     if !unwritten.isEmpty { await retryUnwritten() }
                 case .flush(let waiter):
@@ -83,6 +92,17 @@ final class StoreWriter: Sendable {
     func saveChecked(_ record: JobRecord) async throws {
         try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
             if case .terminated = continuation.yield(.saveChecked(record, waiter)) {
+                waiter.resume(throwing: EngineError(.shuttingDown, "The job store is closed."))
+            }
+        }
+    }
+
+    /// Throws `.storeUnavailable` when the store cannot record jobs now (``JobStore/checkWritable()``).
+    /// Asked from the writer's own task: a caller's cancellation (an HTTP request whose client went away)
+    /// must not make a sound store look broken.
+    func checkWritable() async throws {
+        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
+            if case .terminated = continuation.yield(.check(waiter)) {
                 waiter.resume(throwing: EngineError(.shuttingDown, "The job store is closed."))
             }
         }
