@@ -302,3 +302,23 @@ import Testing
         #expect(try await engine.waitForCompletion(jobID: job.id).state == .succeeded)
     }
 }
+
+@Suite struct EngineCancelledCallerTests {
+    /// Whoever submits a job (an HTTP request handler) may be cancelled while the engine admits and starts
+    /// it: the job is recorded and runs all the same, never failed as "could not be recorded".
+    @Test func aCancelledCallerDoesNotFailTheJobItStarts() async throws {
+        let fixture = try EngineFixture(repositories: ["local": "fake"], backups: [
+            Configuration.Backup(name: "documents", paths: ["/data/docs"], repositories: ["local"]),
+        ])
+        defer { fixture.close() }
+        fixture.backend.setInitialized("local")
+        let engine = try fixture.makeEngine()
+        let submitting = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await engine.backup("documents", trigger: .api)
+        }
+        let queued = try await submitting.value
+        let record = try await engine.waitForCompletion(jobID: queued.id)
+        #expect(record.state == .succeeded, "\(record.error ?? "")")
+    }
+}
