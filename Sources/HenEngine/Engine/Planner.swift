@@ -58,16 +58,7 @@ struct Planner: Sendable {
 
     /// The soonest of the schedules' next dates, and why.
     func plan(_ operation: JobOperation, schedules: [Schedule], lastRun: Date?, now date: Date) -> PlannedRun {
-        var best: (date: Date, schedule: Schedule)?
-        for schedule in schedules {
-            // A cron schedule that never ran fires at its first time after the engine started, or after the
-            // reload that added its backup or repository (counting from `now` would push it past every time
-            // the scheduler wakes up for).
-            var reference = lastRun
-            if case .cron = schedule, reference == nil { reference = appearance(operation) }
-            let next = schedule.nextDate(lastRun: reference, now: date, timeZone: configuration.timeZone)
-            if best == nil || next < best!.date { best = (next, schedule) }
-        }
+        let best = nextRun(operation, schedules: schedules, lastRun: lastRun, now: date)
         let next = best?.date ?? .distantFuture
         let scheduleText = best.map { "\($0.schedule)" } ?? "no schedule"
         let last = lastRun.map { "last run \(Self.relative(date.timeIntervalSince($0))) ago" } ?? "never run"
@@ -82,15 +73,31 @@ struct Planner: Sendable {
         return PlannedRun(operation: operation.kind, target: operation.target, date: next, reason: "\(last), \(scheduleText) → \(when)", schedule: scheduleText, lastRun: lastRun)
     }
 
+    /// The soonest of the schedules' next dates and the schedule it comes from (nil without schedules):
+    /// what ``Engine/submitDueJobs()`` needs, without the sentence `plan` formats.
+    func nextRun(_ operation: JobOperation, schedules: [Schedule], lastRun: Date?, now date: Date) -> (date: Date, schedule: Schedule)? {
+        var best: (date: Date, schedule: Schedule)?
+        for schedule in schedules {
+            // A cron schedule that never ran fires at its first time after the engine started, or after the
+            // reload that added its backup or repository (counting from `now` would push it past every time
+            // the scheduler wakes up for).
+            var reference = lastRun
+            if case .cron = schedule, reference == nil { reference = appearance(operation) }
+            let next = schedule.nextDate(lastRun: reference, now: date, timeZone: configuration.timeZone)
+            if best == nil || next < best!.date { best = (next, schedule) }
+        }
+        return best
+    }
+
     // MARK: Catch-up
 
     /// The due operations in the order they are queued: higher priority first (a backup's, prune's or
     /// drill's is its backup's, a check's `normal`), then the longest overdue, then by name.
-    func inTurn(_ due: [(operation: JobOperation, run: PlannedRun)]) -> [(operation: JobOperation, run: PlannedRun)] {
+    func inTurn(_ due: [(operation: JobOperation, date: Date, schedule: Schedule)]) -> [(operation: JobOperation, date: Date, schedule: Schedule)] {
         due.sorted { a, b in
             let (pa, pb) = (configuration.defaultPriority(of: a.operation).queueRank, configuration.defaultPriority(of: b.operation).queueRank)
             if pa != pb { return pa > pb }
-            if a.run.date != b.run.date { return a.run.date < b.run.date }
+            if a.date != b.date { return a.date < b.date }
             return (a.operation.kind.rawValue, a.operation.target) < (b.operation.kind.rawValue, b.operation.target)
         }
     }
