@@ -7,7 +7,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(HOME)/.local/bin:$(PATH)
 # What building and running need: restic (the engine we supervise), libcurl (HTTP hooks), SQLite (job store).
 RUN_PACKAGES  = restic libcurl4-openssl-dev libsqlite3-dev pkg-config ca-certificates
-# What the tests need on top: rclone (a real REST server), python3 + pip (moto's S3 server, test HTTP server), openssl (TLS certificates),
+# What the tests need on top: rclone (a real REST server), python3 + pip (moto's S3 server, schemathesis, test HTTP server), openssl (TLS certificates),
 # sqlite3 (breaks a job store on purpose), prometheus (its promtool lints /metrics), curl (reads /metrics),
 # chromium and its chromedriver (the web UI's tests in a real browser, with selenium from PyPI),
 # postgresql (the database case: a cluster of the test's own, pg_dump behind examples/pg-dump-service),
@@ -37,6 +37,8 @@ test-deps:
 		|| python3 -m pip install --quiet --break-system-packages 'moto[server]'
 	@python3 -c 'import selenium' 2>/dev/null || python3 -m pip install --quiet selenium \
 		|| python3 -m pip install --quiet --break-system-packages selenium
+	@command -v schemathesis >/dev/null 2>&1 || python3 -m pip install --quiet schemathesis \
+		|| python3 -m pip install --quiet --break-system-packages schemathesis
 
 build: deps
 	$(SWIFT) build

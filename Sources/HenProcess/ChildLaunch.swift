@@ -6,11 +6,21 @@ import Glibc
 /// The resolved command line of a request: the executable found, and the `nice`/`ionice` wrappers that
 /// set the child's priority before it starts (so every thread it creates inherits it; setting it from
 /// outside after the spawn would race with the threads a Go program starts at once).
+///
+/// In front of them all, `setpriv --pdeathsig TERM` (util-linux, like `nice` and `ionice`) makes the kernel
+/// send the child SIGTERM when the daemon dies, even by `kill -9`: a restic left running on its own would
+/// keep its lock alive, and the next start's `restic unlock` could not remove it. swift-subprocess has no
+/// pre-exec hook on Linux to call `prctl(PR_SET_PDEATHSIG)` itself. The signal comes when the *thread* that
+/// spawned the child ends, not the process: swift-subprocess spawns every child from one worker thread that
+/// lives until the process exits, so it comes with the daemon's end only. It survives `nice`, `ionice` and
+/// the program's own `exec`.
 struct ChildLaunch: Sendable {
     let executablePath: String
     let arguments: [String]
     /// The resolved path of the program the request asked for (the last element of the wrapper chain).
     let programPath: String
+    /// The command line without the death-signal wrapper, which every child has (for job logs).
+    let displayArguments: [String]
 
     init(_ request: ChildProcessRequest) throws(ChildProcessError) {
         let program = try Self.resolve(request.executable, request: request)
@@ -27,10 +37,17 @@ struct ChildLaunch: Sendable {
         }
         argv.append(program)
         argv += request.arguments
+        displayArguments = argv
+        if let setpriv = Self.deathSignalWrapper {
+            argv = [setpriv, "--pdeathsig", "TERM", "--"] + argv
+        }
         executablePath = argv[0]
         arguments = Array(argv.dropFirst())
         programPath = program
     }
+
+    /// `setpriv`, when installed (util-linux: on every Debian system, and in the image).
+    static let deathSignalWrapper: String? = ["/usr/bin/setpriv", "/bin/setpriv"].first { ChildLaunch.isExecutableFile($0) }
 
     private static func currentNiceness() -> Int {
         errno = 0

@@ -42,6 +42,7 @@ final class ChildProcessHandle: Sendable {
 
     /// The child runs; a pending interrupt is delivered now.
     func attach(_ execution: ChildExecution) {
+        ChildRegistry.shared.insert(execution.processIdentifier.value)
         state.withLock { s in
             s.execution = execution
             if s.interruptRequested { deliverInterrupt(&s) }
@@ -51,6 +52,7 @@ final class ChildProcessHandle: Sendable {
     /// The child's output is fully read. Returns whether it was interrupted.
     func detach() -> Bool {
         state.withLock { s in
+            if let pid = s.execution?.processIdentifier.value { ChildRegistry.shared.remove(pid) }
             s.execution = nil
             s.finished = true
             s.killTimer?.cancel()

@@ -1,10 +1,11 @@
 extension ChildProcessRequest {
-    /// The command line as it will run — `nice`/`ionice` wrappers included — quoted for a shell, with every
+    /// The command line as it will run — `nice`/`ionice` wrappers included, the death-signal wrapper every
+    /// child has left out — quoted for a shell, with every
     /// secret replaced by `***`: for job logs, so a record shows the limits and priority a child really got.
     public var displayCommandLine: String {
         let argv: [String]
         if let launch = try? ChildLaunch(self) {
-            argv = [launch.executablePath] + launch.arguments
+            argv = launch.displayArguments
         } else {
             argv = [executable] + arguments
         }

@@ -49,7 +49,7 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
         case .badRequest: self.init(.badRequest, error.code.rawValue, error.message)
         case .conflict: self.init(.conflict, error.code.rawValue, error.message)
         case .readOnly: self.init(.conflict, error.code.rawValue, error.message)
-        case .shuttingDown: self.init(.serviceUnavailable, error.code.rawValue, error.message)
+        case .shuttingDown, .storeUnavailable: self.init(.serviceUnavailable, error.code.rawValue, error.message)
         default: self.init(.internalServerError, error.code.rawValue, error.message)
         }
     }

@@ -23,7 +23,8 @@ import Testing
         static let token = "e2e-token-0123456789abcdef"
 
         /// - Parameter apiYAML: the `api:` mapping's lines after `listen` (default: one bearer token).
-        init(schedule: String, shutdownGrace: String = "5s", extraBackupYAML: String = "", sourceBytes: Int = 0, extraYAML: String = "", apiYAML: String? = nil, repositoriesYAML: String = "") throws {
+        /// - Parameter restic: the restic the daemon runs (a fake one for fault tests).
+        init(schedule: String, shutdownGrace: String = "5s", extraBackupYAML: String = "", sourceBytes: Int = 0, extraYAML: String = "", apiYAML: String? = nil, repositoriesYAML: String = "", restic: String = DaemonEndToEndTests.restic) throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("hen-daemon-\(UUID().uuidString)").path
             port = try freeLoopbackPort()
             let fileManager = FileManager.default
@@ -43,7 +44,7 @@ import Testing
                 data_dir: \(dataDirectory)
                 status_interval: 1s
                 shutdown_grace: \(shutdownGrace)
-                executables: { restic: \(DaemonEndToEndTests.restic) }
+                executables: { restic: \(restic) }
                 api:
                   listen: 127.0.0.1:\(port)
                   \(apiYAML ?? "auth: { tokens: [\(Setup.token)] }")

@@ -45,7 +45,9 @@ final class RawHTTPConnection {
         }
         guard connected == 0 else {
             let error = errno
-            Glibc.close(descriptor)
+            // Not closed here: a class whose initializer throws once every property is set still runs its
+            // deinit, which closes it. Closing it twice closed whatever file took its number meanwhile (the
+            // job store's SQLite file in another test: "SQLite error 10: disk I/O error").
             throw DaemonTestError("connect() to 127.0.0.1:\(port) failed: errno \(error)")
         }
     }

@@ -71,9 +71,10 @@ import Testing
     }
 
     @Test func oneRepositoryFailingDoesNotStopTheOthers() async throws {
+        // Without retries: the failure is the step's first (EngineRetryTests tries again).
         let fixture = try EngineFixture(repositories: ["local": "fake", "usb": "fake", "cloud": "fake"], backups: [
             Configuration.Backup(name: "documents", paths: ["/data"], repositories: ["local", "usb", "cloud"]),
-        ])
+        ]) { $0.retry = RetryPolicy(attempts: 1) }
         defer { fixture.close() }
         for name in ["local", "usb", "cloud"] { fixture.backend.setInitialized(name) }
         fixture.backend.fail("usb", "backup", DriverError(.backendUnreachable, "Repository usb cannot be reached at /mnt/usb.", repository: "usb"))
@@ -301,5 +302,25 @@ import Testing
         #expect(try await engine.store.record(id: job.id)?.log.count == 1)
         fixture.backend.release("local", "backup")
         #expect(try await engine.waitForCompletion(jobID: job.id).state == .succeeded)
+    }
+}
+
+@Suite struct EngineCancelledCallerTests {
+    /// Whoever submits a job (an HTTP request handler) may be cancelled while the engine admits and starts
+    /// it: the job is recorded and runs all the same, never failed as "could not be recorded".
+    @Test func aCancelledCallerDoesNotFailTheJobItStarts() async throws {
+        let fixture = try EngineFixture(repositories: ["local": "fake"], backups: [
+            Configuration.Backup(name: "documents", paths: ["/data/docs"], repositories: ["local"]),
+        ])
+        defer { fixture.close() }
+        fixture.backend.setInitialized("local")
+        let engine = try fixture.makeEngine()
+        let submitting = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await engine.backup("documents", trigger: .api)
+        }
+        let queued = try await submitting.value
+        let record = try await engine.waitForCompletion(jobID: queued.id)
+        #expect(record.state == .succeeded, "\(record.error ?? "")")
     }
 }

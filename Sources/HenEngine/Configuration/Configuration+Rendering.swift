@@ -25,6 +25,7 @@ extension Configuration {
             ("job_history", Self.mapping([("keep", .init(DurationText.format(jobHistory.keep))), ("max_jobs", .init(String(jobHistory.maxJobs)))])),
         ]
         if let node = Self.limitsNode(limits) { root.append(("limits", node)) }
+        root.append(("retry", Self.retryNode(retry)))
         root.append(("log", Self.mapping([("level", .init(log.level)), ("levels", Self.mapping(log.levels.sorted { $0.key < $1.key }.map { (.init($0.key), .init($0.value)) }))])))
         root.append(("executables", Self.mapping(executables.sorted { $0.key < $1.key }.map { (.init($0.key), .init($0.value)) })))
         let globals = repositories.values.filter { $0.definedInBackup == nil }.sorted { $0.name < $1.name }
@@ -140,7 +141,15 @@ extension Configuration {
             if let hooks = Self.hooksNode(drill.hooks) { items.append(("hooks", hooks)) }
             pairs.append(("drill", Self.mapping(items)))
         }
+        if let retry = backup.retry { pairs.append(("retry", Self.retryNode(retry))) }
         return Self.mapping(pairs)
+    }
+
+    static func retryNode(_ retry: RetryPolicy) -> Yams.Node {
+        mapping([
+            ("attempts", .init(String(retry.attempts))), ("backoff", .init(DurationText.format(retry.backoff))),
+            ("max_backoff", .init(DurationText.format(retry.maxBackoff))),
+        ])
     }
 
     /// `{before: [...], after: [...], ...}` with the phases that have hooks; nil when none has.

@@ -25,6 +25,8 @@ public struct Configuration: Sendable {
     public var jobHistory: JobHistory
     /// Default limits for every backup.
     public var limits: TransferLimits
+    /// Retries of steps that failed for a passing reason, for every job (a backup's own `retry` wins).
+    public var retry = RetryPolicy()
     public var log: Log
     /// Executables by name (`restic`), when not looked up in PATH.
     public var executables: [String: String]
@@ -187,6 +189,8 @@ public struct Configuration: Sendable {
         public var alarm: Alarm?
         /// Restore drills: nil when the backup has none configured (a drill may still be asked for).
         public var drill: Drill?
+        /// This backup's retries (its backup and prune jobs); nil: the global `retry`.
+        public var retry: RetryPolicy?
 
         public struct Watch: Sendable, Hashable {
             /// Quiet period after the last change.

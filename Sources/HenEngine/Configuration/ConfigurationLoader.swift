@@ -51,7 +51,8 @@ public struct ConfigurationLoader: Sendable {
             throw ConfigurationError(issues: [ConfigurationIssue(file: path, line: 1, column: 1, keyPath: "", message: "the configuration file \(absolute) \(reason)")])
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigurationError(issues: [ConfigurationIssue(file: path, line: 1, column: 1, keyPath: "", message: "the configuration file is not UTF-8 text")])
+            let (line, column) = Self.firstInvalidUTF8(in: data)
+            throw ConfigurationError(issues: [ConfigurationIssue(file: path, line: line, column: column, keyPath: "", message: "the configuration file is not UTF-8 text (an invalid byte here)")])
         }
         return try load(yaml: text, file: path, sourcePath: absolute)
     }
@@ -77,6 +78,22 @@ public struct ConfigurationLoader: Sendable {
         }
         configuration.warnings = reader.warnings
         return configuration
+    }
+
+    /// The line and column (1-based, in characters) of the first byte that is not UTF-8.
+    static func firstInvalidUTF8(in data: Data) -> (line: Int, column: Int) {
+        var line = 1
+        var column = 1
+        var iterator = data.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar):
+                if scalar == "\n" { line += 1; column = 1 } else { column += 1 }
+            case .emptyInput, .error:
+                return (line, column)
+            }
+        }
     }
 
     static func absolute(_ path: String) -> String {

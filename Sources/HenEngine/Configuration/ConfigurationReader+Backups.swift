@@ -7,7 +7,7 @@ import Yams
 extension ConfigurationReader {
     static let backupKeys = [
         "paths", "excludes", "repositories", "schedules", "watch", "priority", "max_duration", "limits", "nice",
-        "retention", "prune", "hooks", "alarm", "drill",
+        "retention", "prune", "hooks", "alarm", "drill", "retry",
     ]
     static let retentionKeys = ["keep_last", "keep_hourly", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly", "keep_within", "keep_tags"]
 
@@ -73,13 +73,16 @@ extension ConfigurationReader {
             warn(hooksNode, "backup \"\(name)\" has alarm hooks but no alarm: { removed_over: ... }, so they never run")
         }
         let drill = fields["drill"].flatMap(readDrill)
+        let retry = fields["retry"].flatMap(readRetry)
 
         guard issues.count == issuesBefore else { return nil }
-        return Configuration.Backup(
+        var backup = Configuration.Backup(
             name: name, paths: paths, excludes: excludes, repositories: names, schedules: schedules, watch: watch,
             priority: priority, maxDuration: maxDuration, limits: limits, nice: nice, retention: retention, prune: prune, hooks: hooks,
             alarm: alarm, drill: drill
         )
+        backup.retry = retry
+        return backup
     }
 
     /// One entry of a backup's `repositories:`: a global name, or an inline definition with `name:`.

@@ -6,7 +6,7 @@ import Yams
 extension ConfigurationReader {
     static let topLevelKeys = [
         "hostname", "data_dir", "timezone", "mode", "api", "max_concurrent_jobs", "shutdown_grace", "status_interval",
-        "stall_warning", "job_history", "limits", "log", "executables", "repositories", "backups", "restore",
+        "stall_warning", "job_history", "limits", "retry", "log", "executables", "repositories", "backups", "restore",
     ]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -57,10 +57,11 @@ extension ConfigurationReader {
             error(root.node, "backups", "no backups: the file needs a \"backups:\" mapping with at least one backup")
         }
 
+        let retry = fields["retry"].flatMap(readRetry) ?? RetryPolicy()
         return Configuration(
             sourcePath: sourcePath, hostname: hostname, dataDirectory: dataDirectory, timeZone: timeZone, mode: mode, api: api,
             maxConcurrentJobs: maxConcurrentJobs, shutdownGrace: shutdownGrace, statusInterval: statusInterval,
-            stallWarning: stallWarning, jobHistory: jobHistory, limits: limits, log: log, executables: executables,
+            stallWarning: stallWarning, jobHistory: jobHistory, limits: limits, retry: retry, log: log, executables: executables,
             repositories: repositories, backups: backups, restore: Configuration.Restore(allowedTargets: allowedTargets),
             warnings: []
         )
@@ -221,6 +222,19 @@ extension ConfigurationReader {
         if let keep = fields["keep"].flatMap({ duration($0) }) { history.keep = keep }
         if let maxJobs = fields["max_jobs"].flatMap({ int($0, in: 1...Int.max) }) { history.maxJobs = maxJobs }
         return history
+    }
+
+    /// `retry: { attempts: 3, backoff: 30s, max_backoff: 10m }`; an omitted key keeps its default.
+    func readRetry(_ node: ConfigNode) -> RetryPolicy? {
+        guard let fields = fields(node, allowed: ["attempts", "backoff", "max_backoff"]) else { return nil }
+        var policy = RetryPolicy()
+        if let attempts = fields["attempts"].flatMap({ int($0, in: 1...100) }) { policy.attempts = attempts }
+        if let backoff = fields["backoff"].flatMap({ duration($0) }) { policy.backoff = backoff }
+        if let maxBackoff = fields["max_backoff"].flatMap({ duration($0) }) { policy.maxBackoff = maxBackoff }
+        if let node = fields["max_backoff"], policy.maxBackoff < policy.backoff {
+            error(node, "max_backoff (\(DurationText.format(policy.maxBackoff))) is shorter than backoff (\(DurationText.format(policy.backoff)))")
+        }
+        return policy
     }
 
     func readLimits(_ node: ConfigNode) -> TransferLimits {

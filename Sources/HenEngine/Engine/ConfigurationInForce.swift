@@ -39,18 +39,25 @@ public struct ConfigurationOverrides: Sendable, Hashable {
 }
 
 /// The configuration in force and the daemon's command-line overrides: read by every part of the engine
-/// (each job takes the one in force when it starts), replaced only by ``reload(_:)``.
+/// (each job takes the one in force when it starts), replaced only by ``reload(_:at:)``. It also knows when
+/// each backup and repository came into force, so that one added by a reload is not judged overdue, nor its
+/// cron schedule fired, counting from the engine's start.
 final class ConfigurationInForce: Sendable {
     private struct State {
         var configuration: Configuration
         /// The daemon's command-line overrides (`--read-only`, `--hostname`), applied to every reloaded file too.
         var overrides = ConfigurationOverrides()
+        /// When backups and repositories added by a reload appeared (`backup:NAME`, `repository:NAME`).
+        var appearances: [String: Date] = [:]
     }
 
     private let state: Mutex<State>
+    /// When the engine was built: what was in force from the start counts from here.
+    let since: Date
 
-    init(_ configuration: Configuration) {
+    init(_ configuration: Configuration, since: Date = Date()) {
         state = Mutex(State(configuration: configuration))
+        self.since = since
     }
 
     var current: Configuration { state.withLock { $0.configuration } }
@@ -60,9 +67,25 @@ final class ConfigurationInForce: Sendable {
         set { state.withLock { $0.overrides = newValue } }
     }
 
+    /// When a backup came into force: the reload that added it, else the engine's start.
+    func appearance(ofBackup name: String) -> Date {
+        state.withLock { $0.appearances["backup:\(name)"] } ?? since
+    }
+
+    /// When a repository came into force: the reload that added it, else the engine's start.
+    func appearance(ofRepository name: String) -> Date {
+        state.withLock { $0.appearances["repository:\(name)"] } ?? since
+    }
+
+    /// When the target of a scheduled operation came into force (a prune's or a drill's is its backup's).
+    func appearance(of operation: JobOperation) -> Date {
+        if let backup = operation.backup { return appearance(ofBackup: backup) }
+        return appearance(ofRepository: operation.target)
+    }
+
     /// Puts a new, valid configuration in force and says what changed (see ``Engine/reload(_:)``); throws,
-    /// changing nothing, when it would open the API.
-    func reload(_ proposed: Configuration) throws(ConfigurationError) -> ReloadResult {
+    /// changing nothing, when it would open the API. Backups and repositories it adds appear at `date`.
+    func reload(_ proposed: Configuration, at date: Date) throws(ConfigurationError) -> ReloadResult {
         let old = current
         var new = proposed
         overrides.apply(to: &new)
@@ -87,8 +110,27 @@ final class ConfigurationInForce: Sendable {
 
         new.log = old.log
         let changed = Self.differences(old, new)
-        state.withLock { $0.configuration = new }
+        let appeared = Self.appearances(old: old, new: new, at: date)
+        state.withLock { state in
+            state.configuration = new
+            for (key, date) in appeared { state.appearances[key] = date }
+        }
         return ReloadResult(source: new.sourcePath, changed: changed, restartRequired: restartRequired, warnings: new.warnings)
+    }
+
+    /// The backups and repositories `new` adds (at `date`) and removes (nil: forgotten, so a name added back
+    /// later counts from then).
+    static func appearances(old: Configuration, new: Configuration, at date: Date) -> [String: Date?] {
+        var changes: [String: Date?] = [:]
+        let oldBackups = Set(old.backups.map(\.name))
+        let newBackups = Set(new.backups.map(\.name))
+        for name in newBackups.subtracting(oldBackups) { changes["backup:\(name)"] = .some(date) }
+        for name in oldBackups.subtracting(newBackups) { changes["backup:\(name)"] = .some(nil) }
+        let oldRepositories = Set(old.repositories.keys)
+        let newRepositories = Set(new.repositories.keys)
+        for name in newRepositories.subtracting(oldRepositories) { changes["repository:\(name)"] = .some(date) }
+        for name in oldRepositories.subtracting(newRepositories) { changes["repository:\(name)"] = .some(nil) }
+        return changes
     }
 
     static func logKey(_ configuration: Configuration) -> String {
@@ -115,6 +157,7 @@ final class ConfigurationInForce: Sendable {
             ("stall_warning", { "\($0.stallWarning)" }),
             ("job_history", { "\($0.jobHistory.keep)|\($0.jobHistory.maxJobs)" }),
             ("limits", { "\($0.limits)" }),
+            ("retry", { "\($0.retry)" }),
             ("executables", { "\($0.executables.sorted { $0.key < $1.key })" }),
             ("restore", { "\($0.restore.allowedTargets)" }),
         ]

@@ -15,23 +15,33 @@ extension Engine {
         public var dropped: [String]
         /// Old records deleted by the history retention.
         public var deleted: Int
+        /// Interrupted backups whose snapshots were all written (found by their `job=` tag): now `succeeded`.
+        public var settled: [String] = []
+        /// restic processes the previous run left running, stopped before the unlocks.
+        public var leftoverProcesses = 0
     }
 
-    /// For the daemon, once at start: marks jobs left `running` as `interrupted` and queues an unlock of
-    /// their repositories (stale locks), queues again what was queued, enforces the history retention.
+    /// For the daemon, once at start: stops restic processes its previous run left, marks jobs left
+    /// `running` as `interrupted` (or `succeeded` when their snapshots exist) and queues an unlock of their
+    /// repositories (stale locks), queues again what was queued, enforces the history retention.
     @discardableResult
     public func recover() async throws -> Recovery {
         var recovery = Recovery(interrupted: [], unlocks: [], requeued: [], dropped: [], deleted: 0)
         // No drill runs yet: whatever is below data_dir/drills was left by one that never ended.
         RestoreDrill.removeLeftovers(dataDirectory: configuration.dataDirectory)
+        // Before the unlocks are queued: no lock may still be held alive by a restic of ours.
+        recovery.leftoverProcesses = await interruptedJobs.stopLeftoverProcesses()
         let interrupted = try await store.markRunningInterrupted(at: now(), reason: "The daemon stopped while the job ran; it was found running at the next start.")
+        recovery.settled = await interruptedJobs.settle(interrupted).map(\.id)
         // Read before the unlocks below are submitted: those are this engine's own, and the store may still
         // call one queued after it ran (writes are batched).
         let queuedAtStart = try await store.records(states: [.queued])
         var repositoriesToUnlock: [String] = []
         for record in interrupted {
             recovery.interrupted.append(record.id)
-            logger.log(job: record, "Job found running at start: recorded as interrupted.", level: .warning)
+            if !recovery.settled.contains(record.id) {
+                logger.log(job: record, "Job found running at start: recorded as interrupted.", level: .warning)
+            }
             for repository in record.repositories where !repositoriesToUnlock.contains(repository) {
                 repositoriesToUnlock.append(repository)
             }
@@ -128,9 +138,17 @@ extension Engine {
         eventBus.close()
     }
 
-    /// For the watchdog: writes the progress held back by the throttle, records a warning in every running
-    /// job that reported nothing for `stall_warning` (once per silence), and returns the status.
+    /// What a daemon that died left behind (``InterruptedJobs``).
+    var interruptedJobs: InterruptedJobs {
+        InterruptedJobs(configuration: configurationInForce, drivers: drivers, writer: writer, clock: clock, logger: logger)
+    }
+
+    /// For the watchdog: writes the records a full disk kept from the store once it has room, writes the
+    /// progress held back by the throttle, records a warning in every running job that reported nothing for
+    /// `stall_warning` (once per silence), and returns the status.
     public func watchdogTick() async -> EngineStatus {
+        // Records a full disk kept from the store are written again once it has room.
+        writer.retryPending()
         execution.watchdogTick()
         return await status()
     }

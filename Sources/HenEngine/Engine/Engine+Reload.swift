@@ -29,7 +29,7 @@ extension Engine {
     /// is reachable from other machines (the file's own `listen` may be loopback, but it is not in force).
     @discardableResult
     public func reload(_ proposed: Configuration) async throws(ConfigurationError) -> ReloadResult {
-        let result = try configurationInForce.reload(proposed)
+        let result = try configurationInForce.reload(proposed, at: now())
         let new = configuration
         secrets.update(from: new)
         await admission.reconfigure(new, concurrentBackupRepositories: RepositoryDrivers.concurrentBackupRepositories(new, registry: registry, logger: logger))

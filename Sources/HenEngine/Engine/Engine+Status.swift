@@ -22,7 +22,10 @@ extension Engine {
     }
 
     /// The planner for the configuration in force.
-    var planner: Planner { Planner(configuration: configuration, createdAt: createdAt) }
+    var planner: Planner {
+        let inForce = configurationInForce
+        return Planner(configuration: configuration, createdAt: createdAt, appearance: { inForce.appearance(of: $0) })
+    }
 
     /// Every scheduled operation (backups, prunes, checks) with its next run, soonest first. Last runs come
     /// from the job store. In recovery mode nothing is scheduled.
@@ -34,24 +37,33 @@ extension Engine {
         }
     }
 
-    /// Submits every scheduled operation that is due; returns the jobs (new or already queued).
+    /// Submits the scheduled operations that are due, in turn (``Planner/inTurn(_:)`` and
+    /// ``Planner/mayQueue(_:live:)``: by priority, one per repository, never more waiting than
+    /// `max_concurrent_jobs`); returns the jobs submitted. What is due
+    /// but not submitted yet is submitted by a later call (the scheduler looks every second then).
     @discardableResult
     public func submitDueJobs() async throws -> [JobRecord] {
         let date = now()
         let planner = self.planner
         var submitted: [JobRecord] = []
+        var due: [(operation: JobOperation, date: Date, schedule: Schedule)] = []
         for item in planner.scheduledOperations {
             // A job of this operation already queued or running here is the run: nothing more to do.
             if live.contains(item.operation) { continue }
             let lastRun = try await store.lastRun(operation: item.operation.kind, target: item.operation.target)
             // Only the date: the planned run's sentence formats dates, which costs more than all the rest.
-            guard let due = planner.nextRun(schedules: item.schedules, lastRun: lastRun, now: date), due.date <= date else { continue }
+            guard let next = planner.nextRun(item.operation, schedules: item.schedules, lastRun: lastRun, now: date), next.date <= date else { continue }
+            due.append((item.operation, next.date, next.schedule))
+        }
+        for (operation, _, schedule) in planner.inTurn(due) {
+            // Looked at again for each: the submissions before it took repositories and queue places.
+            guard planner.mayQueue(operation, live: live.records.values.map { $0 }) else { continue }
             do {
-                submitted.append(try await submit(JobRequest(operation: item.operation, trigger: .schedule("\(due.schedule)"))))
+                submitted.append(try await submit(JobRequest(operation: operation, trigger: .schedule("\(schedule)"))))
             } catch let error as EngineError where error.code == .shuttingDown {
                 break
             } catch {
-                logger.error("The scheduled \(item.operation.name) of \(item.operation.target) cannot be queued: \(error)")
+                logger.error("The scheduled \(operation.name) of \(operation.target) cannot be queued: \(error)")
             }
         }
         return submitted

@@ -45,7 +45,8 @@ public actor Engine {
     let execution: JobExecution
     /// The child processes of this engine's jobs (drivers, command hooks): hurried by ``stopNow()``.
     nonisolated let childUrgency = ChildStopUrgency()
-    /// When this engine was built: a cron schedule that never ran counts from here.
+    /// When this engine was built: a cron schedule that never ran counts from here (or from the reload
+    /// that added its backup, ``ConfigurationInForce/appearance(of:)``).
     let createdAt: Date
 
     /// Where the engine's metrics go (what HenServer's `/metrics` reads).
@@ -58,7 +59,8 @@ public actor Engine {
     /// - Parameter secrets: the redactor to keep up to date with the configuration (the one the process's
     ///   log handler uses); a new one by default.
     public init(configuration: Configuration, registry: DriverRegistry, store: JobStore, clock: any Clock<Duration> = ContinuousClock(), now: @escaping @Sendable () -> Date = Date.init, logger: Logger, hooks: (any HookExecuting)? = nil, metrics: (any MetricsFactory)? = nil, restoreScope: RestoreScope = .allowedTargets, secrets: ConfigurationSecrets? = nil) {
-        let inForce = ConfigurationInForce(configuration)
+        let createdAt = now()
+        let inForce = ConfigurationInForce(configuration, since: createdAt)
         self.configurationInForce = inForce
         self.restoreScope = restoreScope
         let secrets = secrets ?? ConfigurationSecrets(configuration)
@@ -69,7 +71,6 @@ public actor Engine {
         self.clock = clock
         self.now = now
         self.logger = logger
-        let createdAt = now()
         self.createdAt = createdAt
         let writer = StoreWriter(store: store, secrets: secrets, logger: logger)
         self.writer = writer

@@ -52,18 +52,27 @@ final class JobAdmission {
         let priority = request.priority ?? configuration.defaultPriority(of: request.operation)
         let record = JobRecord(id: JobID.make(at: now()), request: request.operation, trigger: request.trigger, priority: priority, repositories: repositories, queuedAt: now())
         // Recorded before the queue sees it: once queued it may start at any moment, and its `running`
-        // record must never be overwritten by this `queued` one.
+        // record must never be overwritten by this `queued` one. A job that cannot be recorded is not run:
+        // its record is written first, or the request refused (`store_unavailable`) and nothing queued.
         let duplicate = live.contains(record.request, queuedOnly: true)
-        if !duplicate { admit(record) }
+        if !duplicate { try await admit(record) }
         let admission = await queue.enqueue(JobQueue.Entry(id: record.id, operation: record.request, priority: priority, repositories: repositories))
         switch admission {
         case .queued:
             // The identical job seen above was being started meanwhile: this one is new after all.
-            if duplicate { admit(record) }
+            if duplicate {
+                do {
+                    try await admit(record)
+                } catch {
+                    _ = await queue.remove(id: record.id)
+                    throw error
+                }
+            }
             return Admitted(record: record, isNew: true)
         case .existing(let id, let newPriority):
             if !duplicate {
-                // Cannot happen while the live records mirror the queue; keep the store true if it ever does.
+                // An identical request was admitted while this one's record was being written (the write
+                // suspends): this one is recorded as the duplicate it turned out to be.
                 var dropped = live.remove(record.id) ?? record
                 dropped.state = .cancelled
                 dropped.endedAt = now()
@@ -82,9 +91,17 @@ final class JobAdmission {
         }
     }
 
-    private func admit(_ record: JobRecord) {
+    /// Records a new job as `queued` (written before anything else happens), or throws `.storeUnavailable`
+    /// and leaves no trace: the job store cannot record it now (``StoreWriter/saveChecked(_:)``).
+    private nonisolated(nonsending) func admit(_ record: JobRecord) async throws {
+        do {
+            try await writer.saveChecked(record)
+        } catch where JobStore.isUnavailable(error) {
+            let reason = (error as? EngineError)?.message ?? "\(error)"
+            logger.error("A \(record.operation) job for \(record.target) was refused: it cannot be recorded. \(reason)")
+            throw EngineError(.storeUnavailable, "The \(record.operation) job for \(record.target) was not queued because it could not be recorded: \(reason)")
+        }
         live[record.id] = record
-        writer.save(record)
         eventBus.emit(.state(jobID: record.id, state: .queued, record: record))
         logger.log(job: record, "Job queued (\(record.trigger), priority \(record.priority)).")
     }

@@ -92,8 +92,33 @@ final class JobExecution {
                 await admission.queue.finished(id: entry.id)
                 continue
             }
+            // A job whose start cannot be recorded is not run (its result would be lost): it fails. Asked
+            // through the writer: whoever called dispatch (a request handler) may be cancelled meanwhile.
+            do {
+                try await writer.checkWritable()
+            } catch {
+                refuseStart(entry, reason: (error as? EngineError)?.message ?? "\(error)")
+                await admission.queue.finished(id: entry.id)
+                continue
+            }
             start(entry)
         }
+    }
+
+    /// Ends a job the queue released but that cannot start because the store cannot record it now (its
+    /// result would be lost): it fails, and its `failed` record is written as soon as the store can be
+    /// written again (``StoreWriter``).
+    private func refuseStart(_ entry: JobQueue.Entry, reason: String) {
+        guard var record = live.remove(entry.id) else { return }
+        record.state = .failed
+        record.endedAt = now()
+        record.error = "The job was not started because it could not be recorded: \(reason)"
+        writer.save(record)
+        emit(.state(jobID: record.id, state: .failed, record: record))
+        logger.log(job: record, record.error ?? "", level: .error)
+        context.monitor.jobEnded(record)
+        publishQueueMetrics()
+        live.ended(record)
     }
 
     /// `isolation`: the engine's, where the job's tasks come back to.
@@ -127,7 +152,8 @@ final class JobExecution {
             catalog: context.snapshotCatalog,
             store: context.store,
             now: context.now,
-            logger: logger.forJob(record)
+            logger: logger.forJob(record),
+            sleep: { [clock = context.clock] wait in try await clock.sleep(for: wait) }
         )
         let starting = record
         running[record.id] = RunningJob(lastPersist: now())

@@ -1,14 +1,26 @@
 import Foundation
 
 /// Decides when each scheduled operation (backups, prunes, drills, checks) runs next: from its schedules, its last
-/// run (the job store's) and when the engine started. In recovery mode nothing is scheduled.
+/// run (the job store's `last_run`, which the history retention never trims) and when its backup or
+/// repository came into force (the engine's start, or the reload that added it). In recovery mode nothing
+/// is scheduled. After downtime it also decides the order in which the missed operations are queued
+/// (``inTurn(_:)``, ``mayQueue(_:live:)``): catch-up without a burst.
 ///
 /// A value built from the configuration in force; ``Engine/plannedRuns()`` and ``Engine/submitDueJobs()``
 /// ask it, with the last runs read from the store.
 struct Planner: Sendable {
     let configuration: Configuration
-    /// When the engine was built: a cron schedule that never ran counts from here.
+    /// When the engine was built: a cron schedule that never ran counts from here, unless its target came
+    /// later (``appearance``).
     let createdAt: Date
+    /// When the target of an operation came into force (``ConfigurationInForce/appearance(of:)``).
+    let appearance: @Sendable (JobOperation) -> Date
+
+    init(configuration: Configuration, createdAt: Date, appearance: (@Sendable (JobOperation) -> Date)? = nil) {
+        self.configuration = configuration
+        self.createdAt = createdAt
+        self.appearance = appearance ?? { _ in createdAt }
+    }
 
     /// Every operation with a schedule: backups, prunes of backups with a retention policy and drills, then checks
     /// of repositories by name.
@@ -46,7 +58,7 @@ struct Planner: Sendable {
 
     /// The soonest of the schedules' next dates, and why.
     func plan(_ operation: JobOperation, schedules: [Schedule], lastRun: Date?, now date: Date) -> PlannedRun {
-        let best = nextRun(schedules: schedules, lastRun: lastRun, now: date)
+        let best = nextRun(operation, schedules: schedules, lastRun: lastRun, now: date)
         let next = best?.date ?? .distantFuture
         let scheduleText = best.map { "\($0.schedule)" } ?? "no schedule"
         let last = lastRun.map { "last run \(Self.relative(date.timeIntervalSince($0))) ago" } ?? "never run"
@@ -63,17 +75,42 @@ struct Planner: Sendable {
 
     /// The soonest of the schedules' next dates and the schedule it comes from (nil without schedules):
     /// what ``Engine/submitDueJobs()`` needs, without the sentence `plan` formats.
-    func nextRun(schedules: [Schedule], lastRun: Date?, now date: Date) -> (date: Date, schedule: Schedule)? {
+    func nextRun(_ operation: JobOperation, schedules: [Schedule], lastRun: Date?, now date: Date) -> (date: Date, schedule: Schedule)? {
         var best: (date: Date, schedule: Schedule)?
         for schedule in schedules {
-            // A cron schedule that never ran fires at its first time after the engine started (counting from
-            // `now` would push it past every time the scheduler wakes up for).
+            // A cron schedule that never ran fires at its first time after the engine started, or after the
+            // reload that added its backup or repository (counting from `now` would push it past every time
+            // the scheduler wakes up for).
             var reference = lastRun
-            if case .cron = schedule, reference == nil { reference = createdAt }
+            if case .cron = schedule, reference == nil { reference = appearance(operation) }
             let next = schedule.nextDate(lastRun: reference, now: date, timeZone: configuration.timeZone)
             if best == nil || next < best!.date { best = (next, schedule) }
         }
         return best
+    }
+
+    // MARK: Catch-up
+
+    /// The due operations in the order they are queued: higher priority first (a backup's, prune's or
+    /// drill's is its backup's, a check's `normal`), then the longest overdue, then by name.
+    func inTurn(_ due: [(operation: JobOperation, date: Date, schedule: Schedule)]) -> [(operation: JobOperation, date: Date, schedule: Schedule)] {
+        due.sorted { a, b in
+            let (pa, pb) = (configuration.defaultPriority(of: a.operation).queueRank, configuration.defaultPriority(of: b.operation).queueRank)
+            if pa != pb { return pa > pb }
+            if a.date != b.date { return a.date < b.date }
+            return (a.operation.kind.rawValue, a.operation.target) < (b.operation.kind.rawValue, b.operation.target)
+        }
+    }
+
+    /// Whether a due scheduled operation may be queued now, beside the `live` (queued and running) jobs:
+    /// none of them touches one of its repositories, and fewer than `max_concurrent_jobs` wait in the queue.
+    /// After downtime every missed operation is due at once; this spreads them by repository and priority
+    /// instead of queueing them all together (the scheduler looks again every second while one is due).
+    func mayQueue(_ operation: JobOperation, live: [JobRecord]) -> Bool {
+        let repositories = Set(operation.repositories(in: configuration))
+        let busy = live.contains { !repositories.isDisjoint(with: $0.repositories) }
+        let waiting = live.filter { $0.state == .queued }.count
+        return !busy && waiting < configuration.maxConcurrentJobs
     }
 
     private func formatted(_ date: Date) -> String {

@@ -3,9 +3,18 @@ import Logging
 
 /// Writes records to the job store one after another, in the order the engine produced them, so that an
 /// older state never overwrites a newer one. `flush` waits until everything before it is written.
+///
+/// A record that could not be written (a full disk) is kept, newest version per job, and written again
+/// after the next write that succeeds or at ``retryPending()``: when space comes back the store catches up
+/// without a restart.
 final class StoreWriter: Sendable {
     private enum Item: Sendable {
         case save(JobRecord)
+        /// Saved in turn once the store shows it can record jobs, and the caller learns whether it was written.
+        case saveChecked(JobRecord, CheckedContinuation<Void, any Error>)
+        /// Whether the store can record jobs now, asked in turn.
+        case check(CheckedContinuation<Void, any Error>)
+        case retry
         case flush(CheckedContinuation<Void, Never>)
     }
 
@@ -17,14 +26,51 @@ final class StoreWriter: Sendable {
         let (stream, continuation) = AsyncStream.makeStream(of: Item.self)
         self.continuation = continuation
         task = Task {
+            /// Records whose last write failed, by job id (only the newest version matters).
+            var unwritten: [String: JobRecord] = [:]
+            func write(_ record: JobRecord) async throws {
+                try await store.save(record.redacted(by: secrets.redactor))
+                unwritten[record.id] = nil
+            }
+            func retryUnwritten() async {
+                for record in unwritten.values.sorted(by: { $0.queuedAt < $1.queuedAt }) {
+                    do {
+                        try await write(record)
+                        logger.notice("Job \(record.id) is recorded again (the job store could not be written before).", metadata: ["job": "\(record.id)"])
+                    } catch {
+                        return
+                    }
+                }
+            }
             for await item in stream {
                 switch item {
                 case .save(let record):
                     do {
-                        try await store.save(record.redacted(by: secrets.redactor))
+                        try await write(record)
+                        if !unwritten.isEmpty { await retryUnwritten() }
                     } catch {
-                        logger.error("Job \(record.id) could not be recorded: \(error)", metadata: ["job": "\(record.id)"])
+                        if unwritten.updateValue(record, forKey: record.id) == nil {
+                            logger.error("Job \(record.id) could not be recorded (kept in memory; written again once the store can be written): \(error)", metadata: ["job": "\(record.id)"])
+                        }
                     }
+                case .saveChecked(let record, let waiter):
+                    do {
+                        try await store.checkWritable()
+                        try await write(record)
+                        waiter.resume()
+                        if !unwritten.isEmpty { await retryUnwritten() }
+                    } catch {
+                        waiter.resume(throwing: error)
+                    }
+                case .check(let waiter):
+                    do {
+                        try await store.checkWritable()
+                        waiter.resume()
+                    } catch {
+                        waiter.resume(throwing: error)
+                    }
+                case .retry:
+                    if !unwritten.isEmpty { await retryUnwritten() }
                 case .flush(let waiter):
                     waiter.resume()
                 }
@@ -38,6 +84,33 @@ final class StoreWriter: Sendable {
 
     func save(_ record: JobRecord) {
         continuation.yield(.save(record))
+    }
+
+    /// Writes `record` after everything handed over before it, and throws when it could not be written or
+    /// the store cannot record jobs now (``JobStore/checkWritable()``: too little free space, a failed
+    /// write): the caller then does not go on as if it were recorded.
+    func saveChecked(_ record: JobRecord) async throws {
+        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
+            if case .terminated = continuation.yield(.saveChecked(record, waiter)) {
+                waiter.resume(throwing: EngineError(.shuttingDown, "The job store is closed."))
+            }
+        }
+    }
+
+    /// Throws `.storeUnavailable` when the store cannot record jobs now (``JobStore/checkWritable()``).
+    /// Asked from the writer's own task: a caller's cancellation (an HTTP request whose client went away)
+    /// must not make a sound store look broken.
+    func checkWritable() async throws {
+        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
+            if case .terminated = continuation.yield(.check(waiter)) {
+                waiter.resume(throwing: EngineError(.shuttingDown, "The job store is closed."))
+            }
+        }
+    }
+
+    /// Writes again the records whose write failed (the store may be writable again).
+    func retryPending() {
+        continuation.yield(.retry)
     }
 
     /// Waits until every record handed over before this call is written.

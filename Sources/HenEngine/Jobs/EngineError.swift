@@ -19,6 +19,8 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let shuttingDown = Code(rawValue: "shutting_down")
         /// The job store could not be read or written.
         public static let store = Code(rawValue: "store")
+        /// The job store cannot record a job now (its disk is full, it cannot be written): try again later.
+        public static let storeUnavailable = Code(rawValue: "store_unavailable")
         /// Another process (a daemon, an in-process job) holds the data directory.
         public static let dataDirectoryInUse = Code(rawValue: "data_dir_in_use")
         /// A running job's own work on disk failed (a restore could not move its files into place).

@@ -16,6 +16,7 @@ public struct EngineMetrics: Sendable {
     public static let families: [String: String] = [
         "hen_daemon_info": "Always 1; the labels say which version runs, for which host, in which mode.",
         "hen_jobs_total": "Jobs ended, by operation and outcome (succeeded, warning, failed, cancelled, timed_out, interrupted).",
+        "hen_job_retries_total": "Tries after the first of a step that failed for a passing reason (retry:), by operation and repository.",
         "hen_job_duration_seconds": "How long jobs ran, from start to end, by operation.",
         "hen_backup_last_success_timestamp_seconds": "When a backup last succeeded into a repository (Unix time).",
         "hen_backup_last_snapshot_timestamp_seconds": "When the newest snapshot of a backup in a repository was taken (Unix time).",
@@ -49,6 +50,10 @@ public struct EngineMetrics: Sendable {
             Timer(label: "hen_job_duration_seconds", dimensions: [("operation", operation)], factory: factory)
                 .recordNanoseconds(Int64(max(0, seconds) * 1e9))
         }
+    }
+
+    func retried(operation: String, repository: String, count: Int) {
+        Counter(label: "hen_job_retries_total", dimensions: [("operation", operation), ("repository", repository)], factory: factory).increment(by: Int64(count))
     }
 
     func lastSuccess(backup: String, repository: String, at date: Date) {

@@ -48,11 +48,14 @@ extension EngineMonitor {
                 health.problems.append(.init(kind: "drill_failed", subject: backup.name, message: "The last restore drill of backup \(backup.name) (job \(last.id)) failed: \(last.error ?? "no message")"))
             }
             guard configuration.mode == .normal, let schedules = backup.drill?.schedules, !schedules.isEmpty else { continue }
-            let lastDrill = try await store.records(JobFilter(states: [.succeeded, .warning], backup: backup.name, operation: .drill, limit: 1)).first.flatMap(\.endedAt)
-            let since = lastDrill ?? createdAt
+            // Kept apart from the job history, which `job_history` trims.
+            let lastDrill = try await store.lastSuccess(operation: .drill, target: backup.name)
+            let appeared = self.configuration.appearance(ofBackup: backup.name)
+            let since = lastDrill ?? appeared
             let interval = Planner.shortestInterval(schedules, from: since, timeZone: configuration.timeZone)
             if date.timeIntervalSince(since) > 2 * interval {
-                let when = lastDrill.map { "last drilled \(Planner.relative(date.timeIntervalSince($0))) ago" } ?? "has not been drilled since the daemon started \(Planner.relative(date.timeIntervalSince(createdAt))) ago"
+                let origin = appeared == createdAt ? "since the daemon started" : "since it was added to the configuration"
+                let when = lastDrill.map { "last drilled \(Planner.relative(date.timeIntervalSince($0))) ago" } ?? "has not been drilled \(origin) \(Planner.relative(date.timeIntervalSince(appeared))) ago"
                 health.problems.append(.init(kind: "drill_overdue", subject: backup.name, message: "Backup \(backup.name) \(when), more than twice its drill schedule interval of \(Planner.relative(interval))."))
             }
         }

@@ -14,7 +14,8 @@ struct EngineMonitor: Sendable {
     let configuration: ConfigurationInForce
     /// The snapshot lists, whose cache the snapshot counts come from.
     let snapshots: SnapshotBrowser
-    /// When the engine was built: a backup that never succeeded is overdue counting from here.
+    /// When the engine was built: a backup that never succeeded is overdue counting from here (or from the
+    /// reload that added it, ``ConfigurationInForce/appearance(ofBackup:)``).
     let createdAt: Date
     let now: @Sendable () -> Date
     let logger: Logger
@@ -29,6 +30,15 @@ struct EngineMonitor: Sendable {
     func jobEnded(_ record: JobRecord) {
         let seconds = record.startedAt.map { (record.endedAt ?? now()).timeIntervalSince($0) }
         metrics.jobEnded(operation: record.operation, outcome: record.state.rawValue, seconds: seconds)
+        // A retry's steps are `ID#N` (N ≥ 2): one retry per repository and N.
+        var retries: [String: Set<Substring>] = [:]
+        for step in record.steps where !step.id.hasPrefix("hook:") {
+            guard let repository = step.repository, let mark = step.id.lastIndex(of: "#") else { continue }
+            retries[repository, default: []].insert(step.id[step.id.index(after: mark)...])
+        }
+        for (repository, tries) in retries.sorted(by: { $0.key < $1.key }) {
+            metrics.retried(operation: record.operation, repository: repository, count: tries.count)
+        }
         for step in record.steps {
             if step.id.hasPrefix("hook:"), step.state == .failed || step.state == .warning {
                 metrics.hookFailed(backup: record.request.backup ?? record.target, phase: String(step.id.split(separator: ":")[1]))
@@ -124,13 +134,18 @@ struct EngineMonitor: Sendable {
 
     // MARK: Health
 
-    /// Whether the job store reads; with `strict`, also which backups are overdue (last success older than
+    /// Whether the job store reads and can record jobs now (``JobStore/checkWritable()``: a `job_store`
+    /// problem makes the daemon `unavailable`); with `strict`, also which backups are overdue (last success older than
     /// twice their schedule interval) and which repositories failed in their last job.
     func health(strict: Bool, acceptingJobs: Bool, queued: Int, running: Int) async -> EngineHealth {
         var health = EngineHealth(acceptingJobs: acceptingJobs, queued: queued, running: running)
         await writer.flush()
         do {
+            // Readable and writable: while it cannot record a job the daemon runs none.
             _ = try await store.count()
+            try await writer.checkWritable()
+            // It can: records a full disk kept from it are written now.
+            writer.retryPending()
         } catch {
             health.problems.append(.init(kind: "job_store", subject: store.path, message: "\(error)"))
             return health
@@ -143,12 +158,15 @@ struct EngineMonitor: Sendable {
         let date = now()
         do {
             for backup in configuration.backups where !backup.schedules.isEmpty && configuration.mode == .normal {
-                let records = try await store.records(JobFilter(states: [.succeeded, .warning], backup: backup.name, operation: .backup, limit: 1))
-                let lastSuccess = records.first.flatMap { $0.endedAt }
-                let interval = Planner.shortestInterval(backup.schedules, from: lastSuccess ?? createdAt, timeZone: configuration.timeZone)
-                let since = lastSuccess ?? createdAt
+                // Kept apart from the job history, which `job_history` trims.
+                let lastSuccess = try await store.lastSuccess(operation: .backup, target: backup.name)
+                // A backup added by a reload counts from then, not from the daemon's start.
+                let appeared = self.configuration.appearance(ofBackup: backup.name)
+                let interval = Planner.shortestInterval(backup.schedules, from: lastSuccess ?? appeared, timeZone: configuration.timeZone)
+                let since = lastSuccess ?? appeared
                 if date.timeIntervalSince(since) > 2 * interval {
-                    let when = lastSuccess.map { "last succeeded \(Planner.relative(date.timeIntervalSince($0))) ago" } ?? "has not succeeded since the daemon started \(Planner.relative(date.timeIntervalSince(createdAt))) ago"
+                    let origin = appeared == createdAt ? "since the daemon started" : "since it was added to the configuration"
+                    let when = lastSuccess.map { "last succeeded \(Planner.relative(date.timeIntervalSince($0))) ago" } ?? "has not succeeded \(origin) \(Planner.relative(date.timeIntervalSince(appeared))) ago"
                     health.problems.append(.init(
                         kind: "backup_overdue", subject: backup.name,
                         message: "Backup \(backup.name) \(when), more than twice its schedule interval of \(Planner.relative(interval))."

@@ -28,6 +28,8 @@ struct JobRunner: Sendable {
     var store: JobStore?
     var now: @Sendable () -> Date
     var logger: Logger
+    /// Waits between two tries of a step (the engine's clock in the daemon, so tests can move it).
+    var sleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
 
     func run(_ record: JobRecord, report: @escaping @Sendable (JobUpdate) -> Void) async -> JobOutcome {
         var run = Run(record: record, report: report, now: now)
@@ -129,7 +131,9 @@ struct JobRunner: Sendable {
             guard let backup else { return run.fail("Backup \(name) is not in the configuration.") }
             for repository in record.repositories {
                 if Task.isCancelled { run.stopped = true; return }
-                await backUp(backup, to: repository, run: &run)
+                await attempting(repository, policy: backup.retry ?? configuration.retry, run: &run) { run in
+                    await backUp(backup, to: repository, run: &run)
+                }
             }
         case .prune(let name):
             guard let backup else { return run.fail("Backup \(name) is not in the configuration.") }
@@ -158,28 +162,32 @@ struct JobRunner: Sendable {
             let (jobID, hostname) = (record.id, configuration.hostname)
             for repository in record.repositories {
                 if Task.isCancelled { run.stopped = true; return }
-                await step(id: "prune:\(repository)", name: "forget and prune \(repository)", repository: repository, niceness: backup.nice, limits: backup.limits, createsRepository: true, run: &run) { driver, events in
-                    let summary = try await driver.forget(ForgetRequest(selection: .policy(retention), tags: [SnapshotTag.backup(name)], prune: true), events: events)
-                    await catalog?.recordForget(jobID: jobID, repository: repository, hostname: hostname, removed: summary.removed)
-                    return StepResult(
-                        message: "kept \(summary.kept.count), removed \(summary.removed.count) snapshot\(summary.removed.count == 1 ? "" : "s")",
-                        result: RepositoryResult(repository: repository, snapshotsRemoved: summary.removed, snapshotsKept: summary.kept.count)
-                    )
+                await attempting(repository, policy: backup.retry ?? configuration.retry, run: &run) { run in
+                    await step(id: "prune:\(repository)", name: "forget and prune \(repository)", repository: repository, niceness: backup.nice, limits: backup.limits, createsRepository: true, run: &run) { driver, events in
+                        let summary = try await driver.forget(ForgetRequest(selection: .policy(retention), tags: [SnapshotTag.backup(name)], prune: true), events: events)
+                        await catalog?.recordForget(jobID: jobID, repository: repository, hostname: hostname, removed: summary.removed)
+                        return StepResult(
+                            message: "kept \(summary.kept.count), removed \(summary.removed.count) snapshot\(summary.removed.count == 1 ? "" : "s")",
+                            result: RepositoryResult(repository: repository, snapshotsRemoved: summary.removed, snapshotsKept: summary.kept.count)
+                        )
+                    }
                 }
             }
         case .check(let repository, let subset):
             let readDataSubset = subset ?? configuration.repositories[repository]?.check.readDataSubset
-            await step(id: "check:\(repository)", name: "check \(repository)", repository: repository, createsRepository: true, run: &run) { driver, events in
-                let summary = try await driver.check(CheckRequest(readDataSubset: readDataSubset), events: events)
-                if !summary.ok {
-                    let first = summary.errors[0]
-                    throw DriverError(.checkFailed, "The check of repository \(repository) found \(summary.errors.count) problem\(summary.errors.count == 1 ? "" : "s"), the first: \(first)", repository: repository)
+            await attempting(repository, policy: configuration.retry, run: &run) { run in
+                await step(id: "check:\(repository)", name: "check \(repository)", repository: repository, createsRepository: true, run: &run) { driver, events in
+                    let summary = try await driver.check(CheckRequest(readDataSubset: readDataSubset), events: events)
+                    if !summary.ok {
+                        let first = summary.errors[0]
+                        throw DriverError(.checkFailed, "The check of repository \(repository) found \(summary.errors.count) problem\(summary.errors.count == 1 ? "" : "s"), the first: \(first)", repository: repository)
+                    }
+                    return StepResult(
+                        message: readDataSubset.map { "no problems (read back \($0) of the data)" } ?? "no problems",
+                        warnings: summary.warnings,
+                        result: RepositoryResult(repository: repository, checkErrors: [])
+                    )
                 }
-                return StepResult(
-                    message: readDataSubset.map { "no problems (read back \($0) of the data)" } ?? "no problems",
-                    warnings: summary.warnings,
-                    result: RepositoryResult(repository: repository, checkErrors: [])
-                )
             }
         case .restore(let repository, let snapshot, let target, let includes):
             let scope = restoreScope
@@ -229,46 +237,84 @@ struct JobRunner: Sendable {
         case .forget(let repository, let ids):
             let (jobID, hostname) = (record.id, configuration.hostname)
             let verified = await catalog?.knows(repository: repository, hostname: hostname, ids: ids) == true
-            await step(id: "forget:\(repository)", name: "forget \(ids.count) snapshot\(ids.count == 1 ? "" : "s") in \(repository)", repository: repository, run: &run) { driver, events in
-                let summary = try await driver.forget(ForgetRequest(selection: .snapshots(ids), verified: verified), events: events)
-                await catalog?.recordForget(jobID: jobID, repository: repository, hostname: hostname, removed: summary.removed)
-                return StepResult(
-                    message: "removed \(summary.removed.count) snapshot\(summary.removed.count == 1 ? "" : "s")",
-                    result: RepositoryResult(repository: repository, snapshotsRemoved: summary.removed, snapshotsKept: summary.kept.count)
-                )
+            await attempting(repository, policy: configuration.retry, run: &run) { run in
+                await step(id: "forget:\(repository)", name: "forget \(ids.count) snapshot\(ids.count == 1 ? "" : "s") in \(repository)", repository: repository, run: &run) { driver, events in
+                    let summary = try await driver.forget(ForgetRequest(selection: .snapshots(ids), verified: verified), events: events)
+                    await catalog?.recordForget(jobID: jobID, repository: repository, hostname: hostname, removed: summary.removed)
+                    return StepResult(
+                        message: "removed \(summary.removed.count) snapshot\(summary.removed.count == 1 ? "" : "s")",
+                        result: RepositoryResult(repository: repository, snapshotsRemoved: summary.removed, snapshotsKept: summary.kept.count)
+                    )
+                }
             }
         case .initialize(let repository):
-            await step(id: "init:\(repository)", name: "initialize \(repository)", repository: repository, run: &run) { driver, events in
-                let result = try await driver.initialize(events: events)
-                return StepResult(message: result == .created ? "created" : "already initialized")
+            await attempting(repository, policy: configuration.retry, run: &run) { run in
+                await step(id: "init:\(repository)", name: "initialize \(repository)", repository: repository, run: &run) { driver, events in
+                    let result = try await driver.initialize(events: events)
+                    return StepResult(message: result == .created ? "created" : "already initialized")
+                }
             }
         case .drill(let name):
             guard let backup else { return run.fail("Backup \(name) is not in the configuration.") }
             for repository in record.repositories {
                 if Task.isCancelled { run.stopped = true; return }
                 let drill = RestoreDrill(backup: backup, repository: repository, jobID: record.id, queuedAt: record.queuedAt, dataDirectory: configuration.dataDirectory, store: store, now: now)
-                await step(id: "drill:\(repository)", name: "restore drill of \(repository)", repository: repository, niceness: backup.nice, limits: backup.limits, run: &run) { driver, events in
-                    guard let found = try await drill.run(driver: driver, events: events) else {
-                        return StepResult(message: "nothing to drill", warnings: ["Repository \(repository) has no snapshot of backup \(name) to drill yet."])
+                await attempting(repository, policy: backup.retry ?? configuration.retry, run: &run) { run in
+                    await step(id: "drill:\(repository)", name: "restore drill of \(repository)", repository: repository, niceness: backup.nice, limits: backup.limits, run: &run) { driver, events in
+                        guard let found = try await drill.run(driver: driver, events: events) else {
+                            return StepResult(message: "nothing to drill", warnings: ["Repository \(repository) has no snapshot of backup \(name) to drill yet."])
+                        }
+                        let result = found
+                        var recorded = RepositoryResult(repository: repository)
+                        recorded.drill = result
+                        let counts = "\(result.sampled) files sampled from snapshot \(result.snapshotID.prefix(8)): \(result.matched) matched, \(result.differed) differed, \(result.skipped) skipped (changed or gone since)"
+                        guard result.differed == 0 else {
+                            let listed = result.differedPaths.joined(separator: ", ") + (result.differed > result.differedPaths.count ? " and \(result.differed - result.differedPaths.count) more" : "")
+                            return StepResult(
+                                message: counts, result: recorded,
+                                failure: "The restore drill of backup \(name) in repository \(repository) restored \(result.differed) file\(result.differed == 1 ? "" : "s") that differ\(result.differed == 1 ? "s" : "") from the unchanged source: \(listed)."
+                            )
+                        }
+                        return StepResult(message: counts, result: recorded)
                     }
-                    let result = found
-                    var recorded = RepositoryResult(repository: repository)
-                    recorded.drill = result
-                    let counts = "\(result.sampled) files sampled from snapshot \(result.snapshotID.prefix(8)): \(result.matched) matched, \(result.differed) differed, \(result.skipped) skipped (changed or gone since)"
-                    guard result.differed == 0 else {
-                        let listed = result.differedPaths.joined(separator: ", ") + (result.differed > result.differedPaths.count ? " and \(result.differed - result.differedPaths.count) more" : "")
-                        return StepResult(
-                            message: counts, result: recorded,
-                            failure: "The restore drill of backup \(name) in repository \(repository) restored \(result.differed) file\(result.differed == 1 ? "" : "s") that differ\(result.differed == 1 ? "s" : "") from the unchanged source: \(listed)."
-                        )
-                    }
-                    return StepResult(message: counts, result: recorded)
                 }
             }
         case .unlock(let repository):
-            await step(id: "unlock:\(repository)", name: "remove stale locks of \(repository)", repository: repository, run: &run) { driver, events in
-                try await driver.unlock(events: events)
-                return StepResult(message: "stale locks removed")
+            await attempting(repository, policy: configuration.retry, run: &run) { run in
+                await step(id: "unlock:\(repository)", name: "remove stale locks of \(repository)", repository: repository, run: &run) { driver, events in
+                    try await driver.unlock(events: events)
+                    return StepResult(message: "stale locks removed")
+                }
+            }
+        }
+    }
+
+    /// Runs one repository's work, and runs it again after a failure that may pass by itself (see
+    /// ``RetryPolicy``), up to `policy.attempts` tries in all with a growing wait between them. Each try's
+    /// steps are steps of this job; only the last try's failure is the job's.
+    private func attempting(_ repository: String, policy: RetryPolicy, run: inout Run, _ body: (inout Run) async -> Void) async {
+        run.attempts = policy.attempts
+        defer { run.attempt = 1; run.attempts = 1 }
+        for attempt in 1...max(1, policy.attempts) {
+            run.attempt = attempt
+            run.transient = nil
+            let failuresBefore = run.failures.count
+            await body(&run)
+            guard run.failures.count > failuresBefore, let reason = run.transient, !run.stopped, !Task.isCancelled else { return }
+            guard attempt < policy.attempts else {
+                if attempt > 1, let last = run.failures.indices.last {
+                    run.failures[last] = run.failures[last].trimmingCharacters(in: CharacterSet(charactersIn: ".")) + " (tried \(attempt) times)."
+                }
+                return
+            }
+            run.failures.removeSubrange(failuresBefore...)
+            let wait = policy.wait(after: attempt)
+            run.report(.log(.warning, "Try \(attempt) of \(policy.attempts) on \(repository) failed (\(reason)); trying again in \(DurationText.format(wait))."))
+            do {
+                try await sleep(wait)
+            } catch {
+                run.stopped = true
+                return
             }
         }
     }
@@ -477,7 +523,7 @@ struct JobRunner: Sendable {
     ) async -> Bool {
         let report = run.report
         let events: DriverEventHandler = { report(.driver($0)) }
-        var step = JobStep(id: id, name: name, repository: repository, state: .running, startedAt: now())
+        var step = JobStep(id: run.attemptID(id), name: run.attemptName(name), repository: repository, state: .running, startedAt: now())
         report(.step(step))
         do {
             let driver = try makeDriver(repository, niceness, limits, stepLogger(id, repository: repository))
@@ -530,6 +576,7 @@ struct JobRunner: Sendable {
             } else {
                 step.state = .failed
                 step.message = Self.message(error, repository: repository)
+                run.noteTransient(error)
                 run.fail(step.message ?? "")
                 if let detail = (error as? DriverError)?.detail, !detail.isEmpty {
                     report(.log(.error, detail))
@@ -593,6 +640,19 @@ extension JobRunner {
         var results: [RepositoryResult] = []
         /// The mass-deletion alarms this backup set off, one sentence each.
         var alarms: [String] = []
+        /// The try of the current repository's work (1 for the first) and how many it may have.
+        var attempt = 1
+        var attempts = 1
+        /// Why the last failure may pass by itself, when it may (set by the failing step).
+        var transient: String?
+
+        /// A step's id on a retry: `backup:local#2`, so every try is a step of its own in the record.
+        func attemptID(_ id: String) -> String { attempt > 1 ? "\(id)#\(attempt)" : id }
+        func attemptName(_ name: String) -> String { attempt > 1 ? "\(name) (try \(attempt) of \(attempts))" : name }
+
+        mutating func noteTransient(_ error: any Error) {
+            if let error = error as? DriverError, error.isTransient { transient = error.transientReason }
+        }
 
         init(record: JobRecord, report: @escaping @Sendable (JobUpdate) -> Void, now: @escaping @Sendable () -> Date) {
             self.record = record
@@ -613,7 +673,7 @@ extension JobRunner {
 
         mutating func failStep(id: String, name: String, repository: String, message: String) {
             let date = now()
-            report(.step(JobStep(id: id, name: name, repository: repository, state: .failed, startedAt: date, endedAt: date, message: message)))
+            report(.step(JobStep(id: attemptID(id), name: attemptName(name), repository: repository, state: .failed, startedAt: date, endedAt: date, message: message)))
             fail(message)
         }
 

@@ -74,6 +74,28 @@ extension JobStore {
                     """
             )
         }
+        // v4: one row written by `checkWritable()` to learn whether the store can record a job now.
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: "CREATE TABLE store_probe (id INTEGER PRIMARY KEY NOT NULL, written_at REAL NOT NULL)")
+        }
+        // v5: when each operation on each target last ran and last succeeded, apart from the job history,
+        // which `job_history` trims: schedules and health must not forget a run when its record goes.
+        migrator.registerMigration("v5") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE last_run (
+                        operation TEXT NOT NULL,
+                        target TEXT NOT NULL,
+                        started_at REAL,
+                        succeeded_at REAL,
+                        PRIMARY KEY (operation, target)
+                    );
+                    INSERT INTO last_run (operation, target, started_at, succeeded_at)
+                        SELECT operation, target, MAX(COALESCE(started_at, queued_at)),
+                            MAX(CASE WHEN state IN ('succeeded', 'warning') THEN COALESCE(ended_at, queued_at) END)
+                        FROM job WHERE state NOT IN ('queued', 'running', 'interrupted') GROUP BY operation, target;
+                    """)
+        }
         return migrator
     }
 

@@ -68,6 +68,7 @@ public final class JobStore: Sendable {
                     """,
                 arguments: arguments
             )
+            try Self.noteRun(of: record, in: db)
         }
     }
 
@@ -157,14 +158,54 @@ public final class JobStore: Sendable {
     }
 
     /// When an operation on a target last ran: the start (or queueing) of its newest job that was not
-    /// interrupted. An interrupted job does not count, so the next start runs it again.
+    /// interrupted. An interrupted job does not count, so the next start runs it again. Ended jobs are read
+    /// from `last_run`, which the history retention never trims; queued and running ones from the history.
     public func lastRun(operation: JobOperation.Kind, target: String) async throws -> Date? {
         try await read { db in
             try Double.fetchOne(
                 db,
-                sql: "SELECT MAX(COALESCE(started_at, queued_at)) FROM job WHERE operation = ? AND target = ? AND state != 'interrupted'",
-                arguments: [operation.rawValue, target]
+                sql: """
+                    SELECT MAX(at) FROM (
+                        SELECT started_at AS at FROM last_run WHERE operation = ? AND target = ?
+                        UNION ALL
+                        SELECT MAX(COALESCE(started_at, queued_at)) FROM job WHERE operation = ? AND target = ? AND state IN ('queued', 'running')
+                    )
+                    """,
+                arguments: [operation.rawValue, target, operation.rawValue, target]
             ).map { Date(timeIntervalSince1970: $0) }
+        }
+    }
+
+    /// When an operation on a target last succeeded (the end of its newest `succeeded` or `warning` job),
+    /// kept apart from the trimmed history.
+    public func lastSuccess(operation: JobOperation.Kind, target: String) async throws -> Date? {
+        try await read { db in
+            try Double.fetchOne(db, sql: "SELECT succeeded_at FROM last_run WHERE operation = ? AND target = ?", arguments: [operation.rawValue, target])
+                .map { Date(timeIntervalSince1970: $0) }
+        }
+    }
+
+    /// Keeps `last_run` up to date with an ended record (in the transaction that saves it).
+    private static func noteRun(of record: JobRecord, in db: Database) throws {
+        guard record.state.isFinished, record.state != .interrupted else { return }
+        let started = (record.startedAt ?? record.queuedAt).timeIntervalSince1970
+        let succeeded: Double? = record.state == .succeeded || record.state == .warning ? (record.endedAt ?? record.queuedAt).timeIntervalSince1970 : nil
+        try db.execute(
+            sql: """
+                INSERT INTO last_run (operation, target, started_at, succeeded_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (operation, target) DO UPDATE SET
+                    started_at = MAX(COALESCE(started_at, excluded.started_at), excluded.started_at),
+                    succeeded_at = CASE WHEN excluded.succeeded_at IS NULL THEN succeeded_at
+                        ELSE MAX(COALESCE(succeeded_at, excluded.succeeded_at), excluded.succeeded_at) END
+                """,
+            arguments: [record.operation, record.target, started, succeeded]
+        )
+    }
+
+    /// Writes the one row of `store_probe` (see ``checkWritable()``).
+    func writeProbe() async throws {
+        try await write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO store_probe (id, written_at) VALUES (1, ?)", arguments: [Date().timeIntervalSince1970])
         }
     }
 

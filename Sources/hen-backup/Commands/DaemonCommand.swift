@@ -98,6 +98,7 @@ struct DaemonCommand: AsyncParsableCommand {
     /// last, so that a second signal can hurry the jobs the engine waits for.
     static func serve(engine: Engine, logger: Logger, api: (any Service)? = nil, loader: ConfigurationLoader) async throws {
         let services: [any Service] = [
+            OrphanReaperService(logger: Logger(label: "hen.reaper")),
             SecondSignalService(engine: engine, logger: logger),
             ReloadOnHangupService(engine: engine, loader: loader, logger: logger),
         ] + (api.map { [$0] } ?? []) + [

@@ -45,6 +45,8 @@ final class FakeBackend: Sendable {
     func setInitialized(_ repository: String) { state.withLock { _ = $0.initialized.insert(repository) } }
     func isInitialized(_ repository: String) -> Bool { state.withLock { $0.initialized.contains(repository) } }
     func fail(_ repository: String, _ operation: String, _ error: DriverError) { state.withLock { $0.failures[Self.key(repository, operation)] = error } }
+    /// The operation succeeds again (after ``fail(_:_:_:)``).
+    func stopFailing(_ repository: String, _ operation: String) { state.withLock { $0.failures[Self.key(repository, operation)] = nil } }
     /// Backups report this many progress events.
     func reportProgress(_ count: Int) { state.withLock { $0.progressReports = count } }
     /// Backups end with these warnings (restic's exit code 3).
