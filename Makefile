@@ -8,8 +8,9 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 # What building and running need: restic (the engine we supervise), libcurl (HTTP hooks), SQLite (job store).
 RUN_PACKAGES  = restic libcurl4-openssl-dev libsqlite3-dev pkg-config ca-certificates
 # What the tests need on top: rclone (a real REST server), python3 + pip (moto's S3 server, test HTTP server), openssl (TLS certificates),
-# sqlite3 (breaks a job store on purpose), prometheus (its promtool lints /metrics), curl (reads /metrics).
-TEST_PACKAGES = $(RUN_PACKAGES) rclone python3 python3-pip openssl tar gzip sqlite3 prometheus curl
+# sqlite3 (breaks a job store on purpose), prometheus (its promtool lints /metrics), curl (reads /metrics),
+# borgbackup and rsync (the engines behind the borg and rsync plugins).
+TEST_PACKAGES = $(RUN_PACKAGES) borgbackup rsync rclone python3 python3-pip openssl tar gzip sqlite3 prometheus curl
 
 .PHONY: run test build deps test-deps clean help
 

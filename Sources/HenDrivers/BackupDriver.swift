@@ -61,22 +61,6 @@ public protocol BackupDriver: Sendable {
     func verifyPrograms() async throws -> [String]
 }
 
-/// Receives a driver's events while an operation runs. Called from any task; must not block.
-public typealias DriverEventHandler = @Sendable (DriverEvent) -> Void
-
-public enum DriverEvent: Sendable, Equatable {
-    /// Where an operation stands (backups and restores report it; throttling is the receiver's business).
-    case progress(Progress)
-    /// Something went wrong that did not stop the operation (an unreadable file, say).
-    case warning(String)
-    /// A line of the driver's own output worth keeping in the job log.
-    case log(level: LogLevel, message: String)
-
-    public enum LogLevel: String, Sendable, Codable {
-        case debug, info, warning, error
-    }
-}
-
 extension BackupDriver {
     /// A driver that runs no program of its own has nothing to verify.
     public func verifyPrograms() async throws -> [String] { [] }
@@ -98,35 +82,5 @@ extension BackupDriver {
     }
     public func unlock() async throws {
         try await unlock(events: { _ in })
-    }
-}
-
-/// What a driver can do.
-public struct DriverCapabilities: OptionSet, Sendable, Hashable, Codable {
-    public let rawValue: Int
-    public init(rawValue: Int) { self.rawValue = rawValue }
-
-    /// Data at rest is encrypted with the repository password.
-    public static let encrypted = DriverCapabilities(rawValue: 1 << 0)
-    /// Several backups may write to one repository at the same time.
-    public static let concurrentBackups = DriverCapabilities(rawValue: 1 << 1)
-    /// Upload and download limits are honoured.
-    public static let bandwidthLimits = DriverCapabilities(rawValue: 1 << 2)
-    /// Unchanged data is stored once across snapshots.
-    public static let deduplication = DriverCapabilities(rawValue: 1 << 3)
-    /// `check` can read back a subset of the data.
-    public static let readDataSubset = DriverCapabilities(rawValue: 1 << 4)
-    /// Locks can go stale and `unlock` can clear them.
-    public static let locks = DriverCapabilities(rawValue: 1 << 5)
-
-    public var names: [String] {
-        var result: [String] = []
-        if contains(.encrypted) { result.append("encrypted") }
-        if contains(.concurrentBackups) { result.append("concurrent_backups") }
-        if contains(.bandwidthLimits) { result.append("bandwidth_limits") }
-        if contains(.deduplication) { result.append("deduplication") }
-        if contains(.readDataSubset) { result.append("read_data_subset") }
-        if contains(.locks) { result.append("locks") }
-        return result
     }
 }

@@ -83,12 +83,15 @@ extension Engine {
         if new.mode != old.mode { restartRequired.append("mode") }
         if new.api.listen != old.api.listen { restartRequired.append("api.listen") }
         if Self.watchKey(new) != Self.watchKey(old) { restartRequired.append("watch") }
+        // The plugins were found and described when the daemon started.
+        if new.pluginDirectories != old.pluginDirectories { restartRequired.append("plugin_dirs") }
         // Logging is set up once per process.
         if Self.logKey(new) != Self.logKey(old) { restartRequired.append("log") }
         new.hostname = old.hostname
         new.dataDirectory = old.dataDirectory
         new.mode = old.mode
         new.api.listen = old.api.listen
+        new.pluginDirectories = old.pluginDirectories
 
         new.log = old.log
         let changed = Self.differences(old, new)
