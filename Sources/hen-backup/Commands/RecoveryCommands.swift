@@ -23,7 +23,7 @@ struct DrillCommand: AsyncParsableCommand {
             try await JobRunning.runRemote(daemon, path: "/api/v1/backups/\(name)/drill", body: API.PruneRequest(priority: JobRunning.priority), wait: wait, options: options)
             return
         }
-        let context = try CommandContext.load(options)
+        let context = try await CommandContext.load(options)
         try await JobRunning.run(.drill(backup: name), context: context)
     }
 }

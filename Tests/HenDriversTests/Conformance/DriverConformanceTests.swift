@@ -9,7 +9,7 @@ import Glibc
 /// One scenario every driver must pass. Append a fixture to `fixtures` to run a new driver through it.
 @Suite(.serialized)
 struct DriverConformanceTests {
-    static let fixtures: [any DriverFixture] = [TarFixture(), ResticFixture()]
+    static let fixtures: [any DriverFixture] = [TarFixture(), ResticFixture(), BorgFixture()]
 
     @Test(arguments: fixtures.map { FixtureArgument($0) })
     func scenario(_ argument: FixtureArgument) async throws {
@@ -17,8 +17,8 @@ struct DriverConformanceTests {
         let scratch = try ConformanceScratch("conformance-\(fixture.name)")
         let repositoryDirectory = scratch.url.appendingPathComponent("repository")
         let tree = try ConformanceTree(in: scratch.url.appendingPathComponent("source"))
-        let driver = try fixture.makeDriver(repositoryDirectory: repositoryDirectory, hostname: "host-a")
-        let other = try fixture.makeDriver(repositoryDirectory: repositoryDirectory, hostname: "host-b")
+        let driver = try await fixture.makeDriver(repositoryDirectory: repositoryDirectory, hostname: "host-a")
+        let other = try await fixture.makeDriver(repositoryDirectory: repositoryDirectory, hostname: "host-b")
 
         // Initialization is idempotent.
         #expect(try await driver.isInitialized() == false)
@@ -152,10 +152,20 @@ struct DriverConformanceTests {
 
         // check: sound, then damaged.
         #expect(try await driver.check(CheckRequest()).ok)
-        #expect(try await driver.check(CheckRequest(readDataSubset: "100%")).ok)
+        if driver.capabilities.contains(.readDataSubset) {
+            #expect(try await driver.check(CheckRequest(readDataSubset: "100%")).ok)
+        }
         let stats = try await driver.stats()
         #expect(try #require(stats.totalSize, "stats without a total size") > 0)
-        try await driver.unlock()
+        // unlock where the driver keeps locks; "unsupported" where it says it keeps none.
+        if driver.capabilities.contains(.locks) {
+            try await driver.unlock()
+        } else {
+            try await expectDriverError(.unsupported) { try await driver.unlock() }
+        }
+        if !driver.capabilities.contains(.readDataSubset) {
+            try await expectDriverError(.unsupported) { _ = try await driver.check(CheckRequest(readDataSubset: "5%")) }
+        }
         let corrupted = try fixture.corruptData(repositoryDirectory: repositoryDirectory, snapshotID: second.snapshotID)
         try #require(corrupted, "the \(fixture.name) fixture found no data to damage")
         let damaged = try await driver.check(CheckRequest())
