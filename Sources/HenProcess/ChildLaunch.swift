@@ -23,15 +23,7 @@ struct ChildLaunch: Sendable {
             }
         }
         if let io = request.niceness.io {
-            argv += [try Self.wrapper("ionice", request: request), "-t"]
-            switch io {
-            case .idle:
-                argv += ["-c", "3"]
-            case .bestEffort(let level):
-                argv += ["-c", "2"] + (level.map { ["-n", String(min(max($0, 0), 7))] } ?? [])
-            case .realtime(let level):
-                argv += ["-c", "1"] + (level.map { ["-n", String(min(max($0, 0), 7))] } ?? [])
-            }
+            argv += [try Self.wrapper("ionice", request: request), "-t"] + io.ioniceArguments
         }
         argv.append(program)
         argv += request.arguments

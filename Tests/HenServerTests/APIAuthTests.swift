@@ -230,7 +230,7 @@ import Testing
             let backup = try json(try await client.execute(uri: "/api/v1/backups/documents/backup", method: .post))
             let backupID = try #require((backup["job"] as? [String: Any])?["id"] as? String)
             // Asked for while the backup still waits behind the check: the stream follows it to its end.
-            let events = try await client.execute(uri: "/api/v1/jobs/\(backupID)/events", method: .get)
+            let events = try await getUntilClosed(client, uri: "/api/v1/jobs/\(backupID)/events")
             let frames = try sseFrames(events)
             let states = frames.filter { $0.type == "state" }.compactMap { $0.data["state"] as? String }
             #expect(states.first == "queued")
@@ -252,7 +252,7 @@ import Testing
         JobRoutes(engine: engine, heartbeat: .milliseconds(20)).register(on: router.group("api/v1"))
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
-            async let streamed = client.execute(uri: "/api/v1/events", method: .get)
+            async let streamed = getUntilClosed(client, uri: "/api/v1/events")
             // The stream subscribes when the request arrives; a job queued after that is in it.
             var id: String?
             for _ in 0..<50 where id == nil {
@@ -266,7 +266,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(500))
             await engine.shutdown(grace: .zero)
             let response = try await streamed
-            let text = String(decoding: Array(response.body.readableBytesView), as: UTF8.self)
+            let text = String(decoding: Array((response.body ?? ByteBuffer()).readableBytesView), as: UTF8.self)
             #expect(text.contains(": keep-alive"))
             let states = try sseFrames(response).filter { $0.type == "state" && $0.data["job_id"] as? String == jobID }.compactMap { $0.data["state"] as? String }
             #expect(states == ["queued", "running", "succeeded"])

@@ -254,7 +254,25 @@ import Testing
 
 /// The frames of a `text/event-stream` body: each one's `event:` name and decoded `data:` JSON.
 func sseFrames(_ response: TestResponse) throws -> [(type: String, data: [String: Any])] {
-    let text = String(decoding: Array(response.body.readableBytesView), as: UTF8.self)
+    try sseFrames(body: response.body)
+}
+
+func sseFrames(_ response: TestClient.Response) throws -> [(type: String, data: [String: Any])] {
+    try sseFrames(body: response.body ?? ByteBuffer())
+}
+
+/// A GET whose answer lasts as long as a job does (an event stream), on a connection of its own to the live
+/// server: the framework's test client gives a whole answer 20 s, which a restic job outlasts on a loaded
+/// machine. The ten minutes here bound a hang; they are not a measure.
+func getUntilClosed(_ client: some TestClientProtocol, uri: String) async throws -> TestClient.Response {
+    let port = try #require(client.port, "a live test client has a port")
+    return try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(600))) { connection in
+        try await connection.execute(TestClient.Request(uri, method: .get))
+    }
+}
+
+private func sseFrames(body: ByteBuffer) throws -> [(type: String, data: [String: Any])] {
+    let text = String(decoding: Array(body.readableBytesView), as: UTF8.self)
     var frames: [(type: String, data: [String: Any])] = []
     for block in text.components(separatedBy: "\n\n") {
         let lines = block.split(separator: "\n")

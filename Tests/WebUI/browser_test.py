@@ -10,6 +10,13 @@ for, a wrong password refused with a message, the right one works (with auth off
 recovery mode shows its banner and no backup button; no page logs a console error. Along the way it saves
 a screenshot of each page, light and dark, in docs/screenshots/.
 
+Recovery confidence (issue 19): "Restore drill" on the overview runs a drill live to succeeded and the card
+shows its counts; a source file swapped for other bytes of the same size and mtime makes a drill fail, and
+the card and the summary name the file; deleting more files than alarm.removed_over raises the alarm on the
+overview, its "What changed" shows exactly the removed paths over two pages, and "Acknowledge" clears it
+(the API agrees); the backup's first snapshot has no parent and the diff page says so; in recovery mode a
+drill still runs.
+
 Usage: python3 Tests/WebUI/browser_test.py [--binary .build/debug/hen-backup] [--screenshots docs/screenshots]
 """
 import argparse
@@ -202,6 +209,12 @@ backups:
     schedules: ["0 30 2 * * *"]  # cron: nothing runs at start, the test starts the backup
     repositories: [local]
     retention: {{ keep_last: 10 }}
+    drill: {{ sample: 5 }}
+    alarm: {{ removed_over: 200, protect: true }}
+  letters:
+    paths: [{source}/docs/letters]
+    repositories: [local]
+    drill: {{ sample: 100% }}
 """
 
 
@@ -282,7 +295,7 @@ def scenario_normal(daemon, browser, shots, repository, source, work):
     # Back up now: live progress to succeeded, then the new snapshot in the card, without a reload.
     card = 'article[data-backup="documents"]'
     Select(browser.one(f"{card} select")).select_by_value("next")
-    browser.one(f"{card} .card-actions button").click()
+    browser.one(f"{card} .backup-form button").click()
     browser.one(f"{card} .live .progress-block", "no live progress after Back up now")
     browser.wait(lambda: browser.find(f'{card} .live .progress-block[data-state="succeeded"]'), "the backup job did not reach succeeded on the overview")
     new = [snapshot for snapshot in snapshots(repository) if snapshot["id"] not in before and snapshot["hostname"] == HOST]
@@ -369,6 +382,8 @@ def scenario_normal(daemon, browser, shots, repository, source, work):
     check(any(s["id"] == snapshot["id"] for s in snapshots(repository)), "the forget removed another snapshot")
     browser.expect_no_console_errors("the forget")
 
+    recovery_confidence(daemon, browser, shots, source, snapshot)
+
     # Settings: version, hostname, mode, redacted configuration; a reload of a broken file names positions.
     browser.go(daemon.url + "#/settings")
     check(browser.text_of("dd.hostname") == HOST and browser.text_of("dd.mode") == "normal", "settings show the wrong host or mode")
@@ -390,6 +405,102 @@ def scenario_normal(daemon, browser, shots, repository, source, work):
     browser.one("section button.primary").click()
     browser.one(".reload-result .notice-success", "the good file did not reload")
     browser.expect_no_console_errors("the settings")
+
+
+def api(daemon, path, method="GET"):
+    request = urllib.request.Request(daemon.url + "api/v1" + path, method=method, headers={"Accept": "application/json"})
+    with urllib.request.urlopen(request) as answer:
+        return json.loads(answer.read())
+
+
+def recovery_confidence(daemon, browser, shots, source, first):
+    """Drills, the mass-deletion alarm and a snapshot's diff, through the overview and the diff page."""
+    card = 'article[data-backup="documents"]'
+    letters = 'article[data-backup="letters"]'
+
+    # The backup's first snapshot has no parent: the diff page says so (Chrome logs the 404 itself).
+    browser.allowed_errors = ["/diff?against=parent&limit=200 - Failed to load resource: the server responded with a status of 404"]
+    browser.go(daemon.url + f"#/diff/local/{first['id']}")
+    message = browser.one("main .notice-info", "the diff of a first snapshot shows no notice")
+    check("has no parent" in message.text, f"the diff of a first snapshot says {message.text!r}")
+    browser.expect_no_console_errors("the diff without a parent")
+    browser.allowed_errors = []
+
+    # A drill from the overview: live to succeeded, then its counts in the card (and in its job record).
+    browser.go(daemon.url)
+    browser.one(f"{card} button.drill").click()
+    browser.wait(lambda: browser.find(f'{card} .live .progress-block[data-state="succeeded"]'), "the drill did not succeed on the overview")
+    drill_id = browser.text_of(f"{card} .live .live-title a")
+    browser.wait(lambda: "5 matched · 0 differed · 0 skipped" in browser.text_of(f"{card} dd.last-drill"), "the card does not show the drill's counts")
+    check(browser.find(f"{card} dd.last-drill .state-succeeded"), "the last drill is not shown as succeeded")
+    record = api(daemon, f"/jobs/{drill_id}")
+    check(record["operation"] == "drill" and record["results"][0]["drill"]["matched"] == 5, f"the drill's record says {record['results']}")
+
+    # A source swapped for other bytes of the same size and mtime, after its backup: the drill fails naming it.
+    browser.one(f"{letters} .backup-form button").click()
+    browser.wait(lambda: browser.find(f'{letters} .live .progress-block[data-state="succeeded"]'), "the backup of letters did not succeed")
+    letter = os.path.join(source, "docs/letters/to grandma.txt")
+    info = os.stat(letter)
+    with open(letter, "rb") as file:
+        original = file.read()
+    with open(letter, "wb") as file:
+        file.write(original.replace(b"fine", b"gone"))
+    os.utime(letter, ns=(info.st_atime_ns, info.st_mtime_ns))
+    try:
+        browser.one(f"{letters} button.drill").click()
+        browser.wait(lambda: browser.find(f'{letters} .live .progress-block[data-state="failed"]'), "the drill of a swapped file did not fail")
+        browser.wait(lambda: letter in browser.text_of(f"{letters} dd.last-drill .problem-text"), "the card does not name the file that differs")
+        check("1 differed" in browser.text_of(f"{letters} dd.last-drill"), "the card does not count the file that differs")
+        browser.wait(lambda: letter in browser.text_of(".summary .notice-error"), "the summary does not report the failed drill")
+        check(browser.find(f"{letters}.card-problem") and "Last drill failed" in browser.text_of(f"{letters} .card-head"), "the card of the failed drill is not marked")
+    finally:
+        with open(letter, "wb") as file:
+            file.write(original)
+        os.utime(letter, ns=(info.st_atime_ns, info.st_mtime_ns))
+    browser.expect_no_console_errors("the drills")
+
+    # 250 files deleted, more than removed_over: 200: the next backup ends warning with the alarm raised.
+    removed = {os.path.join(source, "many", f"entry-{index:05d}.txt") for index in range(250)}
+    for path in removed:
+        os.remove(path)
+    browser.one(f"{card} .backup-form button").click()
+    browser.wait(lambda: browser.find(f'{card} .live .progress-block[data-state="warning"]'), "the backup that removed 250 files did not end warning")
+    alarm = browser.one(f"{card} .alarm", "the overview shows no alarm")
+    check("250" in alarm.text and "removed_over: 200" in alarm.text, f"the alarm says {alarm.text!r}")
+    check(browser.find(f"{card} .card-head .state-alarm"), "the card's state is not the alarm")
+    browser.wait(lambda: "Mass-deletion alarm for backup documents" in browser.text_of(".summary"), "the summary does not report the alarm")
+    browser.expect_no_console_errors("the alarm")
+    browser.screenshot(shots, "alarm")
+
+    # What changed: exactly the 250 removed files, 200 on the first page and 50 on the second.
+    browser.one(f"{card} .alarm a.diff-link").click()
+    browser.wait(lambda: browser.text_of(".diff-counts dd.removed") == "250", "the diff does not count 250 removed")
+    check(browser.text_of(".diff-counts dd.added") == "0" and browser.text_of(".diff-counts dd.modified") == "0", "the diff counts added or modified files")
+
+    def rows():
+        return [(row.get_attribute("data-change"), row.get_attribute("data-path")) for row in browser.find("table.diff tbody tr")]
+    first_page = rows()
+    check(len(first_page) == 200, f"the first page of the diff has {len(first_page)} rows")
+    browser.screenshot(shots, "diff")
+    browser.one('a[rel="next"]').click()
+    browser.wait(lambda: "Changes 201–" in browser.text(), "the second page of the diff does not open")
+    listed = first_page + rows()
+    check({path for change, path in listed if change == "removed"} == removed, "the diff's removed paths are not the deleted files")
+    check(all(change == "removed" for change, _ in listed) and len(listed) == 250, f"the diff lists other changes: {[row for row in listed if row[0] != 'removed'][:5]}")
+    check(not browser.find('a[rel="next"]'), "the diff offers a third page")
+    # One kind only: nothing was added.
+    Select(browser.one('select[name="change"]')).select_by_value("added")
+    browser.wait(lambda: "change=added" in browser.driver.current_url and "Nothing changed." in browser.text(), "the added-only diff is not empty")
+    browser.expect_no_console_errors("the diff")
+
+    # Acknowledge: the alarm goes from the card and the summary; the API agrees.
+    browser.go(daemon.url)
+    browser.one(f"{card} .alarm button.danger").click()
+    browser.wait(lambda: not browser.find(f"{card} .alarm") and "acknowledged" in browser.text_of(f"{card} dd.last-alarm"), "the acknowledged alarm is still shown")
+    overview = next(backup for backup in api(daemon, "/backups")["items"] if backup["name"] == "documents")
+    check(overview["alarm"]["acknowledged_at"] and overview["alarm"]["removed"] == 250, f"the API's alarm is {overview['alarm']}")
+    check(not any(problem["kind"] == "backup_alarm" for problem in api(daemon, "/status")["problems"]), "the status still reports the alarm")
+    browser.expect_no_console_errors("the acknowledgement")
 
 
 def scenario_auth(daemon, browser, shots, repository, source, work):
@@ -428,8 +539,12 @@ def scenario_recovery(daemon, browser, shots, repository, source, work):
     browser.one('article[data-backup="documents"]', "no overview in recovery mode")
     banner = browser.one("#banner")
     check(banner.is_displayed() and "Recovery mode" in banner.text, "no recovery banner")
-    check(not browser.find(".card-actions") and "Back up now" not in browser.text(), "a backup button in recovery mode")
+    check(not browser.find(".backup-form") and "Back up now" not in browser.text(), "a backup button in recovery mode")
     browser.screenshot(shots, "recovery")
+    # A drill only reads the repository and writes below data_dir: recovery mode runs it.
+    card = 'article[data-backup="documents"]'
+    browser.one(f"{card} button.drill", "no drill button in recovery mode").click()
+    browser.wait(lambda: browser.find(f'{card} .live .progress-block[data-state="succeeded"]'), "the drill did not succeed in recovery mode")
     for page in ["#/jobs", "#/snapshots", "#/settings"]:
         browser.go(daemon.url + page)
         browser.one("main h1")

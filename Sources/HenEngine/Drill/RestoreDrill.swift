@@ -52,8 +52,12 @@ struct RestoreDrill {
         guard !files.isEmpty else { return result }
         events(.log(level: .info, message: "Drilling \(files.count) files of snapshot \(snapshot.shortID) (\(files.count - files.filter { drilled.contains($0.path) }.count) never drilled before)."))
 
-        // Which sources are unchanged, judged before anything is restored: the comparison is only fair for those.
-        let unchanged = Set(files.filter(Self.sourceIsUnchanged).map(\.path))
+        // Which sources are unchanged, judged before anything is restored: the comparison is only fair for
+        // those. Reading the sources, like the restore, is at the backup's priority (NicedThread).
+        let unchanged = await NicedThread.run("hen-drill-stat", niceness: backup.nice) { _ in
+            Set(files.filter(Self.sourceIsUnchanged).map(\.path))
+        }
+        try Task.checkCancellation()
         let directory = try Self.makePrivateDirectory(in: Self.drillsDirectory(dataDirectory: dataDirectory), name: "\(jobID)-\(Self.safeName(repository))")
         defer { Self.remove(directory) }
         var start = 0
@@ -63,29 +67,40 @@ struct RestoreDrill {
             _ = try await driver.restore(RestoreRequest(snapshot: snapshot.id, target: directory, includes: batch.map(\.path), includesAreListedPaths: true), events: events)
             start += batch.count
         }
-        var compared: [String] = []
-        for node in files {
-            try Task.checkCancellation()
-            let restored = directory + node.path
-            result.bytesRestored += Self.size(of: restored) ?? 0
-            guard unchanged.contains(node.path) else {
-                result.skipped += 1
-                continue
-            }
-            compared.append(node.path)
-            if Self.sameContent(restored, node.path) {
-                result.matched += 1
-            } else {
-                result.differed += 1
-                if result.differedPaths.count < DrillResult.maxListedPaths { result.differedPaths.append(node.path) }
-            }
+        let (compared, counted) = await NicedThread.run("hen-drill-compare", niceness: backup.nice) { [result] isCancelled in
+            Self.compare(files, unchanged: unchanged, restoredBelow: directory, into: result, isCancelled: isCancelled)
         }
+        try Task.checkCancellation()
+        result = counted
         do {
             try await store?.recordDrilled(backup: backup.name, repository: repository, paths: compared, at: now())
         } catch {
             events(.warning("What this drill compared could not be recorded, so the next drill may pick the same files: \(error)"))
         }
         return result
+    }
+
+    /// Each restored file with its unchanged source, byte for byte; the paths compared, and the counts.
+    static func compare(_ files: [Node], unchanged: Set<String>, restoredBelow directory: String, into start: DrillResult, isCancelled: () -> Bool) -> (compared: [String], result: DrillResult) {
+        var result = start
+        var compared: [String] = []
+        for node in files {
+            if isCancelled() { break }
+            let restored = directory + node.path
+            result.bytesRestored += size(of: restored) ?? 0
+            guard unchanged.contains(node.path) else {
+                result.skipped += 1
+                continue
+            }
+            compared.append(node.path)
+            if sameContent(restored, node.path) {
+                result.matched += 1
+            } else {
+                result.differed += 1
+                if result.differedPaths.count < DrillResult.maxListedPaths { result.differedPaths.append(node.path) }
+            }
+        }
+        return (compared, result)
     }
 
     // MARK: Files

@@ -37,6 +37,16 @@ struct PruneCommand: AsyncParsableCommand {
         abstract: "Forget the backup's snapshots that its retention does not keep, then prune the data."
     )
 
+    @OptionGroup var job: BackupJobArguments
+
+    func run() async throws {
+        try await job.run(route: "prune", operation: .prune(backup: job.name))
+    }
+}
+
+/// What `prune` and `drill` take: the global options, a backup's name and `--wait`; and how they run their
+/// one job on that backup: queued at the daemon when one runs (`POST /api/v1/backups/NAME/ROUTE`), else here.
+struct BackupJobArguments: ParsableArguments {
     @OptionGroup var options: GlobalOptions
 
     @Argument(help: "The backup's name in the configuration.")
@@ -45,13 +55,14 @@ struct PruneCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "With a daemon: follow the job with a progress line and exit with its outcome (in-process runs always wait).")
     var wait = false
 
-    func run() async throws {
+    func run(route: String, operation: JobOperation) async throws {
         if let daemon = try await Daemon.connect(options) {
-            try await JobRunning.runRemote(daemon, path: "/api/v1/backups/\(name)/prune", body: API.PruneRequest(priority: JobRunning.priority), wait: wait, options: options)
+            // The body of both routes is a priority only (PruneRequest).
+            try await JobRunning.runRemote(daemon, path: "/api/v1/backups/\(name)/\(route)", body: API.PruneRequest(priority: JobRunning.priority), wait: wait, options: options)
             return
         }
         let context = try await CommandContext.load(options)
-        try await JobRunning.run(.prune(backup: name), context: context)
+        try await JobRunning.run(operation, context: context)
     }
 }
 

@@ -10,21 +10,10 @@ struct DrillCommand: AsyncParsableCommand {
         abstract: "Restore a sample of the backup's latest snapshots into a private directory and compare them with the sources."
     )
 
-    @OptionGroup var options: GlobalOptions
-
-    @Argument(help: "The backup's name in the configuration.")
-    var name: String
-
-    @Flag(name: .long, help: "With a daemon: follow the job with a progress line and exit with its outcome (in-process runs always wait).")
-    var wait = false
+    @OptionGroup var job: BackupJobArguments
 
     func run() async throws {
-        if let daemon = try await Daemon.connect(options) {
-            try await JobRunning.runRemote(daemon, path: "/api/v1/backups/\(name)/drill", body: API.PruneRequest(priority: JobRunning.priority), wait: wait, options: options)
-            return
-        }
-        let context = try await CommandContext.load(options)
-        try await JobRunning.run(.drill(backup: name), context: context)
+        try await job.run(route: "drill", operation: .drill(backup: job.name))
     }
 }
 

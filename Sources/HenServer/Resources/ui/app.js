@@ -6,6 +6,7 @@ import { renderOverview } from "./overview.js";
 import { renderJobs, renderJob } from "./jobs.js";
 import { renderSnapshots } from "./snapshots.js";
 import { renderBrowser } from "./browser.js";
+import { renderDiff } from "./diff.js";
 import { renderSettings } from "./settings.js";
 import { renderLogin } from "./login.js";
 
@@ -43,6 +44,7 @@ const routes = [
   [/^\/jobs\/([^/]+)$/, "jobs", (view, app, match) => renderJob(view, app, decodeURIComponent(match[1]))],
   [/^\/snapshots\/?$/, "snapshots", (view, app, _, params) => renderSnapshots(view, app, params)],
   [/^\/browse\/([^/]+)\/([^/]+)$/, "snapshots", (view, app, match, params) => renderBrowser(view, app, decodeURIComponent(match[1]), decodeURIComponent(match[2]), params)],
+  [/^\/diff\/([^/]+)\/([^/]+)$/, "snapshots", (view, app, match, params) => renderDiff(view, app, decodeURIComponent(match[1]), decodeURIComponent(match[2]), params)],
   [/^\/settings\/?$/, "settings", (view, app) => renderSettings(view, app)],
 ];
 
@@ -140,7 +142,7 @@ async function refreshStatus() {
   document.getElementById("host").textContent = `${app.status.hostname} · ${app.status.version}`;
   document.body.classList.toggle("read-only", app.readOnly);
   if (app.readOnly) {
-    fill(banner, h("strong", {}, "Recovery mode (read-only). "), "Backups, prunes and forgets are turned off; browsing, downloads, restores and checks work.");
+    fill(banner, h("strong", {}, "Recovery mode (read-only). "), "Backups, prunes and forgets are turned off; browsing, downloads, restores, checks and restore drills work.");
     banner.hidden = false;
   } else {
     banner.hidden = true;

@@ -86,7 +86,8 @@ export function refreshTimes() {
 
 const stateIcons = {
   succeeded: "✓", warning: "!", failed: "✕", cancelled: "■", timed_out: "!", interrupted: "↯",
-  running: "▶", queued: "…", skipped: "–", ok: "✓", overdue: "!", unknown: "?", never: "–",
+  running: "▶", queued: "…", skipped: "–", ok: "✓", overdue: "!", unknown: "?", never: "–", alarm: "!",
+  added: "+", removed: "−", modified: "M",
 };
 /** A state as text with a colour and a symbol: never colour alone. */
 export function badge(state, text) {

@@ -69,12 +69,13 @@ function repositorySection(repository, backup, known, app) {
       return;
     }
     fill(body, h("div", { class: "table-scroll" }, h("table", {},
-      h("thead", {}, h("tr", {}, ["Snapshot", "Time", "Backup", "Paths", "Job"].map((title) => h("th", { scope: "col" }, title)))),
+      h("thead", {}, h("tr", {}, ["Snapshot", "Time", "Backup", "Paths", "Changes", "Job"].map((title) => h("th", { scope: "col" }, title)))),
       h("tbody", {}, items.map((snapshot) => h("tr", { class: isUnknown(snapshot) ? "row-unknown" : null, dataset: { snapshot: snapshot.id } },
         h("td", {}, h("a", { class: "mono", href: `#/browse/${segment(repository.name)}/${segment(snapshot.id)}`, "aria-label": `Browse snapshot ${snapshot.short_id}` }, snapshot.short_id)),
         h("td", {}, time(snapshot.time)),
         h("td", {}, isUnknown(snapshot) ? [badge("unknown", "unknown backup definition"), " ", h("span", { class: "mono" }, snapshot.backup || "")] : snapshot.backup),
         h("td", { class: "mono small" }, snapshot.paths.join(", ")),
+        h("td", {}, h("a", { class: "diff-link small", href: `#/diff/${segment(repository.name)}/${segment(snapshot.id)}`, "aria-label": `What changed in snapshot ${snapshot.short_id}` }, "What changed")),
         h("td", {}, snapshot.job ? h("a", { class: "mono small", href: `#/jobs/${segment(snapshot.job)}` }, snapshot.job) : "—")))))),
     next ? h("button", { type: "button", onclick: () => more() }, "Show older snapshots") : null);
   }
