@@ -95,12 +95,18 @@ public struct BackupRequest: Sendable, Hashable, Codable {
     /// Tags for the new snapshot: `backup=<name>`, `job=<id>`, and any others.
     public var tags: [String]
     public var limits: TransferLimits
+    /// The full id of the snapshot to compare with (the engine's choice: the previous snapshot of the same
+    /// backup there), so that the summary's counts of new, changed and unmodified files are against it. A
+    /// driver that can compare with a snapshot of its choosing does; one that cannot find it backs up
+    /// against its own choice instead and leaves ``BackupSummary/parentSnapshotID`` nil.
+    public var parent: String?
 
-    public init(paths: [String], excludes: [String] = [], tags: [String] = [], limits: TransferLimits = TransferLimits()) {
+    public init(paths: [String], excludes: [String] = [], tags: [String] = [], limits: TransferLimits = TransferLimits(), parent: String? = nil) {
         self.paths = paths
         self.excludes = excludes
         self.tags = tags
         self.limits = limits
+        self.parent = parent
     }
 }
 
@@ -143,8 +149,17 @@ public struct BackupSummary: Sendable, Hashable, Codable {
     public var duration: Double
     /// Files that could not be read and were left out (restic's exit code 3).
     public var warnings: [String]
+    /// The new snapshot as the driver made it (its id, and the time, host, tags and paths it was given),
+    /// when the driver knows it without listing the repository: the engine adds it to its cached snapshot
+    /// list instead of reading the list again. Nil makes the engine read the list when it next needs it.
+    public var snapshot: Snapshot?
+    /// The snapshot that `filesNew`, `filesChanged` and `filesUnmodified` are counted against, when the driver
+    /// knows it (restic: the request's `parent`, which it was given); nil when unknown.
+    public var parentSnapshotID: String?
 
-    public init(snapshotID: String, filesNew: UInt64 = 0, filesChanged: UInt64 = 0, filesUnmodified: UInt64 = 0, dirsNew: UInt64 = 0, dirsChanged: UInt64 = 0, dirsUnmodified: UInt64 = 0, dataAdded: UInt64 = 0, totalFilesProcessed: UInt64 = 0, totalBytesProcessed: UInt64 = 0, duration: Double = 0, warnings: [String] = []) {
+    public init(snapshotID: String, filesNew: UInt64 = 0, filesChanged: UInt64 = 0, filesUnmodified: UInt64 = 0, dirsNew: UInt64 = 0, dirsChanged: UInt64 = 0, dirsUnmodified: UInt64 = 0, dataAdded: UInt64 = 0, totalFilesProcessed: UInt64 = 0, totalBytesProcessed: UInt64 = 0, duration: Double = 0, warnings: [String] = [], snapshot: Snapshot? = nil, parentSnapshotID: String? = nil) {
+        self.snapshot = snapshot
+        self.parentSnapshotID = parentSnapshotID
         self.snapshotID = snapshotID
         self.filesNew = filesNew
         self.filesChanged = filesChanged
@@ -169,12 +184,17 @@ public struct RestoreRequest: Sendable, Hashable, Codable {
     /// The includes are exact paths of files taken from the snapshot's own listing (a restore drill's
     /// sample): the driver need not check that each exists, and reads no pattern characters in them.
     public var includesAreListedPaths: Bool
+    /// The caller already knows that `snapshot` is the full id of one of this host's snapshots and that
+    /// every include is in it (the engine checks both against its snapshot cache and tree index): the
+    /// driver then runs no listing of its own to find out again.
+    public var verified: Bool
 
-    public init(snapshot: String, target: String, includes: [String] = [], includesAreListedPaths: Bool = false) {
+    public init(snapshot: String, target: String, includes: [String] = [], includesAreListedPaths: Bool = false, verified: Bool = false) {
         self.snapshot = snapshot
         self.target = target
         self.includes = includes
         self.includesAreListedPaths = includesAreListedPaths
+        self.verified = verified
     }
 }
 
@@ -269,11 +289,15 @@ public struct ForgetRequest: Sendable, Hashable {
     public var tags: [String]
     /// Also remove the data no snapshot references any more.
     public var prune: Bool
+    /// For `.snapshots`: the caller already knows that each is the full id of one of this host's snapshots
+    /// carrying `tags` (the engine checks them against its snapshot cache), so the driver looks none up.
+    public var verified: Bool
 
-    public init(selection: Selection, tags: [String] = [], prune: Bool = false) {
+    public init(selection: Selection, tags: [String] = [], prune: Bool = false, verified: Bool = false) {
         self.selection = selection
         self.tags = tags
         self.prune = prune
+        self.verified = verified
     }
 }
 

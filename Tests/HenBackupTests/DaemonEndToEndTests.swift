@@ -148,11 +148,11 @@ import Testing
         #expect(succeeded.count >= before.filter { $0.state == .succeeded }.count)
         for record in succeeded {
             #expect(record.trigger == .schedule("every 2s"))
-            #expect(record.steps.map(\.id).last == "backup:local")
+            #expect(record.steps.map(\.id).first == "backup:local")
             #expect(record.results.first?.snapshotID != nil)
         }
-        // The first job created the repository.
-        #expect(afterStop.last?.steps.map(\.id) == ["init:local", "backup:local"])
+        // The first job created the repository when restic said it did not exist, then backed up.
+        #expect(afterStop.last?.steps.map(\.id) == ["backup:local", "init:local"])
 
         // Every snapshot is in a record: the succeeded jobs', and one that SIGTERM interrupted after restic
         // had saved its snapshot (the record says both).

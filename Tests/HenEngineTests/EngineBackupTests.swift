@@ -20,7 +20,9 @@ import Testing
 
         #expect(record.state == .succeeded)
         #expect(record.error == nil)
-        #expect(record.steps.map(\.id) == ["init:local", "backup:local"])
+        // The backup found the repository missing, created it in a step of its own, and tried once more.
+        #expect(record.steps.map(\.id) == ["backup:local", "init:local"])
+        #expect(fixture.backend.calls.map(\.operation).filter { $0 != "initialize" } == ["backup"])
         #expect(record.steps.allSatisfy { $0.state == .succeeded && $0.startedAt != nil && $0.endedAt != nil })
         let backup = try #require(fixture.backend.calls("backup").first)
         #expect(backup.tags == ["backup=documents", "job=\(record.id)"])
@@ -123,7 +125,7 @@ import Testing
         #expect(forgets.allSatisfy { $0.forget == ForgetRequest(selection: .policy(retention), tags: ["backup=documents"], prune: true) })
         #expect(record.results.map(\.snapshotsRemoved) == [["b", "c"], ["b", "c"]])
         // Its first use of the (auto_init) repositories created them.
-        #expect(record.steps.map(\.id) == ["init:local", "prune:local", "init:usb", "prune:usb"])
+        #expect(record.steps.map(\.id) == ["prune:local", "init:local", "prune:usb", "init:usb"])
     }
 
     @Test func aCheckOfAMissingRepositoryCreatesItWhenAllowedAndSaysSoOtherwise() async throws {
@@ -134,7 +136,7 @@ import Testing
         let engine = try fixture.makeEngine()
         let created = try await engine.waitForCompletion(jobID: engine.submit(JobRequest(operation: .check(repository: "local", readDataSubset: nil), trigger: .schedule("1w"))).id)
         #expect(created.state == .succeeded)
-        #expect(created.steps.map(\.id) == ["init:local", "check:local"])
+        #expect(created.steps.map(\.id) == ["check:local", "init:local"])
         let refused = try await engine.waitForCompletion(jobID: engine.submit(JobRequest(operation: .check(repository: "usb", readDataSubset: nil), trigger: .schedule("1w"))).id)
         #expect(refused.state == .failed)
         #expect(refused.error?.contains(#"Repository "usb" does not exist and auto_init is false"#) == true)

@@ -261,9 +261,9 @@ func sseFrames(_ response: TestClient.Response) throws -> [(type: String, data: 
     try sseFrames(body: response.body ?? ByteBuffer())
 }
 
-/// A GET whose answer lasts as long as a job does (an event stream), on a connection of its own to the live
-/// server: the framework's test client gives a whole answer 20 s, which a restic job outlasts on a loaded
-/// machine. The ten minutes here bound a hang; they are not a measure.
+/// A GET whose answer lasts as long as restic works (an event stream following a job, a download), on a
+/// connection of its own to the live server: the framework's test client gives a whole answer 20 s, which
+/// restic outlasts on a loaded machine. The ten minutes here bound a hang; they are not a measure.
 func getUntilClosed(_ client: some TestClientProtocol, uri: String) async throws -> TestClient.Response {
     let port = try #require(client.port, "a live test client has a port")
     return try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(600))) { connection in

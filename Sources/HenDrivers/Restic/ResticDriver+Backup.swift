@@ -20,23 +20,29 @@ extension ResticDriver {
         if let tag = request.tags.first(where: { $0.contains(",") || $0.isEmpty }) {
             throw failure(.invalidRequest, "Repository \"\(repository.name)\": the tag \"\(tag)\" is empty or contains a comma, which restic cannot store.")
         }
-        var arguments = ["backup", "--json", "--host", context.hostname]
+        // The snapshot's time is Hen's, given to restic (whole seconds, in UTC: no local time is ambiguous), so
+        // that the summary plus what Hen passed describe the new snapshot without listing the repository.
+        let time = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+        var arguments = ["backup", "--json", "--host", context.hostname, "--time", Self.resticTime(time)]
         for tag in request.tags { arguments += ["--tag", tag] }
         for pattern in request.excludes { arguments += ["--exclude", pattern] }
-        arguments.append("--")
-        arguments += request.paths
+        // The parent the engine chose (restic 0.14 would pick the newest snapshot of this host whose paths
+        // include these, whichever backup made it): the summary's counts are then against it.
+        var parent = request.parent.flatMap { Self.isFullID($0) ? $0.lowercased() : nil }
 
-        var report = ResticRunReport()
-        let result = try await runToCompletion(
-            arguments,
-            operation: "backup",
-            limits: repository.limits.combined(with: request.limits),
-            events: events,
-            beforeAttempt: { report = ResticRunReport() },
-            onLine: { line in follow(line, into: &report, events: events) },
-            // Exit 3: the snapshot was made, but some files could not be read.
-            accept: { result in (result.exitCode == 0 || result.exitCode == 3) && report.summary != nil }
-        )
+        let limits = repository.limits.combined(with: request.limits)
+        let result: ChildProcessResult
+        let report: ResticRunReport
+        do {
+            (result, report) = try await runBackup(arguments + (parent.map { ["--parent", $0] } ?? []) + ["--"] + request.paths, limits: limits, events: events)
+        } catch {
+            // The parent is gone (forgotten outside Hen): restic refused before reading anything. Back up
+            // against restic's own choice, which the summary then does not name.
+            guard let gone = parent, (error as? DriverError)?.code == .snapshotNotFound else { throw error }
+            events(.log(level: .warning, message: "The parent snapshot \(gone.prefix(8)) is no longer in repository \(repository.name); backing up against the parent restic chooses."))
+            parent = nil
+            (result, report) = try await runBackup(arguments + ["--"] + request.paths, limits: limits, events: events)
+        }
         guard let summary = report.summary, let shortID = summary.snapshotId else {
             throw failure(.failed, "Repository \"\(repository.name)\": restic backup ended with \(result) but reported no snapshot.",
                           detail: result.stderrTail.joined(separator: "\n"))
@@ -54,12 +60,54 @@ extension ResticDriver {
             totalFilesProcessed: summary.totalFilesProcessed ?? 0,
             totalBytesProcessed: summary.totalBytesProcessed ?? 0,
             duration: summary.totalDuration ?? 0,
-            warnings: report.warnings
+            warnings: report.warnings,
+            // Only with its full id: a short one left by a failed lookup would make a wrong cache entry.
+            snapshot: snapshotID.count == 64 ? Snapshot(id: snapshotID, time: time, host: context.hostname, tags: request.tags, paths: Self.snapshotPaths(request.paths), parent: parent) : nil,
+            parentSnapshotID: parent
         )
     }
 
+    /// One `restic backup` run (retried once when a stale lock was removed): its result and what it reported.
+    private func runBackup(_ arguments: [String], limits: TransferLimits, events: DriverEventHandler) async throws -> (ChildProcessResult, ResticRunReport) {
+        var report = ResticRunReport()
+        let result = try await runToCompletion(
+            arguments,
+            operation: "backup",
+            limits: limits,
+            environment: ["TZ": "UTC"],
+            events: events,
+            beforeAttempt: { report = ResticRunReport() },
+            onLine: { line in follow(line, into: &report, events: events) },
+            // Exit 3: the snapshot was made, but some files could not be read.
+            accept: { result in (result.exitCode == 0 || result.exitCode == 3) && report.summary != nil }
+        )
+        return (result, report)
+    }
+
+    /// restic's `--time` layout, in UTC (restic reads it in its own zone, which the backup's environment sets to UTC).
+    static func resticTime(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return String(format: "%04d-%02d-%02d %02d:%02d:%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
+    }
+
+    /// The paths restic records for a backup of `paths`: absolute, cleaned (no `.`, `..`, doubled or trailing
+    /// slashes) and sorted, as restic's `NewSnapshot` stores them.
+    static func snapshotPaths(_ paths: [String]) -> [String] {
+        paths.map { path in
+            var parts: [Substring] = []
+            for part in path.split(separator: "/") where part != "." {
+                if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+            }
+            return "/" + parts.joined(separator: "/")
+        }.sorted()
+    }
+
     /// restic before 0.17 reports the new snapshot by its short id; the rest of Hen uses full ids.
-    /// Falls back to the short id if the lookup fails (the snapshot exists either way).
+    /// A repository on a local disk names its snapshot files by full id, so a directory read finds it
+    /// without another restic run (which would open the repository again); elsewhere restic lists the
+    /// snapshots. Falls back to the short id if the lookup fails (the snapshot exists either way).
     ///
     /// The lookup runs even when the job is being stopped: the snapshot was made, and a stop that came
     /// as restic finished used to leave the record with a short id. It is not cancelled with the job (an
@@ -67,7 +115,20 @@ extension ResticDriver {
     /// hurries it.
     private func fullSnapshotID(_ id: String) async -> String {
         guard id.count < 64 else { return id }
+        if let local = localSnapshotID(prefix: id) { return local }
         let lookup = Task { (try? await resolveSnapshot(id).id) ?? id }
         return await lookup.value
+    }
+
+    /// The full id of the one snapshot file starting with `prefix` in a repository on a local disk
+    /// (`/path` or `local:/path`: restic keeps each snapshot in `snapshots/<64 hex digits>`); nil elsewhere
+    /// or when the prefix is not unique.
+    func localSnapshotID(prefix: String) -> String? {
+        var location = repository.location
+        if location.hasPrefix("local:") { location.removeFirst("local:".count) }
+        guard location.hasPrefix("/"), prefix.count >= 4, prefix.allSatisfy(\.isHexDigit) else { return nil }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: location + "/snapshots") else { return nil }
+        let matches = names.filter { $0.count == 64 && $0.hasPrefix(prefix) && $0.allSatisfy(\.isHexDigit) }
+        return matches.count == 1 ? matches[0] : nil
     }
 }

@@ -104,6 +104,11 @@ extension ResticDriver {
         return first
     }
 
+    /// A whole snapshot id: 64 hexadecimal digits.
+    static func isFullID(_ reference: String) -> Bool {
+        reference.utf8.count == 64 && reference.allSatisfy(\.isHexDigit)
+    }
+
     /// `latest`, or a (prefix of a) hexadecimal id: nothing restic could mistake for an option.
     static func isSnapshotReference(_ reference: String) -> Bool {
         let lower = reference.lowercased()

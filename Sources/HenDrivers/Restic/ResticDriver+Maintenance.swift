@@ -11,7 +11,8 @@ extension ResticDriver {
             // restic ignores --host and --tag when ids are given: confine them here.
             var ids: [String] = []
             for reference in references {
-                let id = try await resolveSnapshot(reference, tags: request.tags).id
+                // The caller checked full ids against this host's snapshots: no listing to learn it again.
+                let id = request.verified && Self.isFullID(reference) ? reference.lowercased() : try await resolveSnapshot(reference, tags: request.tags).id
                 if !ids.contains(id) { ids.append(id) }
             }
             var arguments = ["forget", "--json"]

@@ -57,9 +57,14 @@ extension ResticDriver {
 
     static let interruptGrace: Duration = .seconds(30)
 
-    /// The version of this driver's restic, read once per executable.
-    func version() async throws(DriverError) -> ResticVersion {
+    /// The version of this driver's restic, read once per executable (and kept in the data directory, so
+    /// that the next process need not ask: ``ResticVersionFile``, unless `useStored` is false).
+    func version(useStored: Bool = true) async throws(DriverError) -> ResticVersion {
         if let cached = ResticVersionCache.cached(executable) { return cached }
+        if useStored, let stored = ResticVersionFile.read(executable, directory: context.cacheDirectory), stored >= .floor {
+            ResticVersionCache.store(stored, for: executable)
+            return stored
+        }
         let request = ChildProcessRequest(
             executable: executable,
             arguments: ["version"],
@@ -92,16 +97,18 @@ extension ResticDriver {
             )
         }
         ResticVersionCache.store(version, for: executable)
+        ResticVersionFile.write(version, for: executable, directory: context.cacheDirectory)
         return version
     }
 
+    /// Runs `restic version` (not trusting a version stored by an earlier process: this is the check that it runs).
     public func verifyPrograms() async throws -> [String] {
-        ["restic \(try await version()) (\(executable))"]
+        ["restic \(try await version(useStored: false)) (\(executable))"]
     }
 
     /// The request for one restic command: its global flags (cache, limits, lock retry) after the command
     /// name, the environment, the secrets to redact and the niceness.
-    func processRequest(_ arguments: [String], version: ResticVersion, limits: TransferLimits? = nil, retryLock: Bool = true) -> ChildProcessRequest {
+    func processRequest(_ arguments: [String], version: ResticVersion, limits: TransferLimits? = nil, retryLock: Bool = true, environment extra: [String: String] = [:]) -> ChildProcessRequest {
         var global: [String] = []
         if let cache = context.cacheDirectory {
             // restic creates the cache for a backup but not for a check, which then warns and runs without.
@@ -121,7 +128,7 @@ extension ResticDriver {
         return ChildProcessRequest(
             executable: executable,
             arguments: Array(arguments.prefix(1)) + global + Array(arguments.dropFirst()),
-            environment: environment,
+            environment: environment.merging(extra) { _, new in new },
             niceness: context.niceness,
             secrets: secrets,
             // restic's own cleanup after SIGINT (finish the packs in flight, remove its lock) gets this long.
@@ -158,6 +165,7 @@ extension ResticDriver {
         _ arguments: [String],
         operation: String,
         limits: TransferLimits? = nil,
+        environment: [String: String] = [:],
         events: DriverEventHandler,
         handlesLocks: Bool = true,
         beforeAttempt: () -> Void = {},
@@ -169,7 +177,7 @@ extension ResticDriver {
         while true {
             if Task.isCancelled { throw cancelled(operation) }
             beforeAttempt()
-            let request = processRequest(arguments, version: version, limits: limits, retryLock: handlesLocks)
+            let request = processRequest(arguments, version: version, limits: limits, retryLock: handlesLocks, environment: environment)
             context.logger.debug("restic \(operation)", metadata: ["repository": "\(repository.name)", "arguments": "\(request.arguments)"])
             // The job log shows what ran: limits and priority as restic got them (secrets redacted).
             events(.log(level: .info, message: "run: \(request.displayCommandLine)"))

@@ -7,14 +7,20 @@ extension ResticDriver {
             throw failure(.invalidRequest, "Repository \"\(repository.name)\": the restore target \(request.target) is not absolute.")
         }
         let includes = try request.includes.map(normalizedSnapshotPath)
-        let snapshot = try await resolveSnapshot(request.snapshot)
-        // restic restores nothing, silently, for an include that names nothing: say so instead.
-        if !request.includesAreListedPaths {
-            for include in includes where !include.contains(where: { "*?[".contains($0) }) {
-                for try await _ in list(snapshot: snapshot.id, path: include) { break }
+        let snapshotID: String
+        if request.verified, Self.isFullID(request.snapshot) {
+            // The caller checked the snapshot and the includes (no restic run to learn it again).
+            snapshotID = request.snapshot.lowercased()
+        } else {
+            snapshotID = try await resolveSnapshot(request.snapshot).id
+            // restic restores nothing, silently, for an include that names nothing: say so instead.
+            if !request.includesAreListedPaths {
+                for include in includes where !include.contains(where: { "*?[".contains($0) }) {
+                    for try await _ in list(snapshot: snapshotID, path: include) { break }
+                }
             }
         }
-        var arguments = ["restore", "--json", snapshot.id, "--target", request.target, "--host", context.hostname]
+        var arguments = ["restore", "--json", snapshotID, "--target", request.target, "--host", context.hostname]
         for include in includes {
             // restic reads includes as patterns: a listed path's `*`, `?`, `[` and `\` are escaped to stand for themselves.
             arguments += ["--include", request.includesAreListedPaths ? Self.literalPattern(include) : include]

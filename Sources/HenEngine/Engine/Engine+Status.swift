@@ -44,10 +44,10 @@ extension Engine {
             // A job of this operation already queued or running here is the run: nothing more to do.
             if live.contains(item.operation) { continue }
             let lastRun = try await store.lastRun(operation: item.operation.kind, target: item.operation.target)
-            let run = planner.plan(item.operation, schedules: item.schedules, lastRun: lastRun, now: date)
-            guard run.date <= date else { continue }
+            // Only the date: the planned run's sentence formats dates, which costs more than all the rest.
+            guard let due = planner.nextRun(schedules: item.schedules, lastRun: lastRun, now: date), due.date <= date else { continue }
             do {
-                submitted.append(try await submit(JobRequest(operation: item.operation, trigger: .schedule(run.schedule))))
+                submitted.append(try await submit(JobRequest(operation: item.operation, trigger: .schedule("\(due.schedule)"))))
             } catch let error as EngineError where error.code == .shuttingDown {
                 break
             } catch {

@@ -79,7 +79,7 @@ public actor Engine {
         self.eventBus = eventBus
         let catalog = SnapshotCatalog(dataDirectory: configuration.dataDirectory)
         snapshotBrowser = SnapshotBrowser(configurationInForce: inForce, drivers: drivers, snapshotCatalog: catalog, restoreScope: restoreScope, now: now)
-        let monitor = EngineMonitor(metrics: EngineMetrics(factory: metrics ?? MetricsSystem.factory), store: store, writer: writer, configuration: inForce, drivers: drivers, createdAt: createdAt, now: now, logger: logger)
+        let monitor = EngineMonitor(metrics: EngineMetrics(factory: metrics ?? MetricsSystem.factory), store: store, writer: writer, configuration: inForce, snapshots: snapshotBrowser, createdAt: createdAt, now: now, logger: logger)
         self.monitor = monitor
         let live = LiveJobs()
         self.live = live

@@ -322,6 +322,8 @@ final class JobExecution {
 
     private nonisolated(nonsending) func finish(jobID: String, outcome: JobOutcome) async {
         let endedAt = now()
+        // First, so that the snapshot count below reads the list again where this job could not say what it changed.
+        if let record = live[jobID] { await context.snapshotCatalog.jobEnded(record) }
         // The snapshot count for the metrics is taken while the job still holds its place in the queue (no
         // prune or check meets the listing) and still counts as running (a shutdown waits for it, a stop
         // interrupts it cleanly).
@@ -350,8 +352,6 @@ final class JobExecution {
             record.steps[index].endedAt = endedAt
         }
         record.endedAt = endedAt
-        // Before anyone hears of the end: a snapshot list read next must not be the one before this job.
-        await context.snapshotCatalog.jobEnded(record)
         writer.save(record)
         // Whoever waits for the end may read the store next: it has the final record by then.
         await writer.flush()

@@ -46,15 +46,7 @@ struct Planner: Sendable {
 
     /// The soonest of the schedules' next dates, and why.
     func plan(_ operation: JobOperation, schedules: [Schedule], lastRun: Date?, now date: Date) -> PlannedRun {
-        var best: (date: Date, schedule: Schedule)?
-        for schedule in schedules {
-            // A cron schedule that never ran fires at its first time after the engine started (counting from
-            // `now` would push it past every time the scheduler wakes up for).
-            var reference = lastRun
-            if case .cron = schedule, reference == nil { reference = createdAt }
-            let next = schedule.nextDate(lastRun: reference, now: date, timeZone: configuration.timeZone)
-            if best == nil || next < best!.date { best = (next, schedule) }
-        }
+        let best = nextRun(schedules: schedules, lastRun: lastRun, now: date)
         let next = best?.date ?? .distantFuture
         let scheduleText = best.map { "\($0.schedule)" } ?? "no schedule"
         let last = lastRun.map { "last run \(Self.relative(date.timeIntervalSince($0))) ago" } ?? "never run"
@@ -67,6 +59,21 @@ struct Planner: Sendable {
             when = "\(formatted(next)) (in \(Self.relative(next.timeIntervalSince(date))))"
         }
         return PlannedRun(operation: operation.kind, target: operation.target, date: next, reason: "\(last), \(scheduleText) → \(when)", schedule: scheduleText, lastRun: lastRun)
+    }
+
+    /// The soonest of the schedules' next dates and the schedule it comes from (nil without schedules):
+    /// what ``Engine/submitDueJobs()`` needs, without the sentence `plan` formats.
+    func nextRun(schedules: [Schedule], lastRun: Date?, now date: Date) -> (date: Date, schedule: Schedule)? {
+        var best: (date: Date, schedule: Schedule)?
+        for schedule in schedules {
+            // A cron schedule that never ran fires at its first time after the engine started (counting from
+            // `now` would push it past every time the scheduler wakes up for).
+            var reference = lastRun
+            if case .cron = schedule, reference == nil { reference = createdAt }
+            let next = schedule.nextDate(lastRun: reference, now: date, timeZone: configuration.timeZone)
+            if best == nil || next < best!.date { best = (next, schedule) }
+        }
+        return best
     }
 
     private func formatted(_ date: Date) -> String {

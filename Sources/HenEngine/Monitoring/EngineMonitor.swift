@@ -12,7 +12,8 @@ struct EngineMonitor: Sendable {
     let store: JobStore
     let writer: StoreWriter
     let configuration: ConfigurationInForce
-    let drivers: RepositoryDrivers
+    /// The snapshot lists, whose cache the snapshot counts come from.
+    let snapshots: SnapshotBrowser
     /// When the engine was built: a backup that never succeeded is overdue counting from here.
     let createdAt: Date
     let now: @Sendable () -> Date
@@ -61,11 +62,12 @@ struct EngineMonitor: Sendable {
         }
         guard !(metrics.factory is NOOPMetricsHandler) else { return }
         let logger = logger.forJob(record)
+        // From the snapshot cache, which the job brought up to date itself (a backup's new snapshot, what a
+        // forget removed) or which is read again here when it could not (a failed run).
         for repository in record.repositories {
-            guard let driver = try? drivers.driver(forRepository: repository, niceness: Niceness(), logger: logger) else { continue }
-            var count = 0
             do {
-                for try await _ in driver.snapshots(SnapshotFilter()) { count += 1 }
+                try await snapshots.ensureSnapshotList(repository: repository, force: false)
+                let count = try await snapshots.snapshotCatalog.store().count(repository: repository, hostname: configuration.current.hostname)
                 metrics.snapshotCount(repository: repository, count: count)
             } catch {
                 logger.debug("The snapshots of \(repository) cannot be counted for the metrics: \(error)", metadata: ["repository": "\(repository)"])

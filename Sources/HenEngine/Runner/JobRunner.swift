@@ -19,7 +19,10 @@ struct JobRunner: Sendable {
     var watch: WatchService?
     /// Where restores may write: the daemon's are held to `restore.allowed_targets`.
     var restoreScope: RestoreScope = .allowedTargets
-    /// The snapshot index: a backup counts its changes against its parent there (nil: not counted).
+    /// The engine's snapshot cache and index: a backup adds its new snapshot to the cached list and counts
+    /// its changes against its parent there, a forget removes what it removed, so that nobody lists the
+    /// repository again to learn it; a restore or forget whose snapshot it knows needs no listing to confirm
+    /// it either (nil: none of this, and no counts).
     var catalog: SnapshotCatalog?
     /// The job store, for the backups' alarms and the drills' record (nil: neither is kept).
     var store: JobStore?
@@ -152,11 +155,12 @@ struct JobRunner: Sendable {
                     return
                 }
             }
+            let (jobID, hostname) = (record.id, configuration.hostname)
             for repository in record.repositories {
                 if Task.isCancelled { run.stopped = true; return }
-                guard await ensureInitialized(repository, niceness: backup.nice, limits: backup.limits, stepID: "prune:\(repository)", stepName: "forget and prune \(repository)", run: &run) else { continue }
-                await step(id: "prune:\(repository)", name: "forget and prune \(repository)", repository: repository, niceness: backup.nice, limits: backup.limits, run: &run) { driver, events in
+                await step(id: "prune:\(repository)", name: "forget and prune \(repository)", repository: repository, niceness: backup.nice, limits: backup.limits, createsRepository: true, run: &run) { driver, events in
                     let summary = try await driver.forget(ForgetRequest(selection: .policy(retention), tags: [SnapshotTag.backup(name)], prune: true), events: events)
+                    await catalog?.recordForget(jobID: jobID, repository: repository, hostname: hostname, removed: summary.removed)
                     return StepResult(
                         message: "kept \(summary.kept.count), removed \(summary.removed.count) snapshot\(summary.removed.count == 1 ? "" : "s")",
                         result: RepositoryResult(repository: repository, snapshotsRemoved: summary.removed, snapshotsKept: summary.kept.count)
@@ -165,8 +169,7 @@ struct JobRunner: Sendable {
             }
         case .check(let repository, let subset):
             let readDataSubset = subset ?? configuration.repositories[repository]?.check.readDataSubset
-            guard await ensureInitialized(repository, niceness: Niceness(), stepID: "check:\(repository)", stepName: "check \(repository)", run: &run) else { return }
-            await step(id: "check:\(repository)", name: "check \(repository)", repository: repository, run: &run) { driver, events in
+            await step(id: "check:\(repository)", name: "check \(repository)", repository: repository, createsRepository: true, run: &run) { driver, events in
                 let summary = try await driver.check(CheckRequest(readDataSubset: readDataSubset), events: events)
                 if !summary.ok {
                     let first = summary.errors[0]
@@ -181,6 +184,9 @@ struct JobRunner: Sendable {
         case .restore(let repository, let snapshot, let target, let includes):
             let scope = restoreScope
             let allowedTargets = configuration.restore.allowedTargets
+            // Checked when the job was made, against the cache: restic need not list the snapshots again.
+            let known = await catalog?.knows(repository: repository, hostname: configuration.hostname, ids: [snapshot]) == true
+            let verified = known ? await catalog?.indexHolds(repository: repository, snapshotID: snapshot, paths: includes) == true : false
             await step(id: "restore:\(repository)", name: "restore \(snapshot) from \(repository)", repository: repository, run: &run) { driver, events in
                 // Everything that writes into the target, the staging directory and missing parents included,
                 // happens inside the suppression: a restore into a watched path must not queue a backup.
@@ -190,7 +196,7 @@ struct JobRunner: Sendable {
                     // Named in the job's log (stored within a second), so that after a crash the record says
                     // which `.hen-restore-…` directory was left.
                     events(.log(level: .info, message: "Restoring into the staging directory \(staging.stagingPath), then moving into \(target)."))
-                    let request = RestoreRequest(snapshot: snapshot, target: staging.driverTarget, includes: includes)
+                    let request = RestoreRequest(snapshot: snapshot, target: staging.driverTarget, includes: includes, verified: verified)
                     do {
                         let summary = try await driver.restore(request, events: events)
                         return (summary, try staging.moveIntoPlace())
@@ -220,9 +226,12 @@ struct JobRunner: Sendable {
                     result: RepositoryResult(repository: repository, filesRestored: summary.filesRestored, bytesRestored: summary.bytesRestored)
                 )
             }
-        case .forget(let repository, let snapshots):
-            await step(id: "forget:\(repository)", name: "forget \(snapshots.count) snapshot\(snapshots.count == 1 ? "" : "s") in \(repository)", repository: repository, run: &run) { driver, events in
-                let summary = try await driver.forget(ForgetRequest(selection: .snapshots(snapshots)), events: events)
+        case .forget(let repository, let ids):
+            let (jobID, hostname) = (record.id, configuration.hostname)
+            let verified = await catalog?.knows(repository: repository, hostname: hostname, ids: ids) == true
+            await step(id: "forget:\(repository)", name: "forget \(ids.count) snapshot\(ids.count == 1 ? "" : "s") in \(repository)", repository: repository, run: &run) { driver, events in
+                let summary = try await driver.forget(ForgetRequest(selection: .snapshots(ids), verified: verified), events: events)
+                await catalog?.recordForget(jobID: jobID, repository: repository, hostname: hostname, removed: summary.removed)
                 return StepResult(
                     message: "removed \(summary.removed.count) snapshot\(summary.removed.count == 1 ? "" : "s")",
                     result: RepositoryResult(repository: repository, snapshotsRemoved: summary.removed, snapshotsKept: summary.kept.count)
@@ -264,53 +273,42 @@ struct JobRunner: Sendable {
         }
     }
 
-    /// Before the first use of a repository (a backup, prune or check): a missing repository is created when
-    /// `auto_init` allows it, as one step of its own so that the record says so. False when the operation
-    /// must not go on; the failed step then has the operation's id and name.
-    /// `limits` are the backup's (they combine with the repository's and the global ones, as for its steps).
-    private func ensureInitialized(_ repository: String, niceness: Niceness, limits: TransferLimits = TransferLimits(), stepID: String, stepName: String, run: inout Run) async -> Bool {
+    /// What became of a repository that restic said does not exist.
+    enum Creation {
+        case created
+        /// Not allowed (auto_init false, recovery mode): the sentence to fail with.
+        case refused(String)
+        /// The init step failed (recorded already) or was stopped.
+        case failed(String)
+    }
+
+    /// A repository that a backup, prune or check found missing (the driver said `.repositoryMissing`; no
+    /// run asks beforehand) is created when `auto_init` allows it, as a step of its own so that the record
+    /// says so. `limits` are the backup's (they combine with the repository's and the global ones).
+    private func createMissingRepository(_ repository: String, niceness: Niceness, limits: TransferLimits, run: inout Run) async -> Creation {
         guard let definition = configuration.repositories[repository] else {
-            run.failStep(id: stepID, name: stepName, repository: repository, message: "Repository \(repository) is not in the configuration.")
-            return false
+            return .refused("Repository \(repository) is not in the configuration.")
         }
-        let driver: any BackupDriver
-        do {
-            driver = try makeDriver(repository, niceness, limits, stepLogger("init:\(repository)", repository: repository))
-        } catch {
-            run.failStep(id: stepID, name: stepName, repository: repository, message: Self.message(error, repository: repository))
-            return false
-        }
-        let initialized: Bool
-        do {
-            initialized = try await driver.isInitialized()
-        } catch {
-            if Self.isCancellation(error) { run.stopped = true; return false }
-            run.failStep(id: stepID, name: stepName, repository: repository, message: Self.message(error, repository: repository))
-            return false
-        }
-        if initialized { return true }
         guard configuration.mode != .recovery else {
-            run.failStep(id: stepID, name: stepName, repository: repository, message: "Repository \"\(repository)\" does not exist, and recovery mode never creates one.")
-            return false
+            return .refused("Repository \"\(repository)\" does not exist, and recovery mode never creates one.")
         }
         guard definition.autoInit else {
-            run.failStep(
-                id: stepID, name: stepName, repository: repository,
-                message: "Repository \"\(repository)\" does not exist and auto_init is false: set auto_init: true to let Hen create it (or create it yourself, e.g. with `restic init`)."
-            )
-            return false
+            return .refused("Repository \"\(repository)\" does not exist and auto_init is false: set auto_init: true to let Hen create it (or create it yourself, e.g. with `restic init`).")
         }
-        return await step(id: "init:\(repository)", name: "initialize \(repository)", repository: repository, driver: driver, run: &run) { driver, events in
+        let hostname = configuration.hostname
+        let created = await step(id: "init:\(repository)", name: "initialize \(repository)", repository: repository, niceness: niceness, limits: limits, run: &run) { driver, events in
             let result = try await driver.initialize(events: events)
+            // Created now, so it holds no snapshot: the cached list says so without a listing.
+            if result == .created { await catalog?.repositoryCreated(repository: repository, hostname: hostname, now: now()) }
             return StepResult(message: result == .created ? "created" : "already initialized")
         }
+        return created ? .created : .failed(run.stopped ? "stopped" : "Repository \"\(repository)\" could not be created (see its init step).")
     }
 
     private func backUp(_ backup: Configuration.Backup, to repository: String, run: inout Run) async {
         guard let definition = configuration.repositories[repository] else {
             return run.failStep(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, message: "Repository \(repository) of backup \(backup.name) is not in the configuration.")
         }
-        guard await ensureInitialized(repository, niceness: backup.nice, limits: backup.limits, stepID: "backup:\(repository)", stepName: "backup to \(repository)", run: &run) else { return }
         let limits = backup.limits.combined(with: definition.limits).combined(with: configuration.limits)
         let request = BackupRequest(
             paths: backup.paths,
@@ -318,14 +316,20 @@ struct JobRunner: Sendable {
             tags: [SnapshotTag.backup(backup.name), SnapshotTag.job(run.record.id)],
             limits: limits
         )
-        // The backup step gets a driver of its own, so that its lines say `step: backup:<repository>`.
-        let catalog = self.catalog
+        let (catalog, store, jobID, hostname, now) = (self.catalog, self.store, run.record.id, configuration.hostname, self.now)
         let hasAlarm = backup.alarm != nil
         let countLogger = stepLogger("backup:\(repository)", repository: repository)
-        let hostname = configuration.hostname
-        let now = self.now
-        let succeeded = await step(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, niceness: backup.nice, run: &run) { driver, events in
+        // The backup step gets a driver of its own, so that its lines say `step: backup:<repository>`.
+        let succeeded = await step(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, niceness: backup.nice, limits: backup.limits, createsRepository: true, run: &run) { driver, events in
+            // The parent the cache knows (no driver run) is given to the driver, so that its counts are against it.
+            let expected = await catalog?.expectedParent(repository: repository, hostname: hostname, backup: backup.name) ?? .unknown
+            var request = request
+            if case .snapshot(let parent) = expected { request.parent = parent.id }
             let summary = try await driver.backup(request, events: events)
+            // The new snapshot goes into the cached list as the backup described it: no listing after the run.
+            if let snapshot = summary.snapshot {
+                await catalog?.recordBackup(jobID: jobID, repository: repository, hostname: hostname, snapshot: snapshot)
+            }
             var result = RepositoryResult(
                 repository: repository, snapshotID: summary.snapshotID, filesNew: summary.filesNew, filesChanged: summary.filesChanged,
                 filesUnmodified: summary.filesUnmodified, filesProcessed: summary.totalFilesProcessed,
@@ -336,14 +340,13 @@ struct JobRunner: Sendable {
             if let catalog {
                 // What the snapshot changed against its parent: recorded, and what the alarm judges by.
                 do {
-                    if let found = try await catalog.countsAgainstParent(repository: repository, snapshotID: summary.snapshotID, hostname: hostname, driver: driver, now: now()) {
-                        let (ids, counts) = found
-                        result.snapshotID = ids.newer
-                        result.parentSnapshotID = ids.older
-                        result.filesAdded = counts.added
-                        result.filesRemoved = counts.removed
-                        result.filesModified = counts.modified
-                        message += "; against its parent \(ids.older.prefix(8)): \(counts.added) added, \(counts.removed) removed, \(counts.modified) modified"
+                    if let found = try await Self.changesAgainstParent(summary, expected: expected, repository: repository, hostname: hostname, catalog: catalog, store: store, driver: driver, now: now()) {
+                        result.snapshotID = found.newer
+                        result.parentSnapshotID = found.older
+                        result.filesAdded = found.added
+                        result.filesRemoved = found.removed
+                        result.filesModified = found.modified
+                        message += "; against its parent \(found.older.prefix(8)): \(found.added) added, \(found.removed) removed, \(found.modified) modified"
                     }
                 } catch where Self.isCancellation(error) || Task.isCancelled {
                     // restic has saved the snapshot: the record keeps it (and says the counting stopped), so that
@@ -370,6 +373,56 @@ struct JobRunner: Sendable {
            let verdict = Self.alarmVerdict(result, of: backup, alarm: alarm) {
             await raise(verdict, of: backup, run: &run)
         }
+    }
+
+    /// What a new snapshot changed against its parent (the newest earlier snapshot of its backup in the
+    /// repository): both full ids and the files added, removed and modified, or nil when it is the first of
+    /// its backup there.
+    ///
+    /// Without any driver run when the driver counted against the parent the cache named
+    /// (`summary.parentSnapshotID`) and that parent's own backup job recorded how many files it held: added
+    /// are the new files, modified the changed ones, removed the parent's files that are neither changed nor
+    /// unmodified. Otherwise the repository's list is read again (a stale cache; a parent forgotten outside
+    /// Hen), and the counts come from the summary when the driver's parent is that parent, else from the
+    /// driver's diff (a parent that no Hen job made, or whose job record is gone).
+    static func changesAgainstParent(
+        _ summary: BackupSummary, expected: ExpectedParent, repository: String, hostname: String,
+        catalog: SnapshotCatalog, store: JobStore?, driver: any BackupDriver, now: Date
+    ) async throws -> (older: String, newer: String, added: Int, removed: Int, modified: Int)? {
+        let newer: String
+        let parent: Snapshot
+        switch expected {
+        case .none:
+            return nil
+        case .snapshot(let cached) where summary.parentSnapshotID == cached.id && summary.snapshotID.utf8.count == 64:
+            (newer, parent) = (summary.snapshotID, cached)
+        default:
+            let listed = try await catalog.listedWithParent(repository: repository, snapshotID: summary.snapshotID, hostname: hostname, driver: driver, now: now)
+            guard let found = listed.parent else { return nil }
+            (newer, parent) = (listed.snapshot.id, found)
+            if summary.parentSnapshotID != parent.id && listed.snapshot.parent != parent.id {
+                let counts = try await catalog.diff(repository: repository, from: parent.id, to: newer, driver: driver, now: now)
+                return (parent.id, newer, counts.added, counts.removed, counts.modified)
+            }
+        }
+        guard let parentFiles = await filesRecorded(for: parent, repository: repository, store: store) else {
+            let counts = try await catalog.diff(repository: repository, from: parent.id, to: newer, driver: driver, now: now)
+            return (parent.id, newer, counts.added, counts.removed, counts.modified)
+        }
+        let kept = summary.filesChanged + summary.filesUnmodified
+        let removed = parentFiles > kept ? parentFiles - kept : 0
+        return (parent.id, newer, Int(clamping: summary.filesNew), Int(clamping: removed), Int(clamping: summary.filesChanged))
+    }
+
+    /// How many files a snapshot holds, as the backup job that made it (its `job=` tag) recorded; nil when no
+    /// such record is kept.
+    static func filesRecorded(for snapshot: Snapshot, repository: String, store: JobStore?) async -> UInt64? {
+        guard let store, let jobID = snapshot.jobID, let record = try? await store.record(id: jobID), case .backup = record.request else { return nil }
+        let made = record.results.first { result in
+            guard result.repository == repository, let id = result.snapshotID, id.utf8.count >= 8 else { return false }
+            return snapshot.id.hasPrefix(id.lowercased())
+        }
+        return made?.filesProcessed
     }
 
     /// The mass-deletion alarm's verdict on a backup's result: when the snapshot removed more than
@@ -415,9 +468,11 @@ struct JobRunner: Sendable {
     }
 
     /// Runs one driver operation as a step; true when it succeeded (possibly with warnings).
+    /// With `createsRepository`, a driver that says the repository does not exist gets it created (when
+    /// allowed, ``createMissingRepository``) and the operation is tried once more, in the same step.
     @discardableResult
     private func step(
-        id: String, name: String, repository: String, niceness: Niceness = Niceness(), limits: TransferLimits = TransferLimits(), driver existing: (any BackupDriver)? = nil, run: inout Run,
+        id: String, name: String, repository: String, niceness: Niceness = Niceness(), limits: TransferLimits = TransferLimits(), createsRepository: Bool = false, run: inout Run,
         _ body: @Sendable (any BackupDriver, @escaping DriverEventHandler) async throws -> StepResult
     ) async -> Bool {
         let report = run.report
@@ -425,8 +480,31 @@ struct JobRunner: Sendable {
         var step = JobStep(id: id, name: name, repository: repository, state: .running, startedAt: now())
         report(.step(step))
         do {
-            let driver = try existing ?? makeDriver(repository, niceness, limits, stepLogger(id, repository: repository))
-            let outcome = try await body(driver, events)
+            let driver = try makeDriver(repository, niceness, limits, stepLogger(id, repository: repository))
+            let outcome: StepResult
+            do {
+                outcome = try await body(driver, events)
+            } catch let error as DriverError where error.code == .repositoryMissing && createsRepository && !Task.isCancelled {
+                switch await createMissingRepository(repository, niceness: niceness, limits: limits, run: &run) {
+                case .created:
+                    // The operation's step goes on: said again, so that its lines carry its step and driver once more.
+                    report(.step(step))
+                    outcome = try await body(driver, events)
+                case .refused(let message):
+                    step.state = .failed
+                    step.message = message
+                    step.endedAt = now()
+                    run.fail(message)
+                    report(.step(step))
+                    return false
+                case .failed(let message):
+                    step.state = run.stopped ? .cancelled : .failed
+                    step.message = message
+                    step.endedAt = now()
+                    report(.step(step))
+                    return false
+                }
+            }
             for warning in outcome.warnings { report(.warning(warning)) }
             if let result = outcome.result {
                 report(.result(result))

@@ -71,18 +71,47 @@ extension SnapshotCatalog {
     }
 }
 
+/// What the snapshot cache says a backup about to run has as its parent (``SnapshotCatalog/expectedParent``).
+enum ExpectedParent: Sendable, Equatable {
+    /// The cached list is stale or was never read: only a listing can tell.
+    case unknown
+    /// The list is fresh and the backup has no snapshot there yet.
+    case none
+    /// The newest snapshot the backup wrote there.
+    case snapshot(Snapshot)
+}
+
 extension SnapshotCatalog {
-    /// A new snapshot (full id or the prefix a backup summary gives) against its parent: the two full ids and
-    /// the diff's counts, or nil when the snapshot is the first of its backup there. Reads the repository's
-    /// list first (the cached one predates the snapshot).
-    func countsAgainstParent(repository: String, snapshotID: String, hostname: String, driver: any BackupDriver, now: Date) async throws -> (ids: (older: String, newer: String), counts: SnapshotDiffCounts)? {
+    /// The parent of the next snapshot `backup` makes in `repository` (the newest one it made there), from
+    /// the cached list alone when that is fresh; no driver run.
+    func expectedParent(repository: String, hostname: String, backup: String) async -> ExpectedParent {
+        // A refresh in flight replaces the list: its answer is the one to read.
+        if let running = refreshes[repository + "\n" + hostname] { _ = try? await running.value }
+        do {
+            let store = try store()
+            guard try await store.isListFresh(repository: repository, hostname: hostname) else { return .unknown }
+            return try await store.latest(repository: repository, hostname: hostname, backup: backup).map { .snapshot($0.snapshot) } ?? ExpectedParent.none
+        } catch {
+            return .unknown
+        }
+    }
+
+    /// A repository that a job has just created holds no snapshot: its cached list is that, fresh.
+    func repositoryCreated(repository: String, hostname: String, now: Date) async {
+        if let running = refreshes[repository + "\n" + hostname] { _ = try? await running.value }
+        guard let store = try? store() else { return }
+        try? await store.replaceList(repository: repository, hostname: hostname, snapshots: [], at: now)
+    }
+
+    /// A new snapshot (full id or the prefix a backup summary gives) and its parent (nil when it is the
+    /// first of its backup there), from the repository's list read again (the cached one predates the
+    /// snapshot, or may miss what happened outside Hen).
+    func listedWithParent(repository: String, snapshotID: String, hostname: String, driver: any BackupDriver, now: Date) async throws -> (snapshot: Snapshot, parent: Snapshot?) {
         try await refreshList(repository: repository, hostname: hostname, driver: driver, now: now)
         let matches = try await store().snapshots(repository: repository, hostname: hostname, idPrefix: snapshotID.lowercased())
         guard matches.count == 1, let newer = matches.first else {
             throw EngineError(.notFound, "Snapshot \(snapshotID.prefix(8)) is not (or not alone) in the list of repository \(repository) read after the backup.")
         }
-        guard let older = try await parent(of: newer.snapshot, repository: repository, hostname: hostname) else { return nil }
-        let counts = try await diff(repository: repository, from: older.snapshot.id, to: newer.snapshot.id, driver: driver, now: now)
-        return ((older.snapshot.id, newer.snapshot.id), counts)
+        return (newer.snapshot, try await parent(of: newer.snapshot, repository: repository, hostname: hostname)?.snapshot)
     }
 }

@@ -8,10 +8,13 @@ import HenDrivers
 public actor SnapshotCatalog {
     let dataDirectory: String
     private var opened: SnapshotIndexStore?
-    private var refreshes: [String: Task<Void, any Error>] = [:]
+    /// Lists being read, by repository and host (``refreshList(repository:hostname:driver:now:)``).
+    var refreshes: [String: Task<Void, any Error>] = [:]
     private var builds: [String: Task<Int64, any Error>] = [:]
     /// Diffs being made, by repository and the two ids (``diff(repository:from:to:driver:now:)``).
     var diffs: [String: Task<SnapshotDiffCounts, any Error>] = [:]
+    /// The repositories whose cached list a running job brought up to date itself, by job id.
+    private var recordedRepositories: [String: Set<String>] = [:]
 
     init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -27,15 +30,53 @@ public actor SnapshotCatalog {
         return store
     }
 
-    /// A job that may have added or removed snapshots makes the cached lists of its repositories stale.
+    /// A job that added or removed snapshots and said exactly which (``recordBackup``, ``recordForget``)
+    /// leaves the cached list as it is; every other repository it touched (a failed or stopped run, a driver
+    /// that could not say) has its cached list marked stale, to be read again when next needed.
     func jobEnded(_ record: JobRecord) async {
+        let recorded = recordedRepositories.removeValue(forKey: record.id) ?? []
         switch record.request {
         case .backup, .prune, .forget: break
         default: return
         }
+        let stale = record.repositories.filter { !recorded.contains($0) }
         // A store that cannot be opened has no cache to correct; the next read reports the problem.
-        guard let store = try? store() else { return }
-        try? await store.markStale(repositories: record.repositories)
+        guard !stale.isEmpty, let store = try? store() else { return }
+        try? await store.markStale(repositories: stale)
+    }
+
+    /// Adds the snapshot a backup job just made to the cached list (after any refresh in flight, which
+    /// would otherwise put back the list from before it).
+    func recordBackup(jobID: String, repository: String, hostname: String, snapshot: Snapshot) async {
+        if let running = refreshes[repository + "\n" + hostname] { _ = try? await running.value }
+        guard let store = try? store(), (try? await store.add(snapshot, repository: repository, hostname: hostname)) != nil else { return }
+        recordedRepositories[jobID, default: []].insert(repository)
+    }
+
+    /// Removes what a forget or prune job removed from the cached list.
+    func recordForget(jobID: String, repository: String, hostname: String, removed: [String]) async {
+        if let running = refreshes[repository + "\n" + hostname] { _ = try? await running.value }
+        guard let store = try? store(), (try? await store.remove(ids: removed, repository: repository, hostname: hostname)) != nil else { return }
+        recordedRepositories[jobID, default: []].insert(repository)
+    }
+
+    /// Whether each id is a full id in the cached list of this host's snapshots of `repository` (no driver
+    /// run): a job about them then needs no listing to confirm they are this host's.
+    func knows(repository: String, hostname: String, ids: [String]) async -> Bool {
+        guard !ids.isEmpty, let store = try? store() else { return false }
+        for id in ids {
+            guard id.utf8.count == 64, (try? await store.contains(repository: repository, hostname: hostname, id: id)) == true else { return false }
+        }
+        return true
+    }
+
+    /// Whether the snapshot's complete tree index holds every one of `paths` (false without an index).
+    func indexHolds(repository: String, snapshotID: String, paths: [String]) async -> Bool {
+        guard let store = try? store(), let tree = try? await store.completeTree(repository: repository, snapshotID: snapshotID) else { return false }
+        for path in paths where path != "/" {
+            guard (try? await store.node(tree: tree, path: path)) != nil else { return false }
+        }
+        return true
     }
 
     /// Reads a repository's snapshot list from its driver into the cache, unless a refresh is running

@@ -56,6 +56,58 @@ final class SnapshotIndexStore: Sendable {
         }
     }
 
+    /// Adds a snapshot a job made to the cached list of `repository` and `hostname`, without changing whether
+    /// the list is fresh. In a fresh list it gets the parent restic chose: the newest earlier snapshot of
+    /// its host whose paths include all of its own.
+    func add(_ snapshot: Snapshot, repository: String, hostname: String) async throws {
+        let tags = String(decoding: try JSONEncoder().encode(snapshot.tags), as: UTF8.self)
+        let paths = String(decoding: try JSONEncoder().encode(snapshot.paths), as: UTF8.self)
+        let time = Self.micros(snapshot.time)
+        try await write { db in
+            var parent = snapshot.parent
+            let fresh = try Bool.fetchOne(db, sql: "SELECT stale = 0 FROM snapshot_list WHERE repository = ? AND hostname = ?", arguments: [repository, hostname]) ?? false
+            if parent == nil, fresh {
+                let wanted = Set(snapshot.paths)
+                let candidates = try Row.fetchCursor(
+                    db, sql: "SELECT id, paths FROM snapshot WHERE repository = ? AND hostname = ? AND host = ? AND time <= ? AND id != ? ORDER BY time DESC",
+                    arguments: [repository, hostname, snapshot.host, time, snapshot.id]
+                )
+                while let row = try candidates.next() {
+                    let candidatePaths = try JSONDecoder().decode([String].self, from: Data((row["paths"] as String).utf8))
+                    if wanted.isSubset(of: candidatePaths) {
+                        parent = row["id"]
+                        break
+                    }
+                }
+            }
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO snapshot (repository, hostname, id, short_id, time, host, tags, paths, parent, backup) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [repository, hostname, snapshot.id, snapshot.shortID, time, snapshot.host, tags, paths, parent, snapshot.backup]
+            )
+        }
+    }
+
+    /// Removes forgotten snapshots (and their tree indexes) from the cached list of `repository` and `hostname`.
+    func remove(ids: [String], repository: String, hostname: String) async throws {
+        guard !ids.isEmpty else { return }
+        try await write { db in
+            for id in ids {
+                try db.execute(sql: "DELETE FROM snapshot WHERE repository = ? AND hostname = ? AND id = ?", arguments: [repository, hostname, id])
+                for key in try Int64.fetchAll(db, sql: "SELECT key FROM tree WHERE repository = ? AND snapshot_id = ?", arguments: [repository, id]) {
+                    try db.execute(sql: "DELETE FROM node WHERE tree = ?", arguments: [key])
+                    try db.execute(sql: "DELETE FROM tree WHERE key = ?", arguments: [key])
+                }
+            }
+        }
+    }
+
+    /// Whether the cached list of `repository` and `hostname` holds a snapshot of this exact id.
+    func contains(repository: String, hostname: String, id: String) async throws -> Bool {
+        try await read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM snapshot WHERE repository = ? AND hostname = ? AND id = ?", arguments: [repository, hostname, id]) ?? false
+        }
+    }
+
     /// Marks the cached lists of these repositories (every host) as out of date.
     func markStale(repositories: [String]) async throws {
         guard !repositories.isEmpty else { return }
@@ -119,6 +171,17 @@ final class SnapshotIndexStore: Sendable {
                     AND (time < ? OR (time = ? AND id < ?)) ORDER BY time DESC, id DESC LIMIT 1
                     """,
                 arguments: [repository, hostname, backup, snapshot.id, time, time, snapshot.id]
+            ).map(Self.snapshot(from:))
+        }
+    }
+
+    /// The newest snapshot `backup` wrote in `repository` (by time, then id): the parent of its next one.
+    func latest(repository: String, hostname: String, backup: String) async throws -> RepositorySnapshot? {
+        try await read { db in
+            try Row.fetchOne(
+                db,
+                sql: "SELECT * FROM snapshot WHERE repository = ? AND hostname = ? AND backup = ? ORDER BY time DESC, id DESC LIMIT 1",
+                arguments: [repository, hostname, backup]
             ).map(Self.snapshot(from:))
         }
     }

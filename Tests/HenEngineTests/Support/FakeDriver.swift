@@ -71,6 +71,9 @@ struct FakeDriver: BackupDriver {
     }
 
     func forget(_ request: ForgetRequest, events: DriverEventHandler) async throws -> ForgetSummary {
+        guard backend.isInitialized(target.name) else {
+            throw DriverError(.repositoryMissing, "Repository \(target.name) does not exist.", repository: target.name)
+        }
         var call = call("forget")
         call.tags = request.tags
         call.forget = request
@@ -80,6 +83,9 @@ struct FakeDriver: BackupDriver {
     }
 
     func check(_ request: CheckRequest, events: DriverEventHandler) async throws -> CheckSummary {
+        guard backend.isInitialized(target.name) else {
+            throw DriverError(.repositoryMissing, "Repository \(target.name) does not exist.", repository: target.name)
+        }
         var call = call("check")
         call.readDataSubset = request.readDataSubset
         try await backend.enter(call)
