@@ -11,8 +11,9 @@ RUN_PACKAGES  = restic libcurl4-openssl-dev libsqlite3-dev pkg-config ca-certifi
 # sqlite3 (breaks a job store on purpose), prometheus (its promtool lints /metrics), curl (reads /metrics),
 # chromium and its chromedriver (the web UI's tests in a real browser, with selenium from PyPI),
 # postgresql (the database case: a cluster of the test's own, pg_dump behind examples/pg-dump-service),
-# systemd (systemd-analyze verifies packaging/hen-backup.service).
-TEST_PACKAGES = $(RUN_PACKAGES) rclone python3 python3-pip openssl tar gzip sqlite3 prometheus curl chromium chromium-driver postgresql systemd
+# systemd (systemd-analyze verifies packaging/hen-backup.service),
+# borgbackup and rsync (the engines behind the borg and rsync plugins).
+TEST_PACKAGES = $(RUN_PACKAGES) borgbackup rsync rclone python3 python3-pip openssl tar gzip sqlite3 prometheus curl chromium chromium-driver postgresql systemd
 
 # The release tree: bin/hen-backup (Swift's standard library linked in) and the resources beside it.
 # The Dockerfile copies it whole into /opt/hen-backup; plugins built with the package go to plugins/ in it.

@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "hen-backup", targets: ["hen-backup"]),
+        .executable(name: "hen-plugin-borg", targets: ["hen-plugin-borg"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -40,9 +41,13 @@ let package = Package(
         // The one JSON convention (snake_case keys, explicit nulls, RFC 3339 dates) for the API, job records,
         // events and the CLI's --json output.
         .target(name: "HenJSON"),
+        // The driver contract's value types and the plugin protocol's messages: shared by HenDrivers and
+        // the plugins we ship, so a message is defined once. Foundation only.
+        .target(name: "HenPluginProtocol"),
         .target(
             name: "HenDrivers",
             dependencies: [
+                "HenPluginProtocol",
                 "HenProcess",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -111,6 +116,8 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // The driver plugins we ship (docs/plugins.md): executables `hen-plugin-<driver>`, found next to hen-backup.
+        .executableTarget(name: "hen-plugin-borg", dependencies: ["HenPluginProtocol", "HenProcess"], path: "plugins/borg"),
         // Helpers every test target shares: child processes waited for without starving the pool, the process
         // table, free ports, and where restic is.
         .target(name: "HenTestSupport", path: "Tests/HenTestSupport"),

@@ -57,29 +57,13 @@ public protocol BackupDriver: Sendable {
 
     /// What changed from snapshot `older` to snapshot `newer` (ids of this host's snapshots), streamed:
     /// every added, removed and modified path, then at most one `.statistics`. Only for drivers with the
-    /// `.diff` capability; the default throws `.unsupported` (``SnapshotDiff.swift``).
+    /// `.diff` capability; the default throws `.unsupported` (below).
     func diff(from older: String, to newer: String) -> AsyncThrowingStream<SnapshotDiffItem, any Error>
 
     /// Checks that the programs this driver runs can be run, before any job needs them (`config check`,
     /// the daemon's start), and describes each as found ("restic 0.14.0 (/usr/bin/restic)"). Throws
     /// `.binaryMissing` in one sentence when one cannot be run or is older than the driver supports.
     func verifyPrograms() async throws -> [String]
-}
-
-/// Receives a driver's events while an operation runs. Called from any task; must not block.
-public typealias DriverEventHandler = @Sendable (DriverEvent) -> Void
-
-public enum DriverEvent: Sendable, Equatable {
-    /// Where an operation stands (backups and restores report it; throttling is the receiver's business).
-    case progress(Progress)
-    /// Something went wrong that did not stop the operation (an unreadable file, say).
-    case warning(String)
-    /// A line of the driver's own output worth keeping in the job log.
-    case log(level: LogLevel, message: String)
-
-    public enum LogLevel: String, Sendable, Codable {
-        case debug, info, warning, error
-    }
 }
 
 extension BackupDriver {
@@ -106,35 +90,12 @@ extension BackupDriver {
     }
 }
 
-/// What a driver can do.
-public struct DriverCapabilities: OptionSet, Sendable, Hashable, Codable {
-    public let rawValue: Int
-    public init(rawValue: Int) { self.rawValue = rawValue }
-
-    /// Data at rest is encrypted with the repository password.
-    public static let encrypted = DriverCapabilities(rawValue: 1 << 0)
-    /// Several backups may write to one repository at the same time.
-    public static let concurrentBackups = DriverCapabilities(rawValue: 1 << 1)
-    /// Upload and download limits are honoured.
-    public static let bandwidthLimits = DriverCapabilities(rawValue: 1 << 2)
-    /// Unchanged data is stored once across snapshots.
-    public static let deduplication = DriverCapabilities(rawValue: 1 << 3)
-    /// `check` can read back a subset of the data.
-    public static let readDataSubset = DriverCapabilities(rawValue: 1 << 4)
-    /// Locks can go stale and `unlock` can clear them.
-    public static let locks = DriverCapabilities(rawValue: 1 << 5)
-    /// `diff` compares two snapshots itself (otherwise the engine compares their indexed trees).
-    public static let diff = DriverCapabilities(rawValue: 1 << 6)
-
-    public var names: [String] {
-        var result: [String] = []
-        if contains(.encrypted) { result.append("encrypted") }
-        if contains(.concurrentBackups) { result.append("concurrent_backups") }
-        if contains(.bandwidthLimits) { result.append("bandwidth_limits") }
-        if contains(.deduplication) { result.append("deduplication") }
-        if contains(.readDataSubset) { result.append("read_data_subset") }
-        if contains(.locks) { result.append("locks") }
-        if contains(.diff) { result.append("diff") }
-        return result
+extension BackupDriver {
+    /// A driver without the `.diff` capability has no comparison of its own: the engine compares the
+    /// two snapshots' trees from its index instead.
+    public func diff(from older: String, to newer: String) -> AsyncThrowingStream<SnapshotDiffItem, any Error> {
+        AsyncThrowingStream { continuation in
+            continuation.finish(throwing: DriverError(.unsupported, "This driver cannot compare two snapshots itself."))
+        }
     }
 }

@@ -1,9 +1,13 @@
 extension DriverRegistry {
-    /// Every driver Hen Backup ships, by the name a repository's `driver:` uses.
+    /// The driver of a repository whose configuration names none.
+    public static let defaultDriver = ResticDriver.description.name
+
+    /// Every driver built into Hen Backup, by the name a repository's `driver:` uses. Plugins found on disk
+    /// are added with ``addingPlugins(_:)``.
     public static let standard: DriverRegistry = {
         var registry = DriverRegistry()
-        registry.register("restic") { try ResticDriver(repository: $0, context: $1) }
-        registry.register("tar") { try TarDriver(repository: $0, context: $1) }
+        registry.register(ResticDriver.description) { try ResticDriver(repository: $0, context: $1) }
+        registry.register(TarDriver.description) { try TarDriver(repository: $0, context: $1) }
         return registry
     }()
 }

@@ -28,10 +28,24 @@ public enum ChildProcess {
         )
     }
 
-    /// What to do with stdout: cut it into (redacted) lines, or pass the bytes through untouched.
+    /// Runs to completion, handing stdout's bytes untouched to `onStdout` and stderr's lines (redacted) to
+    /// `onStderrLine`. When `onStdout` returns false (a reader that has seen enough, or something it refuses)
+    /// the child gets SIGINT as on cancellation, and the rest of its stdout is read and discarded until it
+    /// exits; the result then says `wasInterrupted`. Cancelling the caller does the same.
+    public static func run(
+        _ request: ChildProcessRequest,
+        onStdout: @escaping @Sendable ([UInt8]) async -> Bool,
+        onStderrLine: @escaping @Sendable (String) -> Void
+    ) async throws(ChildProcessError) -> ChildProcessResult {
+        try await supervise(request, stdout: .bytesUntil(onStdout), onStderrLine: onStderrLine)
+    }
+
+    /// What to do with stdout: cut it into (redacted) lines, or pass the bytes through untouched (until the
+    /// reader says stop).
     enum StdoutHandling: Sendable {
         case lines(@Sendable (String) async -> Void)
         case bytes(@Sendable ([UInt8]) async -> Void)
+        case bytesUntil(@Sendable ([UInt8]) async -> Bool)
     }
 
     /// Starts the child in a task of its own and waits for it; the caller's cancellation becomes SIGINT.
@@ -97,10 +111,16 @@ public enum ChildProcess {
             platformOptions: platform
         )
         let tailCapacity = request.stderrTailLines
+        let input: FileDescriptor
+        do {
+            input = try ChildInput.open(request.standardInput)
+        } catch {
+            return .failure(ChildProcessError(error.code, error.message, executable: request.executable))
+        }
         do {
             let execution = try await Subprocess.run(
                 configuration,
-                input: .none,
+                input: .fileDescriptor(input, closeAfterSpawningProcess: true),
                 output: .sequence,
                 error: .sequence
             ) { execution -> ReadOutcome in
@@ -110,7 +130,7 @@ public enum ChildProcess {
                         do {
                             switch stdout {
                             case .lines(let deliver):
-                                var splitter = LineSplitter()
+                                var splitter = LineSplitter(maxLineBytes: request.maxLineBytes)
                                 for try await buffer in execution.standardOutput {
                                     for line in splitter.feed(buffer.withUnsafeBytes { Array($0) }) {
                                         await deliver(redactor.redact(line))
@@ -121,6 +141,14 @@ public enum ChildProcess {
                                 for try await buffer in execution.standardOutput {
                                     await deliver(buffer.withUnsafeBytes { Array($0) })
                                 }
+                            case .bytesUntil(let deliver):
+                                var reading = true
+                                for try await buffer in execution.standardOutput where reading {
+                                    if await !deliver(buffer.withUnsafeBytes { Array($0) }) {
+                                        reading = false
+                                        handle.interrupt()
+                                    }
+                                }
                             }
                             return .stdout(failure: nil)
                         } catch {
@@ -128,7 +156,7 @@ public enum ChildProcess {
                         }
                     }
                     group.addTask {
-                        var splitter = LineSplitter()
+                        var splitter = LineSplitter(maxLineBytes: request.maxLineBytes)
                         var tail = LineTail(capacity: tailCapacity)
                         do {
                             for try await buffer in execution.standardError {

@@ -1,7 +1,7 @@
 import Subprocess
 import Synchronization
 
-typealias ChildExecution = Execution<NoInput, SequenceOutput, SequenceOutput>
+typealias ChildExecution = Execution<FileDescriptorInput, SequenceOutput, SequenceOutput>
 
 /// The running child as seen from the caller's cancellation handler: interrupts it (SIGINT), and kills it
 /// (SIGKILL to its process group) when it has not exited after the grace period.

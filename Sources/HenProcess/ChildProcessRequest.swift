@@ -19,6 +19,12 @@ public struct ChildProcessRequest: Sendable {
     /// Whether SIGINT goes to the child's whole process group (a shell and what it started, as a terminal's
     /// Ctrl-C would) or to the child alone (restic, which stops its own helpers in order).
     public var interruptsProcessGroup: Bool
+    /// Bytes the child reads on stdin (given whole before it starts; nil: `/dev/null`). Secrets may go here:
+    /// they never touch a command line or, for input under 60 kB, a disk.
+    public var standardInput: [UInt8]?
+    /// Stdout and stderr lines longer than this are cut (nil: any length). For children that are not
+    /// trusted to write sane lines (plugins), so that one endless line cannot fill the memory.
+    public var maxLineBytes: Int?
 
     public init(
         executable: String,
@@ -29,8 +35,12 @@ public struct ChildProcessRequest: Sendable {
         secrets: [String] = [],
         terminationGrace: Duration = .seconds(10),
         stderrTailLines: Int = 20,
-        interruptsProcessGroup: Bool = false
+        interruptsProcessGroup: Bool = false,
+        standardInput: [UInt8]? = nil,
+        maxLineBytes: Int? = nil
     ) {
+        self.maxLineBytes = maxLineBytes
+        self.standardInput = standardInput
         self.interruptsProcessGroup = interruptsProcessGroup
         self.executable = executable
         self.arguments = arguments

@@ -45,7 +45,7 @@ public func buildRouter(engine: Engine, loader: ConfigurationLoader? = nil) -> R
     router.middlewares.add(MethodNotAllowedMiddleware(table: table))
     router.middlewares.add(AuthMiddleware(authenticator: authenticator))
     let api = router.group("api/v1")
-    let loader = loader ?? ConfigurationLoader(environment: ProcessInfo.processInfo.environment, knownDrivers: engine.registry.names)
+    let loader = loader ?? ConfigurationLoader(environment: ProcessInfo.processInfo.environment, drivers: engine.registry)
     StatusRoutes(engine: engine).register(on: api)
     BackupRoutes(engine: engine).register(on: api)
     RepositoryRoutes(engine: engine).register(on: api)

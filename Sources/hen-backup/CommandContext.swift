@@ -13,21 +13,25 @@ struct CommandContext {
     /// The configuration's secrets: redacted from every log line of this process and, through the engine,
     /// from job records, the store and the API's answers.
     let secrets: ConfigurationSecrets
+    /// The built-in drivers and the plugins found for this configuration.
+    let drivers: DriverRegistry
 
     /// Loads and validates the configuration; prints every error and exits 1 when it is invalid.
-    static func load(_ options: GlobalOptions, component: String = "cli") throws -> CommandContext {
-        let configuration = try loadConfiguration(options)
+    static func load(_ options: GlobalOptions, component: String = "cli") async throws -> CommandContext {
+        let (configuration, drivers) = try await loadConfiguration(options)
         let secrets = ConfigurationSecrets(configuration)
         printedSecrets.withLock { $0 = secrets }
         bootstrapLogging(options, configuration: configuration, secrets: secrets)
-        return CommandContext(options: options, configuration: configuration, logger: Logger(label: "hen.\(component)"), secrets: secrets)
+        return CommandContext(options: options, configuration: configuration, logger: Logger(label: "hen.\(component)"), secrets: secrets, drivers: drivers)
     }
 
-    static func loadConfiguration(_ options: GlobalOptions) throws -> Configuration {
+    /// The configuration, and the drivers it may use (plugins included).
+    static func loadConfiguration(_ options: GlobalOptions) async throws -> (Configuration, DriverRegistry) {
         let environment = ProcessInfo.processInfo.environment
         do {
             let path = try ConfigurationLocator.resolve(explicit: options.config, environment: environment)
-            return try ConfigurationLoader(environment: environment, knownDrivers: DriverRegistry.standard.names).load(path: path)
+            let loader = await ConfigurationLoader(environment: environment).addingPlugins(forFile: path)
+            return (try loader.load(path: path), loader.drivers)
         } catch let error as ConfigurationError {
             printError(error.description)
             throw ExitCode.failure
@@ -58,7 +62,7 @@ struct CommandContext {
     ///   claims the data directory first and stops with one sentence while another process holds it.
     func openEngine(exclusiveAs role: String? = nil, restoreScope: RestoreScope = .allowedTargets) async throws -> Engine {
         do {
-            return try await Engine.open(configuration: configuration, registry: .standard, logger: Logger(label: "hen.engine"), exclusiveAs: role, restoreScope: restoreScope, secrets: secrets)
+            return try await Engine.open(configuration: configuration, registry: drivers, logger: Logger(label: "hen.engine"), exclusiveAs: role, restoreScope: restoreScope, secrets: secrets)
         } catch let error as EngineError where error.code == .dataDirectoryInUse {
             printError(error.message)
             throw ExitCode.failure

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import HenEngine
+import HenDrivers
 
 @Suite struct ConfigRepositoryTests {
     @Test func inlineRepositories() throws {
@@ -108,15 +109,28 @@ import Testing
         let directory = try ConfigTempDirectory()
         let yaml = minimalConfig(repositoryExtra: "\n    driver: borg")
         #expect(directory.issues(yaml) == [
-            "config.yml:5:13: repositories.main.driver: unknown driver \"borg\" (known: restic, tar)",
+            "config.yml:5:13: repositories.main.driver: unknown driver \"borg\" (known: restic, tar); a plugin is an executable hen-plugin-borg in plugin_dirs, in plugins/ next to hen-backup, or in /usr/lib/hen-backup/plugins",
         ])
         #expect(directory.issues(minimalConfig(repositoryExtra: "\n    driver: restik")) == [
             "config.yml:5:13: repositories.main.driver: unknown driver \"restik\" (known: restic, tar); did you mean \"restic\"?",
         ])
-        // A plugin registered later is accepted; it decides itself whether it needs a password.
-        let configuration = try directory.load(yaml, drivers: ["restic", "tar", "borg"])
+        // A driver registered later (a plugin) is accepted, checked against its own description.
+        var drivers = DriverRegistry.standard
+        drivers.register(DriverDescription(name: "borg", capabilities: [.encrypted], password: .required, location: .init(remotePrefixes: ["ssh://"], hostPaths: true))) { _, _ in
+            throw DriverError(.unsupported, "not built in this test")
+        }
+        let configuration = try directory.load(yaml, drivers: drivers)
         #expect(configuration.repositories["main"]?.driver == "borg")
-        #expect(configuration.repositories["main"]?.location == "./repo")
+        #expect(configuration.repositories["main"]?.location == directory.file("repo"))
+        #expect(directory.issues(minimalConfig(repositoryExtra: "\n    driver: borg\n    limits: { upload: 1M }"), drivers: drivers) == [
+            "config.yml:6:13: repositories.main.limits: the borg driver does not use limits; remove it",
+        ])
+        // password_command is restic's (restic runs it): a plugin's repository is told so at the key.
+        #expect(directory.issues(minimalConfig(repositoryExtra: "\n    driver: borg").replacingOccurrences(of: "password: pw", with: "password_command: pass show borg"), drivers: drivers) == [
+            "config.yml:4:23: repositories.main.password_command: the borg driver does not use password_command; remove it",
+        ])
+        let remote = try directory.load(minimalConfig(repositoryExtra: "\n    driver: borg").replacingOccurrences(of: "location: ./repo", with: "location: backup@nas:/srv/borg"), drivers: drivers)
+        #expect(remote.repositories["main"]?.location == "backup@nas:/srv/borg")
     }
 
     @Test func checkSettings() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import HenEngine
+import HenDrivers
 
 /// A temporary directory removed when the value goes away.
 final class ConfigTempDirectory {
@@ -27,17 +28,17 @@ final class ConfigTempDirectory {
         try FileManager.default.createDirectory(atPath: file(name), withIntermediateDirectories: true)
     }
 
-    func loader(environment: [String: String] = [:], drivers: [String] = ConfigurationLoader.standardDrivers) -> ConfigurationLoader {
-        ConfigurationLoader(environment: environment, knownDrivers: drivers, defaultHostname: "testhost", defaultTimeZone: TimeZone(identifier: "UTC")!)
+    func loader(environment: [String: String] = [:], drivers: DriverRegistry = .standard) -> ConfigurationLoader {
+        ConfigurationLoader(environment: environment, drivers: drivers, defaultHostname: "testhost", defaultTimeZone: TimeZone(identifier: "UTC")!)
     }
 
     /// Loads `yaml` as `config.yml` in this directory.
-    func load(_ yaml: String, environment: [String: String] = [:], drivers: [String] = ConfigurationLoader.standardDrivers) throws(ConfigurationError) -> Configuration {
+    func load(_ yaml: String, environment: [String: String] = [:], drivers: DriverRegistry = .standard) throws(ConfigurationError) -> Configuration {
         try loader(environment: environment, drivers: drivers).load(yaml: yaml, file: "config.yml", sourcePath: file("config.yml"))
     }
 
     /// The issues loading `yaml` reports (none when it loads).
-    func issues(_ yaml: String, environment: [String: String] = [:], drivers: [String] = ConfigurationLoader.standardDrivers) -> [String] {
+    func issues(_ yaml: String, environment: [String: String] = [:], drivers: DriverRegistry = .standard) -> [String] {
         do {
             _ = try load(yaml, environment: environment, drivers: drivers)
             return []

@@ -22,7 +22,7 @@ import HenTestSupport
             try FileManager.default.createDirectory(atPath: root + "/data/documents/sub", withIntermediateDirectories: true)
             try "alpha\n".write(toFile: root + "/data/documents/a.txt", atomically: true, encoding: .utf8)
             try String(repeating: "beta\n", count: 500).write(toFile: root + "/data/documents/sub/b.txt", atomically: true, encoding: .utf8)
-            let loader = ConfigurationLoader(environment: [:], knownDrivers: ConfigurationLoader.standardDrivers, defaultHostname: "testhost", defaultTimeZone: TimeZone(identifier: "UTC")!)
+            let loader = ConfigurationLoader(environment: [:], defaultHostname: "testhost", defaultTimeZone: TimeZone(identifier: "UTC")!)
             configuration = try loader.load(yaml: yaml, file: "config.yml", sourcePath: root + "/config.yml")
         }
 

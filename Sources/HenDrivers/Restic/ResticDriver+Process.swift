@@ -139,13 +139,13 @@ extension ResticDriver {
     /// Runs a request to its end, handing each line to `onLine` in the calling task. Cancelling the
     /// caller interrupts the child (ChildProcess's rule) while its lines keep coming until it exits.
     static func run(_ request: ChildProcessRequest, onLine: (ChildOutputLine) -> Void) async -> Result<ChildProcessResult, ChildProcessError> {
-        let relay = ResticOutputRelay()
+        let relay = DriverOutputRelay<ChildOutputLine>()
         async let outcome = relaying(request, to: relay)
         while let line = await relay.next() { onLine(line) }
         return await outcome
     }
 
-    private static func relaying(_ request: ChildProcessRequest, to relay: ResticOutputRelay) async -> Result<ChildProcessResult, ChildProcessError> {
+    private static func relaying(_ request: ChildProcessRequest, to relay: DriverOutputRelay<ChildOutputLine>) async -> Result<ChildProcessResult, ChildProcessError> {
         defer { relay.finish() }
         do {
             return .success(try await ChildProcess.run(request) { relay.yield($0) })

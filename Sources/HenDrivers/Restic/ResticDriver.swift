@@ -25,9 +25,16 @@ public struct ResticDriver: BackupDriver {
         self.executable = context.executables["restic"] ?? "restic"
     }
 
-    public var capabilities: DriverCapabilities {
-        [.encrypted, .concurrentBackups, .bandwidthLimits, .deduplication, .readDataSubset, .locks, .diff]
-    }
+    /// An encrypted repository at any restic location (a local path, `local:`, or a remote backend).
+    public static let description = DriverDescription(
+        name: "restic",
+        capabilities: [.encrypted, .concurrentBackups, .bandwidthLimits, .deduplication, .readDataSubset, .locks, .diff],
+        password: .required,
+        location: .init(remotePrefixes: ["sftp:", "rest:", "s3:", "b2:", "azure:", "gs:", "swift:", "rclone:"], localPrefix: "local:"),
+        keys: [.env, .limits, .passwordCommand]
+    )
+
+    public var capabilities: DriverCapabilities { Self.description.capabilities }
 
     // MARK: Repository
 

@@ -56,7 +56,12 @@ public struct TarDriver: BackupDriver {
         )
     }
 
-    public var capabilities: DriverCapabilities { [.readDataSubset, .locks] }
+    /// Unencrypted archives in a local directory; no password, no provider environment, no bandwidth limits.
+    public static let description = DriverDescription(
+        name: "tar", capabilities: [.readDataSubset, .locks], password: .none, location: .localDirectory
+    )
+
+    public var capabilities: DriverCapabilities { Self.description.capabilities }
 
     // MARK: Paths
 

@@ -28,6 +28,7 @@ extension Configuration {
         root.append(("retry", Self.retryNode(retry)))
         root.append(("log", Self.mapping([("level", .init(log.level)), ("levels", Self.mapping(log.levels.sorted { $0.key < $1.key }.map { (.init($0.key), .init($0.value)) }))])))
         root.append(("executables", Self.mapping(executables.sorted { $0.key < $1.key }.map { (.init($0.key), .init($0.value)) })))
+        if !pluginDirectories.isEmpty { root.append(("plugin_dirs", .sequence(.init(pluginDirectories.map { .init($0) })))) }
         let globals = repositories.values.filter { $0.definedInBackup == nil }.sorted { $0.name < $1.name }
         root.append(("repositories", Self.mapping(globals.map { (.init($0.name), Self.repositoryNode($0, inline: false)) })))
         root.append(("backups", Self.mapping(backups.map { (.init($0.name), backupNode($0)) })))

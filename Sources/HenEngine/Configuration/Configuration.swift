@@ -30,6 +30,9 @@ public struct Configuration: Sendable {
     public var log: Log
     /// Executables by name (`restic`), when not looked up in PATH.
     public var executables: [String: String]
+    /// `plugin_dirs`: directories searched first for driver plugins (`hen-plugin-<driver>`), absolute. Read
+    /// when the daemon starts (a change needs a restart).
+    public var pluginDirectories: [String] = []
     /// Every repository, global and inline, by name.
     public var repositories: [String: Repository]
     /// Backups in the order of the file.
@@ -119,7 +122,9 @@ public struct Configuration: Sendable {
 
     public struct Repository: Sendable {
         public var name: String
-        /// The driver's registry name (`restic`, `tar`).
+        /// The driver of a repository whose configuration names none.
+        public static let defaultDriver = DriverRegistry.defaultDriver
+        /// The driver's registry name.
         public var driver: String
         public var location: String
         public var password: Secret?
@@ -149,7 +154,7 @@ public struct Configuration: Sendable {
             }
         }
 
-        public init(name: String, driver: String = "restic", location: String, password: Secret? = nil, passwordFile: String? = nil, passwordCommand: String? = nil, environment: [String: Secret] = [:], autoInit: Bool = true, limits: TransferLimits = TransferLimits(), check: Check = Check(), definedInBackup: String? = nil) {
+        public init(name: String, driver: String = Repository.defaultDriver, location: String, password: Secret? = nil, passwordFile: String? = nil, passwordCommand: String? = nil, environment: [String: Secret] = [:], autoInit: Bool = true, limits: TransferLimits = TransferLimits(), check: Check = Check(), definedInBackup: String? = nil) {
             self.name = name
             self.driver = driver
             self.location = location

@@ -11,8 +11,10 @@ import Yams
 public struct ConfigurationLoader: Sendable {
     /// Variables for `${VAR}` substitution.
     public var environment: [String: String]
-    /// Drivers a repository may name in `driver:`.
-    public var knownDrivers: [String]
+    /// Drivers a repository may name in `driver:`, with what each accepts.
+    public var drivers: DriverRegistry
+    /// Plugins found on disk that could not describe themselves, by driver name: why, in one sentence.
+    public var pluginProblems: [String: String] = [:]
     /// Used when the file sets no `hostname`.
     public var defaultHostname: String
     /// Used when the file sets no `timezone`.
@@ -20,16 +22,15 @@ public struct ConfigurationLoader: Sendable {
 
     /// Where the job store lives when `data_dir` is not set.
     public static let defaultDataDirectory = "/var/lib/hen-backup"
-    public static let standardDrivers = ["restic", "tar"]
 
     public init(
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        knownDrivers: [String] = ConfigurationLoader.standardDrivers,
+        drivers: DriverRegistry = .standard,
         defaultHostname: String = ConfigurationLoader.machineHostname(),
         defaultTimeZone: TimeZone = .current
     ) {
         self.environment = environment
-        self.knownDrivers = knownDrivers
+        self.drivers = drivers
         self.defaultHostname = defaultHostname
         self.defaultTimeZone = defaultTimeZone
     }
@@ -72,6 +73,7 @@ public struct ConfigurationLoader: Sendable {
         }
         let directory = (Self.absolute(sourcePath) as NSString).deletingLastPathComponent
         let reader = ConfigurationReader(file: file, directory: directory, environment: environment)
+        reader.pluginProblems = pluginProblems
         let configuration = reader.readConfiguration(ConfigNode(node: root, path: ""), loader: self, sourcePath: Self.absolute(sourcePath))
         guard reader.issues.isEmpty, var configuration else {
             throw ConfigurationError(issues: reader.issues.sorted { ($0.line, $0.column) < ($1.line, $1.column) })

@@ -13,7 +13,7 @@ extension ConfigurationReader {
 
     func readBackup(
         _ node: ConfigNode, name: String, globalNames: [String], repositories: inout [String: Configuration.Repository],
-        knownDrivers: [String], timeZone: TimeZone
+        drivers: DriverRegistry, timeZone: TimeZone
     ) -> Configuration.Backup? {
         guard let fields = fields(node, allowed: Self.backupKeys) else { return nil }
         let issuesBefore = issues.count
@@ -37,7 +37,7 @@ extension ConfigurationReader {
         if let listNode = fields["repositories"], let items = list(listNode) {
             if items.isEmpty { error(listNode, "backup \"\(name)\" names no repository") }
             for item in items {
-                guard let repositoryName = readBackupRepository(item, backup: name, globalNames: globalNames, repositories: &repositories, knownDrivers: knownDrivers) else { continue }
+                guard let repositoryName = readBackupRepository(item, backup: name, globalNames: globalNames, repositories: &repositories, drivers: drivers) else { continue }
                 if names.contains(repositoryName) {
                     error(item, "repository \"\(repositoryName)\" appears twice in this backup")
                     continue
@@ -87,7 +87,7 @@ extension ConfigurationReader {
 
     /// One entry of a backup's `repositories:`: a global name, or an inline definition with `name:`.
     func readBackupRepository(
-        _ item: ConfigNode, backup: String, globalNames: [String], repositories: inout [String: Configuration.Repository], knownDrivers: [String]
+        _ item: ConfigNode, backup: String, globalNames: [String], repositories: inout [String: Configuration.Repository], drivers: DriverRegistry
     ) -> String? {
         switch item.node {
         case .scalar:
@@ -117,7 +117,7 @@ extension ConfigurationReader {
                 error(nameNode, "the inline repository \"\(name)\" is already defined in backup \"\(other)\"; define it once under repositories: to share it")
                 return nil
             }
-            if let repository = readRepository(item, name: name, inBackup: backup, knownDrivers: knownDrivers), repositories[name] == nil {
+            if let repository = readRepository(item, name: name, inBackup: backup, drivers: drivers), repositories[name] == nil {
                 repositories[name] = repository
             }
             return name

@@ -6,7 +6,7 @@ import Yams
 extension ConfigurationReader {
     static let topLevelKeys = [
         "hostname", "data_dir", "timezone", "mode", "api", "max_concurrent_jobs", "shutdown_grace", "status_interval",
-        "stall_warning", "job_history", "limits", "retry", "log", "executables", "repositories", "backups", "restore",
+        "stall_warning", "job_history", "limits", "retry", "log", "executables", "plugin_dirs", "repositories", "backups", "restore",
     ]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -37,7 +37,7 @@ extension ConfigurationReader {
         if let node = fields["repositories"], let entries = namedEntries(node) {
             for entry in entries {
                 guard checkName(entry.key, at: ConfigNode(node: entry.keyNode, path: entry.value.path), what: "repository") else { continue }
-                if let repository = readRepository(entry.value, name: entry.key, inBackup: nil, knownDrivers: loader.knownDrivers) {
+                if let repository = readRepository(entry.value, name: entry.key, inBackup: nil, drivers: loader.drivers) {
                     repositories[entry.key] = repository
                 }
                 globalOrder.append(entry.key)
@@ -49,7 +49,7 @@ extension ConfigurationReader {
             if entries.isEmpty { error(node, "no backup is defined") }
             for entry in entries {
                 guard checkName(entry.key, at: ConfigNode(node: entry.keyNode, path: entry.value.path), what: "backup") else { continue }
-                if let backup = readBackup(entry.value, name: entry.key, globalNames: globalOrder, repositories: &repositories, knownDrivers: loader.knownDrivers, timeZone: timeZone) {
+                if let backup = readBackup(entry.value, name: entry.key, globalNames: globalOrder, repositories: &repositories, drivers: loader.drivers, timeZone: timeZone) {
                     backups.append(backup)
                 }
             }
@@ -58,13 +58,15 @@ extension ConfigurationReader {
         }
 
         let retry = fields["retry"].flatMap(readRetry) ?? RetryPolicy()
-        return Configuration(
+        var configuration = Configuration(
             sourcePath: sourcePath, hostname: hostname, dataDirectory: dataDirectory, timeZone: timeZone, mode: mode, api: api,
             maxConcurrentJobs: maxConcurrentJobs, shutdownGrace: shutdownGrace, statusInterval: statusInterval,
             stallWarning: stallWarning, jobHistory: jobHistory, limits: limits, retry: retry, log: log, executables: executables,
             repositories: repositories, backups: backups, restore: Configuration.Restore(allowedTargets: allowedTargets),
             warnings: []
         )
+        configuration.pluginDirectories = fields["plugin_dirs"].flatMap(list)?.compactMap(path) ?? []
+        return configuration
     }
 
     /// Names of backups and repositories appear in tags, URLs and file names: `[A-Za-z0-9._-]+`.

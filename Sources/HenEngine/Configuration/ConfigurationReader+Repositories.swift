@@ -5,23 +5,28 @@ import Yams
 
 extension ConfigurationReader {
     static let repositoryKeys = ["driver", "location", "password", "password_file", "password_command", "env", "auto_init", "limits", "check"]
-    /// restic's location prefixes that are not local paths.
-    static let remoteSchemes = ["sftp:", "rest:", "s3:", "b2:", "azure:", "gs:", "swift:", "rclone:"]
 
-    func readRepository(_ node: ConfigNode, name: String, inBackup backup: String?, knownDrivers: [String]) -> Configuration.Repository? {
+    func readRepository(_ node: ConfigNode, name: String, inBackup backup: String?, drivers: DriverRegistry) -> Configuration.Repository? {
         let allowed = backup == nil ? Self.repositoryKeys : ["name"] + Self.repositoryKeys
         guard let fields = fields(node, allowed: allowed) else { return nil }
         let issuesBefore = issues.count
 
-        var driver = "restic"
+        // Every check below asks the driver's description: no driver is known here by name.
+        var driver = drivers.description(of: Configuration.Repository.defaultDriver)
         if let driverNode = fields["driver"], let value = string(driverNode) {
-            if knownDrivers.contains(value) {
-                driver = value
-            } else {
-                var message = "unknown driver \"\(value)\" (known: \(knownDrivers.joined(separator: ", ")))"
-                if let suggestion = KeySuggestion.closest(to: value, among: knownDrivers) { message += "; did you mean \"\(suggestion)\"?" }
+            driver = drivers.description(of: value)
+            if driver == nil {
+                var message = "unknown driver \"\(value)\" (known: \(drivers.names.joined(separator: ", ")))"
+                if let problem = pluginProblems[value] { message = "the driver plugin \"\(value)\" cannot be used: \(problem)" }
+                else if let suggestion = KeySuggestion.closest(to: value, among: drivers.names) { message += "; did you mean \"\(suggestion)\"?" }
+                else { message += "; a plugin is an executable hen-plugin-\(value) in plugin_dirs, in plugins/ next to hen-backup, or in /usr/lib/hen-backup/plugins" }
                 error(driverNode, message)
             }
+        }
+        guard let driver else {
+            // Unknown driver: the other keys are still checked for shape, not against a driver.
+            _ = fields["location"].flatMap(nonEmptyString)
+            return nil
         }
 
         var location = ""
@@ -29,10 +34,15 @@ extension ConfigurationReader {
             if let value = nonEmptyString(locationNode) {
                 // Checked before the location is made absolute: `s3:bucket/path` would become `./s3:bucket/path`,
                 // a local folder that silently received the archives.
-                if driver == "tar", let scheme = Self.scheme(of: value), scheme != "local" {
-                    error(locationNode, "repository \"\(name)\" uses the tar driver, which writes to a local directory only, but its location \(LocationRedaction.redact(value)) is remote (\(scheme):); use driver: restic for it, or a local path (./name for a folder whose name has a colon)")
+                switch driver.location.classify(value) {
+                case .local: location = resolve(value)
+                case .localWithPrefix(let prefix, let path): location = prefix + resolve(path)
+                case .remote: location = value
+                case .unreachable(let scheme):
+                    let reaching = drivers.descriptions.filter { $0.location.classify(value) == .remote }.map(\.name)
+                    let advice = reaching.isEmpty ? "" : "use driver: \(reaching.joined(separator: " or driver: ")) for it, or "
+                    error(locationNode, "repository \"\(name)\" uses the \(driver.name) driver, which writes to a local directory only, but its location \(LocationRedaction.redact(value)) is remote (\(scheme):); \(advice)a local path (./name for a folder whose name has a colon)")
                 }
-                location = resolveLocation(value, driver: driver)
             }
         } else {
             error(node, "repository \"\(name)\" has no location")
@@ -52,45 +62,41 @@ extension ConfigurationReader {
         if passwordKeys.count > 1 {
             error(fields[passwordKeys[1]]!, "give one of password, password_file or password_command, not \(passwordKeys.joined(separator: " and "))")
         }
-        if driver == "restic", passwordKeys.isEmpty {
-            error(node, "a restic repository needs a password, a password_file or a password_command")
+        switch driver.password {
+        case .required where passwordKeys.isEmpty:
+            let ways = driver.keys.contains(.passwordCommand) ? "a password, a password_file or a password_command" : "a password or a password_file"
+            error(node, "a \(driver.name) repository needs \(ways)")
+        case .none:
+            if let secretNode = fields["password"] ?? fields["password_file"] ?? fields["password_command"] {
+                let encrypting = drivers.descriptions.filter { $0.capabilities.contains(.encrypted) }.map(\.name)
+                let advice = encrypting.isEmpty ? "" : " or use \(encrypting.joined(separator: " or "))"
+                error(secretNode, "the \(driver.name) driver does not encrypt, so a password would be ignored; remove it\(advice)")
+            }
+        default:
+            break
         }
-        if driver == "tar", let secretNode = fields["password"] ?? fields["password_file"] ?? fields["password_command"] {
-            error(secretNode, "the tar driver does not encrypt, so a password would be ignored; remove it or use restic")
+        for key in DriverDescription.RepositoryKey.allCases where !driver.keys.contains(key) {
+            if let keyNode = fields[key.rawValue], !(key == .passwordCommand && driver.password == .none) {
+                error(keyNode, "the \(driver.name) driver does not use \(key.rawValue); remove it")
+            }
         }
 
         let environment = fields["env"].map(readSecretEnvironment) ?? [:]
         let autoInit = fields["auto_init"].flatMap(bool) ?? true
         let limits = fields["limits"].map(readLimits) ?? TransferLimits()
         let check = fields["check"].map(readCheck) ?? Configuration.Repository.Check()
+        if let subset = check.readDataSubset, !driver.capabilities.contains(.readDataSubset), let subsetNode = fields["check"] {
+            error(subsetNode, "the \(driver.name) driver cannot read back a subset of the data (read_data_subset: \(subset)); remove it")
+        }
 
-        if driver == "tar" {
-            warn(node, "repository \"\(name)\" uses the tar driver: its archives are not encrypted")
+        if !driver.capabilities.contains(.encrypted) {
+            warn(node, "repository \"\(name)\" uses the \(driver.name) driver: its archives are not encrypted")
         }
         guard issues.count == issuesBefore else { return nil }
         return Configuration.Repository(
-            name: name, driver: driver, location: location, password: password, passwordFile: passwordFile,
+            name: name, driver: driver.name, location: location, password: password, passwordFile: passwordFile,
             passwordCommand: passwordCommand, environment: environment, autoInit: autoInit, limits: limits, check: check, definedInBackup: backup
         )
-    }
-
-    /// `s3` for `s3:host/bucket`: a URL-like prefix before the first colon, with no slash before it (a local
-    /// path such as `./a:b` or `/srv/a:b` has none).
-    static func scheme(of location: String) -> String? {
-        guard let colon = location.firstIndex(of: ":") else { return nil }
-        let prefix = location[..<colon]
-        guard let first = prefix.first, first.isLetter,
-            prefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." })
-        else { return nil }
-        return String(prefix)
-    }
-
-    /// A local path (`./repo`, `local:./repo`) becomes absolute; remote locations stay as written.
-    func resolveLocation(_ location: String, driver: String) -> String {
-        if driver != "restic" && driver != "tar" { return location }
-        if driver == "restic", Self.remoteSchemes.contains(where: { location.hasPrefix($0) }) { return location }
-        if driver == "restic", location.hasPrefix("local:") { return "local:" + resolve(String(location.dropFirst(6))) }
-        return resolve(location)
     }
 
     /// `NAME: value` and `NAME_file: /path` (the value is the file's content, trailing newline trimmed).

@@ -48,6 +48,8 @@ final class ConfigurationReader {
     let environment: [String: String]
     var issues: [ConfigurationIssue] = []
     var warnings: [ConfigurationIssue] = []
+    /// Plugins that could not describe themselves, by driver name (``ConfigurationLoader/pluginProblems``).
+    var pluginProblems: [String: String] = [:]
 
     init(file: String, directory: String, environment: [String: String]) {
         self.file = file

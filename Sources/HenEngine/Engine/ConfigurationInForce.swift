@@ -10,7 +10,7 @@ public struct ReloadResult: Sendable, Hashable, Codable {
     /// `max_concurrent_jobs`…); empty when the file did not change anything the engine uses.
     public var changed: [String]
     /// Settings that changed in the file but keep their old value until the daemon restarts (`hostname`,
-    /// `data_dir`, `mode`, `api.listen`, `watch` for the file watchers, `log`).
+    /// `data_dir`, `mode`, `api.listen`, `watch` for the file watchers, `plugin_dirs`, `log`).
     public var restartRequired: [String]
     /// The new configuration's warnings (an unencrypted tar repository…).
     public var warnings: [ConfigurationIssue]
@@ -101,12 +101,15 @@ final class ConfigurationInForce: Sendable {
         if new.mode != old.mode { restartRequired.append("mode") }
         if new.api.listen != old.api.listen { restartRequired.append("api.listen") }
         if Self.watchKey(new) != Self.watchKey(old) { restartRequired.append("watch") }
+        // The plugins were found and described when the daemon started.
+        if new.pluginDirectories != old.pluginDirectories { restartRequired.append("plugin_dirs") }
         // Logging is set up once per process.
         if Self.logKey(new) != Self.logKey(old) { restartRequired.append("log") }
         new.hostname = old.hostname
         new.dataDirectory = old.dataDirectory
         new.mode = old.mode
         new.api.listen = old.api.listen
+        new.pluginDirectories = old.pluginDirectories
 
         new.log = old.log
         let changed = Self.differences(old, new)

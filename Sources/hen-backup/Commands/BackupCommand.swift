@@ -26,7 +26,7 @@ struct BackupCommand: AsyncParsableCommand {
             try await JobRunning.runRemote(daemon, path: "/api/v1/backups/\(name)/backup", body: body, wait: wait, options: options)
             return
         }
-        let context = try CommandContext.load(options)
+        let context = try await CommandContext.load(options)
         try await JobRunning.run(.backup(backup: name, repositories: repository.isEmpty ? nil : repository), context: context)
     }
 }
@@ -61,7 +61,7 @@ struct BackupJobArguments: ParsableArguments {
             try await JobRunning.runRemote(daemon, path: "/api/v1/backups/\(name)/\(route)", body: API.PruneRequest(priority: JobRunning.priority), wait: wait, options: options)
             return
         }
-        let context = try CommandContext.load(options)
+        let context = try await CommandContext.load(options)
         try await JobRunning.run(operation, context: context)
     }
 }
@@ -88,7 +88,7 @@ struct CheckCommand: AsyncParsableCommand {
             try await JobRunning.runRemote(daemon, path: "/api/v1/repositories/\(repository)/check", body: API.CheckRequest(priority: JobRunning.priority, readDataSubset: readDataSubset), wait: wait, options: options)
             return
         }
-        let context = try CommandContext.load(options)
+        let context = try await CommandContext.load(options)
         let subset = readDataSubset ?? context.configuration.repositories[repository]?.check.readDataSubset
         try await JobRunning.run(.check(repository: repository, readDataSubset: subset), context: context)
     }
@@ -124,7 +124,7 @@ struct RestoreCommand: AsyncParsableCommand {
             try await JobRunning.runRemote(daemon, path: "/api/v1/restores", body: body, wait: wait, options: options)
             return
         }
-        let context = try CommandContext.load(options)
+        let context = try await CommandContext.load(options)
         // The engine's own restore checks (this host's snapshot, paths in it, the target's spelling); run by
         // the machine's administrator, the in-process engine restores to any target (RestoreScope.anywhere).
         try await JobRunning.run(context: context) { [repository, snapshot, include] engine in

@@ -48,9 +48,9 @@ struct ConfigCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard options.json else {
-                let configuration = try CommandContext.loadConfiguration(options)
+                let (configuration, drivers) = try await CommandContext.loadConfiguration(options)
                 print(ConfigurationSummary.render(configuration, now: Date()), terminator: "")
-                let programs = await Self.verifyPrograms(configuration)
+                let programs = await Self.verifyPrograms(configuration, drivers: drivers)
                 if !programs.found.isEmpty { print("Programs: \(programs.found.joined(separator: ", "))") }
                 for failure in programs.failures { printError(failure) }
                 if !programs.failures.isEmpty { throw ExitCode.failure }
@@ -60,8 +60,9 @@ struct ConfigCommand: AsyncParsableCommand {
             let environment = ProcessInfo.processInfo.environment
             do {
                 let path = try ConfigurationLocator.resolve(explicit: options.config, environment: environment)
-                let configuration = try ConfigurationLoader(environment: environment, knownDrivers: DriverRegistry.standard.names).load(path: path)
-                let programs = await Self.verifyPrograms(configuration)
+                let loader = await ConfigurationLoader(environment: environment).addingPlugins(forFile: path)
+                let configuration = try loader.load(path: path)
+                let programs = await Self.verifyPrograms(configuration, drivers: loader.drivers)
                 try JSONOutput.print(Verdict(
                     valid: programs.failures.isEmpty, file: configuration.sourcePath, errors: [], warnings: configuration.warnings,
                     backups: configuration.backups.map(\.name), repositories: configuration.repositories.keys.sorted(),
@@ -74,9 +75,10 @@ struct ConfigCommand: AsyncParsableCommand {
             }
         }
 
-        /// A configuration is only as good as the engines it names: restic must run, and be 0.14 or newer.
-        static func verifyPrograms(_ configuration: Configuration) async -> (found: [String], failures: [String]) {
-            await configuration.verifyDriverPrograms(registry: .standard, logger: Logger(label: "hen.cli"))
+        /// A configuration is only as good as the engines it names: restic must run and be 0.14 or newer, a
+        /// plugin must find its programs.
+        static func verifyPrograms(_ configuration: Configuration, drivers: DriverRegistry) async -> (found: [String], failures: [String]) {
+            await configuration.verifyDriverPrograms(registry: drivers, logger: Logger(label: "hen.cli"))
         }
 
         struct Verdict: Encodable {

@@ -36,7 +36,7 @@ struct DaemonCommand: AsyncParsableCommand {
     func run() async throws {
         // Before the engine is opened: it takes the process-wide metrics factory (served at /metrics).
         MonitoringRoutes.bootstrapMetricsSystem()
-        var context = try CommandContext.load(options, component: "daemon")
+        var context = try await CommandContext.load(options, component: "daemon")
         if hostname?.isEmpty == true {
             printError("--hostname needs a host name.")
             throw ExitCode.validationFailure
@@ -46,7 +46,7 @@ struct DaemonCommand: AsyncParsableCommand {
         let logger = Logger(label: "hen.daemon")
         // Before anything is touched: the engines the repositories need must run, the data directory must
         // be ours alone, and the API's address must be free. Each failure is one sentence and exit 1.
-        let programs = await context.configuration.verifyDriverPrograms(registry: .standard, logger: logger)
+        let programs = await context.configuration.verifyDriverPrograms(registry: context.drivers, logger: logger)
         guard programs.failures.isEmpty else {
             for failure in programs.failures { printError(failure) }
             throw ExitCode.failure
@@ -72,7 +72,7 @@ struct DaemonCommand: AsyncParsableCommand {
             "mode": "\(configuration.mode.rawValue)", "interrupted": "\(recovery.interrupted.count)", "requeued": "\(recovery.requeued.count)",
             "unlocks": "\(recovery.unlocks.count)",
         ])
-        let loader = ConfigurationLoader(environment: ProcessInfo.processInfo.environment, knownDrivers: engine.registry.names)
+        let loader = ConfigurationLoader(environment: ProcessInfo.processInfo.environment, drivers: engine.registry)
         let app = try buildApplication(engine: engine, configuration: configuration, logger: Logger(label: "hen.api"), loader: loader)
         logger.notice("API listening.", metadata: [
             "listen": "\(configuration.api.listen)", "auth": "\(configuration.api.auth.isRequired ? "required" : "none")",

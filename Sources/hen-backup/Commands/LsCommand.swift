@@ -25,7 +25,7 @@ struct LsCommand: AsyncParsableCommand {
         if let daemon = try await Daemon.connect(options) {
             engine = DaemonSnapshotSource(daemon: daemon)
         } else {
-            let context = try CommandContext.load(options)
+            let context = try await CommandContext.load(options)
             guard context.configuration.repositories[repository] != nil else {
                 printError(context.configuration.unknownRepository(repository).message)
                 throw ExitCode.failure

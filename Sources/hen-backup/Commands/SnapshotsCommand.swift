@@ -31,7 +31,7 @@ struct SnapshotsCommand: AsyncParsableCommand {
                 names = try await Daemon.report { try await Self.remoteRepositories(daemon, backup: backup) }
             }
         } else {
-            let context = try CommandContext.load(options)
+            let context = try await CommandContext.load(options)
             names = try Self.localRepositories(context.configuration, backup: backup, names: names)
             engine = EngineSnapshotSource(engine: try await context.openEngine())
         }

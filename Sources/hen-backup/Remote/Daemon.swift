@@ -22,7 +22,7 @@ enum Daemon {
             }
             return DaemonClient(baseURL: url, token: options.token ?? environmentToken)
         }
-        let context = try CommandContext.load(options)
+        let context = try await CommandContext.load(options)
         let configuration = context.configuration
         guard let url = DaemonClient.url(listen: configuration.api.listen) else { return nil }
         // The config file's first token serves whoever can read the file (the same user as the daemon).

@@ -4,7 +4,7 @@ import HenDrivers
 /// One driver under the conformance scenario: how to build it for a repository directory and a host.
 protocol DriverFixture: Sendable {
     var name: String { get }
-    func makeDriver(repositoryDirectory: URL, hostname: String) throws -> any BackupDriver
+    func makeDriver(repositoryDirectory: URL, hostname: String) async throws -> any BackupDriver
     /// Damages stored data of `snapshotID` so that `check` must report it; false when it found nothing to
     /// damage (the scenario then fails: every driver must show that `check` finds damage).
     func corruptData(repositoryDirectory: URL, snapshotID: String) throws -> Bool

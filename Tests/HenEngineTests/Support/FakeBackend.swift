@@ -137,8 +137,10 @@ final class FakeBackend: Sendable {
     /// A registry with `fake` (one backup at a time per repository) and `fake-concurrent` drivers.
     func registry() -> DriverRegistry {
         var registry = DriverRegistry()
-        registry.register("fake") { target, context in FakeDriver(backend: self, target: target, context: context, capabilities: [.locks]) }
-        registry.register("fake-concurrent") { target, context in
+        registry.register(DriverDescription(name: "fake", capabilities: [.locks], password: .optional, location: .localDirectory)) { target, context in
+            FakeDriver(backend: self, target: target, context: context, capabilities: [.locks])
+        }
+        registry.register(DriverDescription(name: "fake-concurrent", capabilities: [.locks, .concurrentBackups], password: .optional, location: .localDirectory)) { target, context in
             FakeDriver(backend: self, target: target, context: context, capabilities: [.locks, .concurrentBackups])
         }
         return registry

@@ -132,7 +132,7 @@ struct ResticSnapshotFixture {
     var registry: DriverRegistry {
         let counter = self.counter
         var registry = DriverRegistry()
-        registry.register("restic") { target, context in CountingDriver(base: try ResticDriver(repository: target, context: context), counter: counter) }
+        registry.register(ResticDriver.description) { target, context in CountingDriver(base: try ResticDriver(repository: target, context: context), counter: counter) }
         return registry
     }
 

@@ -1,21 +1,21 @@
-import HenProcess
 import Synchronization
 
-/// Carries a child's lines from the runner's reading task to the task that called the driver, so that the
-/// driver's event handler is called from the caller's own task. Deliberately deaf to cancellation: after
-/// the caller is cancelled the lines keep coming until the child has exited (the SIGINT-and-drain rule).
-final class ResticOutputRelay: Sendable {
+/// Carries what a child says (restic's lines, a plugin's events) from the runner's reading task to the task
+/// that called the driver, so that the driver's event handler is called from the caller's own task.
+/// Deliberately deaf to cancellation: after the caller is cancelled the lines keep coming until the child
+/// has exited (the SIGINT-and-drain rule).
+final class DriverOutputRelay<Element: Sendable>: Sendable {
     private struct State {
-        var lines: [ChildOutputLine] = []
+        var lines: [Element] = []
         var next = 0
-        var waiting: CheckedContinuation<ChildOutputLine?, Never>?
+        var waiting: CheckedContinuation<Element?, Never>?
         var finished = false
     }
 
     private let state = Mutex(State())
 
-    func yield(_ line: ChildOutputLine) {
-        let waiting: CheckedContinuation<ChildOutputLine?, Never>? = state.withLock { s in
+    func yield(_ line: Element) {
+        let waiting: CheckedContinuation<Element?, Never>? = state.withLock { s in
             if let waiting = s.waiting {
                 s.waiting = nil
                 return waiting
@@ -27,7 +27,7 @@ final class ResticOutputRelay: Sendable {
     }
 
     func finish() {
-        let waiting: CheckedContinuation<ChildOutputLine?, Never>? = state.withLock { s in
+        let waiting: CheckedContinuation<Element?, Never>? = state.withLock { s in
             s.finished = true
             defer { s.waiting = nil }
             return s.waiting
@@ -36,9 +36,9 @@ final class ResticOutputRelay: Sendable {
     }
 
     /// The next line, or nil once the child's output is finished.
-    func next() async -> ChildOutputLine? {
-        await withCheckedContinuation { (continuation: CheckedContinuation<ChildOutputLine?, Never>) in
-            let ready: ChildOutputLine?? = state.withLock { s in
+    func next() async -> Element? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Element?, Never>) in
+            let ready: Element?? = state.withLock { s in
                 if s.next < s.lines.count {
                     let line = s.lines[s.next]
                     s.next += 1

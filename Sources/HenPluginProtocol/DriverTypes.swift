@@ -40,7 +40,7 @@ public enum SnapshotTag {
 }
 
 /// Which of this host's snapshots to list. The host itself is not a filter: it is the driver's context.
-public struct SnapshotFilter: Sendable, Hashable {
+public struct SnapshotFilter: Sendable, Hashable, Codable {
     /// A snapshot matches when it carries every one of these tags.
     public var tags: [String]
     /// A snapshot matches when it carries every one of these paths (empty: any).
@@ -87,7 +87,7 @@ public enum InitializeResult: String, Sendable, Codable {
     case alreadyInitialized = "already_initialized"
 }
 
-public struct BackupRequest: Sendable, Hashable {
+public struct BackupRequest: Sendable, Hashable, Codable {
     /// Absolute paths to back up; each must exist.
     public var paths: [String]
     /// Exclude patterns, with restic's semantics (see ``ExcludeMatcher``).
@@ -175,7 +175,7 @@ public struct BackupSummary: Sendable, Hashable, Codable {
     }
 }
 
-public struct RestoreRequest: Sendable, Hashable {
+public struct RestoreRequest: Sendable, Hashable, Codable {
     public var snapshot: String
     /// The directory the snapshot's paths are recreated below (restic's `--target`).
     public var target: String
@@ -313,7 +313,7 @@ public struct ForgetSummary: Sendable, Hashable, Codable {
     }
 }
 
-public struct CheckRequest: Sendable, Hashable {
+public struct CheckRequest: Sendable, Hashable, Codable {
     /// Read back this part of the data: `5%`, `1/10`, or a size such as `500M` (restic's notation).
     public var readDataSubset: String?
 

@@ -44,13 +44,3 @@ public struct SnapshotDiffStatistics: Sendable, Hashable, Codable {
         self.bytesRemoved = bytesRemoved
     }
 }
-
-extension BackupDriver {
-    /// A driver without the `.diff` capability has no comparison of its own: the engine compares the
-    /// two snapshots' trees from its index instead.
-    public func diff(from older: String, to newer: String) -> AsyncThrowingStream<SnapshotDiffItem, any Error> {
-        AsyncThrowingStream { continuation in
-            continuation.finish(throwing: DriverError(.unsupported, "This driver cannot compare two snapshots itself."))
-        }
-    }
-}

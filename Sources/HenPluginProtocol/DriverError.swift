@@ -21,6 +21,12 @@ public struct DriverError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let checkFailed = Code(rawValue: "check_failed")
         public static let cancelled = Code(rawValue: "cancelled")
         public static let failed = Code(rawValue: "failed")
+
+        /// Every code a driver may report (a plugin's error must use one of them).
+        public static let all: [Code] = [
+            .wrongPassword, .repositoryMissing, .repositoryLocked, .backendUnreachable, .binaryMissing, .sourceMissing,
+            .snapshotNotFound, .pathNotFound, .invalidRequest, .unsupported, .unknownDriver, .checkFailed, .cancelled, .failed,
+        ]
     }
 
     public var code: Code
