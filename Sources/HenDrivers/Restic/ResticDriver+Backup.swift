@@ -1,7 +1,24 @@
 import Foundation
 import HenProcess
+import Synchronization
+
+/// The last snapshot time this process gave each repository (by location).
+private let lastSnapshotTimes = Mutex<[String: Date]>([:])
 
 extension ResticDriver {
+    /// The time of a new snapshot: now, in whole seconds (what `--time` takes), and later than the last one this
+    /// process gave the same repository. Two backups within one second would otherwise get the same time,
+    /// and restic could not tell which is the latest (`forget --keep-last`, the parent it picks).
+    static func snapshotTime(for location: String, now: Date = Date()) -> Date {
+        let second = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        return lastSnapshotTimes.withLock { times in
+            var time = second
+            if let last = times[location], last >= time { time = last.addingTimeInterval(1) }
+            times[location] = time
+            return time
+        }
+    }
+
     public func backup(_ request: BackupRequest, events: DriverEventHandler) async throws -> BackupSummary {
         guard !request.paths.isEmpty else {
             throw failure(.invalidRequest, "Repository \"\(repository.name)\": a backup needs at least one path.")
@@ -22,7 +39,7 @@ extension ResticDriver {
         }
         // The snapshot's time is Hen's, given to restic (whole seconds, in UTC: no local time is ambiguous), so
         // that the summary plus what Hen passed describe the new snapshot without listing the repository.
-        let time = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+        let time = Self.snapshotTime(for: repository.location)
         var arguments = ["backup", "--json", "--host", context.hostname, "--time", Self.resticTime(time)]
         for tag in request.tags { arguments += ["--tag", tag] }
         for pattern in request.excludes { arguments += ["--exclude", pattern] }
