@@ -20,8 +20,11 @@ final class SnapshotIndexStore: Sendable {
             var configuration = GRDB.Configuration()
             // The daemon and an in-process CLI may index at the same moment: wait instead of failing.
             configuration.busyMode = .timeout(10)
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            pool = try MigrationLock.exclusively(path: path) {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try Self.migrator.migrate(pool)
+                return pool
+            }
             try pool.write { db in try Self.adopt(identities, db) }
         } catch {
             throw EngineError(.store, "The snapshot index \(path) cannot be opened: \(error).")
