@@ -198,7 +198,8 @@ final class ItemCounter: Sendable {
         let isNew = parts[0].dropFirst(2).allSatisfy { $0 == "+" }
         let progress: HenPluginProtocol.Progress? = state.withLock { state in
             switch (item[0], item[1]) {
-            case (">", "f"):
+            case (">", "f"), ("<", "f"):
+                // `>` received here, `<` sent to the remote side: a file whose data was transferred.
                 if isNew { state.counts.filesNew += 1 } else { state.counts.filesChanged += 1 }
                 state.counts.dataAdded += size
             case (_, "d"):
