@@ -50,3 +50,12 @@ public enum PluginSnapshots {
         return backup
     }
 }
+
+extension PluginRequest {
+    /// The repository of a request for any operation but `describe`, which must also name its host.
+    public func checkedRepository() throws(DriverError) -> Repository {
+        guard let repository else { throw DriverError(.invalidRequest, "The request names no repository.") }
+        guard !host.isEmpty else { throw DriverError(.invalidRequest, "The request names no host.") }
+        return repository
+    }
+}

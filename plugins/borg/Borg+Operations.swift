@@ -152,19 +152,11 @@ extension Borg {
         let arguments = kind == .directory
             ? ["export-tar", "--log-json", "::" + archive.name, "-"] + (stored.isEmpty ? [] : [stored])
             : ["extract", "--log-json", "--stdout", "::" + archive.name, stored]
-        output.send(.stream)
         let process = ChildProcessRequest(
             executable: executable, arguments: arguments, environment: environment,
             secrets: [repository.password].compactMap { $0 } + Array(repository.environment.values), terminationGrace: .seconds(30)
         )
-        do {
-            for try await chunk in ChildProcess.bytes(process) { output.write(bytes: chunk) }
-        } catch {
-            // After the stream line only the exit status can say it failed.
-            FileHandle.standardError.write(Data("borg \(arguments[0]) failed: \(error)\n".utf8))
-            exit(1)
-        }
-        if Task.isCancelled { exit(130) }
+        await output.streamAndExit(ChildProcess.bytes(process), what: "borg \(arguments[0])")
     }
 
     func restore() async throws(DriverError) -> RestoreSummary {

@@ -59,16 +59,7 @@ extension Rsync {
         let script = kind.withLock { $0 } == "f"
             ? "cd -- \"$1\" && exec cat -- \".$2\""
             : "cd -- \"$1\" || exit 1\nif [ \"$2\" = / ]; then exec tar -c -f - --numeric-owner .; fi\nexec tar -c -f - --numeric-owner -- \"${2#/}\""
-        output.send(.stream)
-        let output = self.output
-        do {
-            for try await chunk in ChildProcess.bytes(shellProcess(script, [files, path])) { output.write(bytes: chunk) }
-        } catch {
-            // After the stream line only the exit status can say it failed.
-            FileHandle.standardError.write(Data("reading \(path) failed: \(error)\n".utf8))
-            exit(1)
-        }
-        if Task.isCancelled { exit(130) }
+        await output.streamAndExit(ChildProcess.bytes(shellProcess(script, [files, path])), what: "reading \(path)")
     }
 
     /// rsync from the snapshot's `files/` into the target: everything, or the include paths (with `-R` and

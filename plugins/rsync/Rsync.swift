@@ -26,19 +26,15 @@ struct Rsync: Sendable {
     static let marker = "hen-rsync.json"
 
     init(_ request: PluginRequest, output: PluginMain.Output) throws(DriverError) {
-        guard let repository = request.repository else {
-            throw DriverError(.invalidRequest, "The request names no repository.")
-        }
-        guard !request.host.isEmpty else { throw DriverError(.invalidRequest, "The request names no host.") }
         self.request = request
-        self.repository = repository
+        self.repository = try request.checkedRepository()
         self.output = output
-        (remote, root) = Self.split(repository.location)
+        (remote, root) = Self.split(self.repository.location)
         guard !root.isEmpty else {
-            throw DriverError(.invalidRequest, "Repository \"\(repository.name)\": the location \(repository.location) names no directory.")
+            throw DriverError(.invalidRequest, "Repository \"\(self.repository.name)\": the location \(self.repository.location) names no directory.")
         }
         rsyncExecutable = request.executables["rsync"] ?? "rsync"
-        let shell = repository.environment["RSYNC_RSH"].map { $0.split(separator: " ").map(String.init) } ?? []
+        let shell = self.repository.environment["RSYNC_RSH"].map { $0.split(separator: " ").map(String.init) } ?? []
         remoteShell = (shell.isEmpty ? [request.executables["ssh"] ?? "ssh"] : shell) + ["-o", "BatchMode=yes"]
     }
 
