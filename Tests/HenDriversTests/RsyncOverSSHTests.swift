@@ -78,7 +78,15 @@ import Testing
             throw ToolFailed(description: "sshd on port \(port) never accepted the test's key")
         }
 
+        private let stopped = NSLock()
+        private var isStopped = false
+
+        /// Stops sshd and reaps it, once (a second call does nothing: its pid may belong to another process by then).
         func stop() {
+            stopped.lock()
+            defer { stopped.unlock() }
+            guard !isStopped else { return }
+            isStopped = true
             kill(process.processIdentifier, SIGTERM)
             process.reap()
         }
@@ -87,7 +95,7 @@ import Testing
     @Test func everyOperationOverSSH() async throws {
         let scratch = try ConformanceScratch("rsync-ssh")
         let server = try SSHServer(in: scratch.url)
-        defer { if server.process.isRunning { server.stop() } }
+        defer { server.stop() }
         try await server.waitUntilReady()
         let tree = try ConformanceTree(in: scratch.url.appendingPathComponent("source"))
         // A space in the remote path: every argument must survive the remote shell.
