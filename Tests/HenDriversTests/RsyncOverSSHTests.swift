@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HenDrivers
 import HenProcess
 import HenTestSupport
@@ -10,17 +11,24 @@ import Testing
 /// covers every operation on a local repository; this runs them through ssh, where rsync sends (`<f`)
 /// instead of receiving and every plain command runs on the remote side.
 @Suite(.serialized) struct RsyncOverSSHTests {
-    /// An sshd listening on 127.0.0.1 that accepts one generated key for the current user; stopped by `stop`.
-    final class SSHServer: @unchecked Sendable {
+    /// An sshd listening on 127.0.0.1 that accepts one generated key for the current user, run (like every
+    /// child of this test) through HenProcess; `stop` interrupts it and waits for it.
+    final class SSHServer: Sendable {
         let directory: URL
         let port: Int
-        let process: Process
         let user: String
+        private let task: Task<ChildProcessResult?, Never>
+        private let ended = Ended()
 
-        init(in directory: URL) throws {
+        final class Ended: Sendable {
+            private let value = Mutex(false)
+            func set() { value.withLock { $0 = true } }
+            var isSet: Bool { value.withLock { $0 } }
+        }
+
+        init(in directory: URL) async throws {
             self.directory = directory
-            let name = try runTool("/usr/bin/id", ["-un"])
-            user = name.trimmingCharacters(in: .whitespacesAndNewlines)
+            user = String(cString: getpwuid(getuid()).pointee.pw_name)
             guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") else {
                 throw ToolFailed(description: "/usr/sbin/sshd is missing: make test installs openssh-server")
             }
@@ -29,7 +37,7 @@ import Testing
                 try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
             }
             for key in ["host_key", "client_key"] {
-                _ = try runTool("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", directory.appendingPathComponent(key).path])
+                _ = try await Self.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", directory.appendingPathComponent(key).path])
             }
             try FileManager.default.copyItem(at: directory.appendingPathComponent("client_key.pub"), to: directory.appendingPathComponent("authorized_keys"))
             let config = """
@@ -47,16 +55,34 @@ import Testing
                 """
             try config.write(to: directory.appendingPathComponent("sshd_config"), atomically: true, encoding: .utf8)
             port = try freeLoopbackPort()
-            process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/sshd")
-            process.arguments = ["-D", "-e", "-f", directory.appendingPathComponent("sshd_config").path, "-p", "\(port)"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = try FileHandle(forWritingTo: {
-                let log = directory.appendingPathComponent("sshd.log")
-                _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-                return log
-            }())
-            try process.run()
+            let request = ChildProcessRequest(
+                executable: "/usr/sbin/sshd", arguments: ["-D", "-e", "-f", directory.appendingPathComponent("sshd_config").path, "-p", "\(port)"],
+                terminationGrace: .seconds(10)
+            )
+            let log = directory.appendingPathComponent("sshd.log").path
+            let ended = self.ended
+            task = Task {
+                let result = try? await ChildProcess.run(request) { line in
+                    if case .stderr(let text) = line, let handle = FileHandle(forUpdatingAtPath: log) {
+                        handle.seekToEndOfFile()
+                        handle.write(Data((text + "\n").utf8))
+                        try? handle.close()
+                    }
+                }
+                ended.set()
+                return result
+            }
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+        }
+
+        /// Runs a tool to its end; its stdout, or an error naming it.
+        static func run(_ executable: String, _ arguments: [String]) async throws -> String {
+            let output = Mutex("")
+            let result = try await ChildProcess.run(ChildProcessRequest(executable: executable, arguments: arguments)) { line in
+                if case .stdout(let text) = line { output.withLock { $0 += text + "\n" } }
+            }
+            guard result.succeeded else { throw ToolFailed(description: "\(executable) \(arguments.joined(separator: " ")): \(result)") }
+            return output.withLock { $0 }
         }
 
         /// What rsync and the plugin's plain commands use to reach it.
@@ -68,7 +94,7 @@ import Testing
         func waitUntilReady() async throws {
             let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline {
-                guard process.isRunning else {
+                guard !ended.isSet else {
                     throw ToolFailed(description: "sshd exited: \((try? String(contentsOf: directory.appendingPathComponent("sshd.log"), encoding: .utf8)) ?? "")")
                 }
                 let probe = ChildProcessRequest(executable: "/usr/bin/ssh", arguments: remoteShell.split(separator: " ").dropFirst().map(String.init) + ["-o", "BatchMode=yes", "\(user)@127.0.0.1", "true"])
@@ -78,25 +104,27 @@ import Testing
             throw ToolFailed(description: "sshd on port \(port) never accepted the test's key")
         }
 
-        private let stopped = NSLock()
-        private var isStopped = false
-
-        /// Stops sshd and reaps it, once (a second call does nothing: its pid may belong to another process by then).
-        func stop() {
-            stopped.lock()
-            defer { stopped.unlock() }
-            guard !isStopped else { return }
-            isStopped = true
-            kill(process.processIdentifier, SIGTERM)
-            process.reap()
+        /// Interrupts sshd (SIGINT, drained) and waits for it to end; again, does nothing.
+        func stop() async {
+            task.cancel()
+            _ = await task.value
         }
     }
 
     @Test func everyOperationOverSSH() async throws {
         let scratch = try ConformanceScratch("rsync-ssh")
-        let server = try SSHServer(in: scratch.url)
-        defer { server.stop() }
-        try await server.waitUntilReady()
+        let server = try await SSHServer(in: scratch.url)
+        do {
+            try await server.waitUntilReady()
+            try await scenario(server, scratch)
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
+    func scenario(_ server: SSHServer, _ scratch: ConformanceScratch) async throws {
         let tree = try ConformanceTree(in: scratch.url.appendingPathComponent("source"))
         // A space in the remote path: every argument must survive the remote shell.
         let repositoryPath = scratch.url.appendingPathComponent("remote repository").path
@@ -142,7 +170,7 @@ import Testing
         for try await chunk in driver.dump(snapshot: first.snapshotID, path: tree.root.path + "/nested") { tarBytes += chunk }
         let tarFile = scratch.url.appendingPathComponent("nested.tar")
         try Data(tarBytes).write(to: tarFile)
-        let entries = try runTool("/usr/bin/tar", ["-tf", tarFile.path])
+        let entries = try await SSHServer.run("/usr/bin/tar", ["--quoting-style=literal", "-tf", tarFile.path])
         #expect(entries.contains(String(tree.root.path.dropFirst()) + "/nested/dir with space/data.bin"))
         let target = scratch.url.appendingPathComponent("restored")
         _ = try await driver.restore(RestoreRequest(snapshot: first.snapshotID, target: target.path, includes: [tree.root.path + "/nested"]))
@@ -164,7 +192,7 @@ import Testing
         #expect(try #require(try await driver.stats().totalSize) > 0)
 
         // The remote side gone: backend_unreachable, as for every driver.
-        server.stop()
+        await server.stop()
         try await expectDriverError(.backendUnreachable) { _ = try await driver.snapshots(SnapshotFilter()).collectAll() }
     }
 }
