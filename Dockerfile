@@ -13,7 +13,7 @@ ARG RUNTIME_BASE=debian:bookworm-slim
 # build: compile in the Swift image (the default); prebuilt: take .build/dist/hen-backup from the context.
 ARG BINARY_FROM=build
 
-# ---- build: the release tree (bin/hen-backup with its resources; plugins/ when the package builds them)
+# ---- build: the release tree (bin/hen-backup with its resources, plugins/hen-plugin-borg and hen-plugin-rsync)
 FROM ${SWIFT_IMAGE} AS build
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -38,16 +38,18 @@ ARG HEN_VERSION=
 ARG HEN_SOURCE=
 ARG HEN_REVISION=
 LABEL org.opencontainers.image.title="Hen Backup" \
-      org.opencontainers.image.description="A backup daemon that supervises restic: schedules, hooks, job records, an HTTP API and a web UI." \
+      org.opencontainers.image.description="A backup daemon that supervises restic (and borg and rsync through plugins): schedules, hooks, job records, an HTTP API and a web UI." \
       org.opencontainers.image.version="${HEN_VERSION}" \
       org.opencontainers.image.source="${HEN_SOURCE}" \
       org.opencontainers.image.revision="${HEN_REVISION}" \
       org.opencontainers.image.base.name="debian:bookworm-slim"
-# restic (the engine), libcurl (HTTP hooks), SQLite (job store), tzdata (schedules in local time), curl
-# (the health check), tini (PID 1: hands SIGTERM to the daemon and reaps what hooks leave behind).
+# restic (the engine), borgbackup and rsync (the engines of the plugins shipped in plugins/), openssh-client
+# (borg's and rsync's remote repositories), libcurl (HTTP hooks), SQLite (job store), tzdata (schedules
+# in local time), curl (the health check), tini (PID 1: hands SIGTERM to the daemon and reaps what hooks
+# leave behind).
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        restic ca-certificates tzdata libcurl4 libsqlite3-0 curl tini \
+        restic borgbackup rsync openssh-client ca-certificates tzdata libcurl4 libsqlite3-0 curl tini \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb /var/log/apt /var/log/dpkg.log \
         /var/cache/debconf/*-old /var/lib/dpkg/*-old \
     && groupadd --gid 10001 hen \
@@ -55,7 +57,8 @@ RUN apt-get update \
     && install -d -o hen -g hen -m 0750 /var/lib/hen-backup \
     && install -d -m 0755 /etc/hen-backup /opt/hen-backup/plugins \
     && install -d -o hen -g hen -m 0750 /repository /restores
-# bin/hen-backup and its resources; plugins/ (driver plugins shipped with Hen) lands in /opt/hen-backup/plugins.
+# bin/hen-backup and its resources; plugins/ (the driver plugins shipped with Hen, found by the daemon as
+# bin/../plugins) lands in /opt/hen-backup/plugins.
 COPY --from=binary /out/ /opt/hen-backup/
 ENV PATH=/opt/hen-backup/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HEN_CONFIG=/etc/hen-backup/config.yml \

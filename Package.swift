@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "hen-backup", targets: ["hen-backup"]),
         .executable(name: "hen-plugin-borg", targets: ["hen-plugin-borg"]),
+        .executable(name: "hen-plugin-rsync", targets: ["hen-plugin-rsync"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -118,6 +119,7 @@ let package = Package(
         ),
         // The driver plugins we ship (docs/plugins.md): executables `hen-plugin-<driver>`, found next to hen-backup.
         .executableTarget(name: "hen-plugin-borg", dependencies: ["HenPluginProtocol", "HenProcess"], path: "plugins/borg"),
+        .executableTarget(name: "hen-plugin-rsync", dependencies: ["HenPluginProtocol", "HenProcess"], path: "plugins/rsync"),
         // Helpers every test target shares: child processes waited for without starving the pool, the process
         // table, free ports, and where restic is.
         .target(name: "HenTestSupport", path: "Tests/HenTestSupport"),

@@ -26,6 +26,19 @@ public enum PluginMain {
             FileHandle.standardOutput.write(Data(bytes))
         }
 
+        /// A dump's answer: the `stream` line, then every chunk of `bytes`, then the exit status, the only
+        /// thing that can still say it failed (1, with `what` and the error on stderr; 130 when interrupted).
+        public func streamAndExit(_ bytes: AsyncThrowingStream<[UInt8], any Error>, what: String) async -> Never {
+            send(.stream)
+            do {
+                for try await chunk in bytes { write(bytes: chunk) }
+            } catch {
+                FileHandle.standardError.write(Data("\(what) failed: \(error)\n".utf8))
+                exit(1)
+            }
+            exit(Task.isCancelled ? 130 : 0)
+        }
+
         public func progress(_ progress: Progress) { send(.progress(progress)) }
         public func warning(_ text: String) { send(.warning(text)) }
         public func log(_ level: DriverEvent.LogLevel, _ text: String) { send(.log(level: level, message: text)) }

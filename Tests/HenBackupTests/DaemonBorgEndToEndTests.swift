@@ -7,9 +7,10 @@ import Testing
 /// file change (schedule, watch), runs the backup's hooks, answers the API, browses and downloads, says
 /// what a snapshot changed against its parent, runs a restore drill, raises the mass-deletion alarm and
 /// holds the prune back until it is acknowledged, prunes by the retention policy and restores, all on borg
-/// through hen-plugin-borg.
+/// through hen-plugin-borg. The same scenario runs on rsync (hen-plugin-rsync), whose unencrypted
+/// repositories take no password: that line goes too.
 @Suite(.serialized) struct DaemonBorgEndToEndTests {
-    static func configuration(driver: String, directory: String, port: Int) -> String {
+    static func configuration(driver: String, directory: String, port: Int, password: Bool = true) -> String {
         """
         hostname: e2e-host
         data_dir: \(directory)/data
@@ -22,8 +23,7 @@ import Testing
         repositories:
           local:
             driver: \(driver)
-            location: \(directory)/repo
-            password_file: \(directory)/password
+            location: \(directory)/repo\(password ? "\n    password_file: \(directory)/password" : "")
         backups:
           documents:
             paths: [\(directory)/source]
@@ -41,7 +41,17 @@ import Testing
     }
 
     @Test func changingTheDriverFromResticToBorgIsTheOnlyChangeNeeded() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hen-borg-e2e-\(UUID().uuidString)").path
+        try await scenario(driver: "borg", expectedChanges: ["    driver: restic ->     driver: borg"])
+    }
+
+    /// rsync keeps plain files, so the password goes with the driver line; the rest of the configuration and
+    /// everything the daemon does stay the same.
+    @Test func switchingToRsyncChangesTheDriverAndDropsThePassword() async throws {
+        try await scenario(driver: "rsync", password: false, expectedChanges: ["    driver: restic ->     driver: rsync"], expectedRemovals: ["    password_file:"])
+    }
+
+    func scenario(driver: String, password: Bool = true, expectedChanges: [String], expectedRemovals: [String] = []) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hen-\(driver)-e2e-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let port = try freeLoopbackPort()
         try FileManager.default.createDirectory(atPath: "\(directory)/source/notes", withIntermediateDirectories: true)
@@ -49,11 +59,14 @@ import Testing
         try "buy eggs\n".write(toFile: "\(directory)/source/notes/todo.txt", atomically: true, encoding: .utf8)
         try "correct horse battery staple\n".write(toFile: "\(directory)/password", atomically: true, encoding: .utf8)
         let restic = Self.configuration(driver: "restic", directory: directory, port: port)
-        let borg = Self.configuration(driver: "borg", directory: directory, port: port)
-        // The one change: that line.
-        let changed = zip(restic.split(separator: "\n"), borg.split(separator: "\n")).filter { $0 != $1 }
-        #expect(changed.map { "\($0.0) -> \($0.1)" } == ["    driver: restic ->     driver: borg"])
-        try borg.write(toFile: "\(directory)/config.yml", atomically: true, encoding: .utf8)
+        let other = Self.configuration(driver: driver, directory: directory, port: port, password: password)
+        // The one change: the driver's line (and for a driver without a password, the password's line gone).
+        let resticLines = restic.split(separator: "\n").map(String.init)
+        let removed = resticLines.filter { line in !other.split(separator: "\n").contains(Substring(line)) && !line.contains("driver:") }
+        #expect(removed.map { String($0.prefix { $0 != "/" }) } == expectedRemovals.map { $0 + " " })
+        let changed = zip(resticLines.filter { !removed.contains($0) }, other.split(separator: "\n").map(String.init)).filter { $0 != $1 }
+        #expect(changed.map { "\($0.0) -> \($0.1)" } == expectedChanges)
+        try other.write(toFile: "\(directory)/config.yml", atomically: true, encoding: .utf8)
 
         let daemon = try DaemonProcess(arguments: ["daemon", "--config", "\(directory)/config.yml"], logPath: "\(directory)/daemon.log")
         defer { daemon.close() }
@@ -120,7 +133,7 @@ import Testing
         try "call the vet\n".write(toFile: "\(directory)/source/notes/monday.txt", atomically: false, encoding: .utf8)
         try await waitFor("a backup triggered by the watcher") { try !succeeded("backup", trigger: "watch").isEmpty }
 
-        // API and browsing: the snapshots are borg's, this host's, with the backup's tag.
+        // API and browsing: the snapshots are the driver's, this host's, with the backup's tag.
         let listing = try get("/api/v1/snapshots?refresh=1")
         #expect(listing.status == 200, "\(listing)")
         let snapshots = ((try JSONSerialization.jsonObject(with: listing.body) as? [String: Any])?["items"] as? [[String: Any]]) ?? []

@@ -37,12 +37,7 @@ extension Borg {
     }
 
     func backup() async throws(DriverError) -> BackupSummary {
-        guard let backup = request.backup, !backup.paths.isEmpty else { throw DriverError(.invalidRequest, "Repository \"\(repository.name)\": a backup needs at least one path.") }
-        for path in backup.paths {
-            guard path.hasPrefix("/") else { throw DriverError(.invalidRequest, "Repository \"\(repository.name)\": the backup path \(path) is not absolute.") }
-            var info = stat()
-            guard lstat(path, &info) == 0 else { throw DriverError(.sourceMissing, "Repository \"\(repository.name)\": the backup path \(path) does not exist.") }
-        }
+        let backup = try PluginSnapshots.checkPaths(request.backup, repository: repository.name)
         let now = Date()
         let label = ArchiveLabel(host: request.host, tags: backup.tags, paths: backup.paths, time: now.timeIntervalSince1970)
         let labelText = String(decoding: (try? JSONEncoder().encode(label)) ?? Data(), as: UTF8.self)
@@ -157,19 +152,11 @@ extension Borg {
         let arguments = kind == .directory
             ? ["export-tar", "--log-json", "::" + archive.name, "-"] + (stored.isEmpty ? [] : [stored])
             : ["extract", "--log-json", "--stdout", "::" + archive.name, stored]
-        output.send(.stream)
         let process = ChildProcessRequest(
             executable: executable, arguments: arguments, environment: environment,
             secrets: [repository.password].compactMap { $0 } + Array(repository.environment.values), terminationGrace: .seconds(30)
         )
-        do {
-            for try await chunk in ChildProcess.bytes(process) { output.write(bytes: chunk) }
-        } catch {
-            // After the stream line only the exit status can say it failed.
-            FileHandle.standardError.write(Data("borg \(arguments[0]) failed: \(error)\n".utf8))
-            exit(1)
-        }
-        if Task.isCancelled { exit(130) }
+        await output.streamAndExit(ChildProcess.bytes(process), what: "borg \(arguments[0])")
     }
 
     func restore() async throws(DriverError) -> RestoreSummary {
@@ -197,28 +184,10 @@ extension Borg {
 
     func forget() async throws(DriverError) -> ForgetSummary {
         guard let forget = request.forget else { throw DriverError(.invalidRequest, "The forget request has no forget.") }
-        let candidates = try await archives().filter { archive in forget.tags.allSatisfy(archive.label.tags.contains) }
-        var remove: [Archive] = []
-        var keep: [Archive] = []
-        if let ids = forget.snapshots {
-            for id in ids {
-                let matches = candidates.filter { $0.id == id || (id.count >= 4 && $0.id.hasPrefix(id)) }
-                guard matches.count == 1 else {
-                    throw DriverError(.snapshotNotFound, "Repository \"\(repository.name)\": no snapshot \(id) of host \(request.host).")
-                }
-                remove += matches
-            }
-            keep = candidates.filter { candidate in !remove.contains { $0.id == candidate.id } }
-        } else if let policy = forget.policy {
-            // restic's semantics, from the same planner the tar driver uses.
-            var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = TimeZone.current
-            let plan = RetentionPlanner(policy: policy, calendar: calendar).plan(candidates.map(\.snapshot))
-            remove = candidates.filter { candidate in plan.remove.contains { $0.id == candidate.id } }
-            keep = candidates.filter { candidate in plan.keep.contains { $0.id == candidate.id } }
-        } else {
-            throw DriverError(.invalidRequest, "The forget request names neither snapshots nor a policy.")
-        }
+        let archives = try await archives()
+        let plan = try PluginSnapshots.plan(forget, of: archives.map(\.snapshot), repository: repository.name, host: request.host)
+        let remove = archives.filter { archive in plan.remove.contains { $0.id == archive.id } }
+        let keep = plan.keep
         if !remove.isEmpty {
             try await succeed(["delete", "::" + remove[0].name] + remove.dropFirst().map(\.name))
         }

@@ -13,12 +13,8 @@ struct Borg: Sendable {
     let executable: String
 
     init(_ request: PluginRequest, output: PluginMain.Output) throws(DriverError) {
-        guard let repository = request.repository else {
-            throw DriverError(.invalidRequest, "The request names no repository.")
-        }
-        guard !request.host.isEmpty else { throw DriverError(.invalidRequest, "The request names no host.") }
         self.request = request
-        self.repository = repository
+        self.repository = try request.checkedRepository()
         self.output = output
         self.executable = request.executables["borg"] ?? "borg"
     }

@@ -52,9 +52,10 @@ extension Borg {
 
     /// The archive a snapshot id (full, or a unique prefix) names among this host's.
     func archive(_ id: String) async throws(DriverError) -> Archive {
-        let matches = try await archives().filter { $0.id == id || (id.count >= 4 && $0.id.hasPrefix(id)) }
-        guard matches.count == 1, let archive = matches.first else {
-            throw DriverError(.snapshotNotFound, "Repository \"\(repository.name)\": no snapshot \(id) of host \(request.host)\(matches.count > 1 ? " (the id is ambiguous)" : "").")
+        let archives = try await archives()
+        let snapshot = try PluginSnapshots.find(id, in: archives.map(\.snapshot), repository: repository.name, host: request.host)
+        guard let archive = archives.first(where: { $0.id == snapshot.id }) else {
+            throw DriverError(.snapshotNotFound, "Repository \"\(repository.name)\": no snapshot \(id) of host \(request.host).")
         }
         return archive
     }

@@ -8,12 +8,15 @@ public enum PluginDiscovery {
     public static let systemDirectory = "/usr/lib/hen-backup/plugins"
 
     /// The directories searched after the configured `plugin_dirs`: `plugins/` next to the running binary,
-    /// the binary's own directory (where `swift build` puts the plugins it builds), and ``systemDirectory``.
+    /// `plugins/` next to the binary's directory (the release tree's `bin/../plugins`, which the image has
+    /// at /opt/hen-backup/plugins), the binary's own directory (where `swift build` puts the plugins it
+    /// builds), and ``systemDirectory``.
     public static func standardDirectories() -> [String] {
         var directories: [String] = []
         if let binary = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
             let directory = (binary as NSString).deletingLastPathComponent
-            directories += [(directory as NSString).appendingPathComponent("plugins"), directory]
+            let parent = (directory as NSString).deletingLastPathComponent
+            directories += [(directory as NSString).appendingPathComponent("plugins"), (parent as NSString).appendingPathComponent("plugins"), directory]
         }
         directories.append(systemDirectory)
         return directories

@@ -11,14 +11,10 @@ struct BorgFixture: DriverFixture {
     /// The plugin as discovery finds it next to the test binary, described by itself (as the daemon does),
     /// with its caches in the scratch directory.
     func makeDriver(repositoryDirectory: URL, hostname: String) async throws -> any BackupDriver {
-        let (registry, problems) = await DriverRegistry.standard.addingPlugins(in: PluginDiscovery.standardDirectories())
-        guard registry.contains("borg") else {
-            throw DriverError(.binaryMissing, "hen-plugin-borg was not found or did not describe itself (\(problems["borg"] ?? "not beside the tests: run swift build")).")
-        }
-        return try registry.makeDriver(
+        try await PluginFixture.driver(
             "borg",
             repository: RepositoryTarget(name: "conformance", location: repositoryDirectory.path, password: Secret("conformance-password")),
-            context: DriverContext(hostname: hostname, cacheDirectory: repositoryDirectory.deletingLastPathComponent().appendingPathComponent("borg-cache").path)
+            hostname: hostname, cacheDirectory: repositoryDirectory.deletingLastPathComponent().appendingPathComponent("borg-cache").path
         )
     }
 

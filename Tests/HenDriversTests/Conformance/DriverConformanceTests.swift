@@ -10,7 +10,7 @@ import Glibc
 /// operation a driver's capabilities leave out must answer `unsupported`, and the tests check that too.
 @Suite(.serialized)
 struct DriverConformanceTests {
-    static let drivers: [any DriverFixture] = [TarFixture(), ResticFixture(), BorgFixture()]
+    static let drivers: [any DriverFixture] = [TarFixture(), ResticFixture(), BorgFixture(), RsyncFixture()]
     static let fixtures = drivers.map { FixtureArgument($0) }
 
     /// Initialization is idempotent.
