@@ -136,7 +136,14 @@ extension JobStore {
         return StatementArguments(values)
     }
 
-    static func record(from row: Row) throws -> JobRecord {
+    /// Every column but `log`: what ``JobStore/summaries(_:)`` reads.
+    static let summaryColumns = """
+        id, operation, target, backup, request, trigger, priority, state, repositories,
+        queued_at, started_at, ended_at, last_report_at, steps, progress, warnings, error, results
+        """
+
+    /// A record from its row; `withLog` false for a row without the `log` column (its log is left empty).
+    static func record(from row: Row, withLog: Bool = true) throws -> JobRecord {
         let priorityText: String = row["priority"]
         let stateText: String = row["state"]
         guard let priority = JobPriority(recordText: priorityText), let state = JobState(rawValue: stateText) else {
@@ -162,7 +169,7 @@ extension JobStore {
             warnings: try decode([String].self, row["warnings"]),
             error: row["error"],
             results: try decode([RepositoryResult].self, row["results"]),
-            log: try decode([JobLogLine].self, row["log"])
+            log: withLog ? try decode([JobLogLine].self, row["log"]) : []
         )
     }
 }
