@@ -92,6 +92,24 @@ import Testing
         #expect(try await store.record(id: "job-29")?.log.count == min(29 * 7, JobRecord.maximumLogLines))
     }
 
+    /// A backup's newest jobs of one operation (the stored metrics, the last drill at start) and whether an
+    /// operation is queued or running (the planner) are found through indexes, not by reading every row
+    /// of the backup and sorting them.
+    @Test func startUpQueriesUseTheirIndexes() async throws {
+        let directory = try temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try JobStore(dataDirectory: directory)
+        let queue = try DatabaseQueue(path: directory + "/jobs.sqlite")
+        let plans = try await queue.read { db in
+            try [
+                "SELECT * FROM job WHERE state IN ('succeeded', 'failed') AND backup = 'b' AND operation = 'drill' ORDER BY queued_at DESC, id DESC LIMIT 1",
+                "SELECT MAX(COALESCE(started_at, queued_at)) FROM job WHERE operation = 'backup' AND target = 'b' AND state IN ('queued', 'running')",
+            ].map { sql in try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String }.joined(separator: "; ") }
+        }
+        #expect(plans[0].contains("job_by_backup_operation_queued_at") && !plans[0].contains("TEMP B-TREE"), "\(plans[0])")
+        #expect(plans[1].contains("job_by_operation_target_state"), "\(plans[1])")
+    }
+
     @Test func requestsUseTheAPISpellingAndOldStoresAreMigrated() async throws {
         let check = JobOperation.check(repository: "usb", readDataSubset: "5%")
         // The spelling is HenJSON's convention, which the store writes with.

@@ -96,6 +96,18 @@ extension JobStore {
                         FROM job WHERE state NOT IN ('queued', 'running', 'interrupted') GROUP BY operation, target;
                     """)
         }
+        // v6: indexes for what start-up and the lists ask of a long history: a backup's newest jobs of one
+        // operation (the stored metrics, the last drill, `GET /jobs?backup=`) and whether an operation on a
+        // target is queued or running (the planner). Without them each such query read every row of the
+        // backup or target, decoding nothing but reading all their pages (10,000 records: most of start-up).
+        migrator.registerMigration("v6") { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX job_by_backup_operation_queued_at ON job(backup, operation, queued_at, id);
+                    CREATE INDEX job_by_operation_target_state ON job(operation, target, state);
+                    """
+            )
+        }
         return migrator
     }
 
