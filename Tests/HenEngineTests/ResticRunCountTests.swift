@@ -160,6 +160,16 @@ import Testing
         #expect(second.results.first?.parentSnapshotID == id)
         #expect(second.results.first?.filesAdded == 0 && second.results.first?.filesRemoved == 0)
 
+        // A download of an indexed snapshot from the cached list runs restic dump alone (no restic snapshots
+        // to confirm the id first).
+        _ = try await engine.directory(repository: "local", snapshot: id)
+        try restic.reset()
+        let download = try await engine.download(repository: "local", snapshot: id, path: fixture.source + "/dir")
+        var bytes = 0
+        for try await chunk in download.bytes { bytes += chunk.count }
+        #expect(download.kind == .tar && bytes > 300_000)
+        #expect(restic.calls() == ["dump"])
+
         // With other snapshots in the repository (the two above) and another new data directory, the backup
         // is not alone: the list is read to find its parent, whose job this store has no record of (a diff).
         var elsewhere = configuration
