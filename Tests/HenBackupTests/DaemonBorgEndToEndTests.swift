@@ -4,8 +4,10 @@ import Testing
 
 /// Issue 17's "done when": the configuration of DaemonEndToEndTests' daemon with one change, the
 /// repository's `driver: restic` turned into `driver: borg`, and the real daemon backs up at start and on a
-/// file change (schedule, watch), runs the backup's hooks, answers the API, browses and downloads, prunes
-/// by the retention policy and restores, all on borg through hen-plugin-borg.
+/// file change (schedule, watch), runs the backup's hooks, answers the API, browses and downloads, says
+/// what a snapshot changed against its parent, runs a restore drill, raises the mass-deletion alarm and
+/// holds the prune back until it is acknowledged, prunes by the retention policy and restores, all on borg
+/// through hen-plugin-borg.
 @Suite(.serialized) struct DaemonBorgEndToEndTests {
     static func configuration(driver: String, directory: String, port: Int) -> String {
         """
@@ -28,6 +30,8 @@ import Testing
             schedules: [1w]
             watch: { latency: 1s, max_wait: 10s }
             retention: { keep_last: 1 }
+            drill: { sample: 100% }
+            alarm: { removed_over: 40%, protect: true }
             repositories: [local]
             hooks:
               after:
@@ -79,6 +83,29 @@ import Testing
                 try await Task.sleep(for: .milliseconds(200))
             }
         }
+        func object(_ answer: RawHTTPResponse) throws -> [String: Any] {
+            guard answer.status == 200, let object = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any] else {
+                throw DaemonTestError("Not a JSON object: \(answer)")
+            }
+            return object
+        }
+        func jobID(_ answer: [String: Any]) throws -> String {
+            guard let id = (answer["job"] as? [String: Any])?["id"] as? String else { throw DaemonTestError("Not a queued job: \(answer)") }
+            return id
+        }
+        /// The job's record once it has finished.
+        func finished(_ id: String) async throws -> [String: Any] {
+            var record: [String: Any] = [:]
+            try await waitFor("job \(id) to finish") {
+                record = (try? object(get("/api/v1/jobs/\(id)"))) ?? [:]
+                return ["succeeded", "warning", "failed", "cancelled", "timed_out", "interrupted"].contains(record["state"] as? String ?? "")
+            }
+            return record
+        }
+        func snapshotIDs() throws -> [String] {
+            let items = try object(get("/api/v1/snapshots?refresh=1"))["items"] as? [[String: Any]] ?? []
+            return items.compactMap { $0["id"] as? String }
+        }
         func succeeded(_ operation: String, trigger: String? = nil) throws -> [[String: Any]] {
             try jobs().filter { job in
                 job["operation"] as? String == operation && job["state"] as? String == "succeeded"
@@ -105,20 +132,49 @@ import Testing
         let download = try get("/api/v1/repositories/local/snapshots/\(newest)/download?path=\(directory)/source/notes/monday.txt")
         #expect(download.status == 200 && download.text == "call the vet\n", "\(download)")
 
-        // Retention: keep_last 1 leaves one snapshot.
-        let prune = try post("/api/v1/backups/documents/prune", "{}")
-        #expect((prune["job"] as? [String: Any])?["id"] != nil, "\(prune)")
-        try await waitFor("the prune") { try !succeeded("prune").isEmpty }
-        let after = try get("/api/v1/snapshots?refresh=1")
-        let remaining = ((try JSONSerialization.jsonObject(with: after.body) as? [String: Any])?["items"] as? [[String: Any]]) ?? []
-        #expect(remaining.compactMap { $0["id"] as? String } == [newest], "\(after.text)")
+        // What changed: the watcher's snapshot added monday.txt to its parent, the first one.
+        let oldest = try #require(snapshots.last?["id"] as? String, "\(listing.text)")
+        let diff = try object(get("/api/v1/repositories/local/snapshots/\(newest)/diff"))
+        #expect((diff["against"] as? [String: Any])?["id"] as? String == oldest, "\(diff)")
+        #expect(diff["added"] as? Int == 1 && diff["removed"] as? Int == 0 && diff["modified"] as? Int == 0, "\(diff)")
+        let changes = (diff["items"] as? [[String: Any]] ?? []).map { "\($0["change"] ?? "") \($0["path"] ?? "")" }
+        #expect(changes == ["added \(directory)/source/notes/monday.txt"], "\(diff)")
+        let watched = try #require(try succeeded("backup", trigger: "watch").first)
+        let counted = try #require((watched["results"] as? [[String: Any]])?.first)
+        #expect(counted["parent_snapshot_id"] as? String == oldest && counted["files_added"] as? Int == 1 && counted["files_removed"] as? Int == 0, "\(counted)")
+
+        // A restore drill: both files restored from the newest snapshot and compared with their sources.
+        let drill = try await finished(try jobID(post("/api/v1/backups/documents/drill", "{}")))
+        #expect(drill["state"] as? String == "succeeded", "\(drill)")
+        let drilled = (drill["results"] as? [[String: Any]])?.first?["drill"] as? [String: Any] ?? [:]
+        #expect(drilled["snapshot_id"] as? String == newest && drilled["sampled"] as? Int == 2 && drilled["matched"] as? Int == 2 && drilled["differed"] as? Int == 0, "\(drill)")
+
+        // The mass-deletion alarm: 1 of 2 files deleted (50 % > 40 %), the watcher's backup ends warning.
+        try FileManager.default.removeItem(atPath: "\(directory)/source/notes/todo.txt")
+        try await waitFor("the backup that raises the alarm") { try jobs().contains { $0["operation"] as? String == "backup" && $0["state"] as? String == "warning" } }
+        let alarmed = try #require(try jobs().first { $0["operation"] as? String == "backup" && $0["state"] as? String == "warning" })
+        #expect((alarmed["warnings"] as? [String] ?? []).contains { $0.contains("Mass-deletion alarm") && $0.contains("has 1 of") && $0.contains("2 files removed (50%)") }, "\(alarmed)")
+        let alarm = try #require(try object(get("/api/v1/backups/documents"))["alarm"] as? [String: Any])
+        #expect(alarm["removed"] as? Int == 1 && alarm["parent_files"] as? Int == 2, "\(alarm)")
+        let latest = try #require(try snapshotIDs().first)
+
+        // Retention: the alarm holds the prune back (three snapshots stay although keep_last is 1) until it
+        // is acknowledged; then keep_last 1 leaves one snapshot.
+        let held = try await finished(try jobID(post("/api/v1/backups/documents/prune", "{}")))
+        #expect(held["state"] as? String == "warning" && (held["warnings"] as? [String] ?? []).contains { $0.contains("held back") }, "\(held)")
+        #expect(try snapshotIDs().count == 3)
+        let acknowledged = try post("/api/v1/backups/documents/alarm/ack", "{}")
+        #expect((acknowledged["alarm"] as? [String: Any])?["acknowledged_at"] != nil, "\(acknowledged)")
+        let prune = try await finished(try jobID(post("/api/v1/backups/documents/prune", "{}")))
+        #expect(prune["state"] as? String == "succeeded", "\(prune)")
+        #expect(try snapshotIDs() == [latest])
 
         // Restore into an allowed target.
-        let restore = try post("/api/v1/restores", #"{"repository": "local", "snapshot": "\#(newest)", "target": "\#(directory)/restores/today"}"#)
-        #expect((restore["job"] as? [String: Any])?["id"] != nil, "\(restore)")
-        try await waitFor("the restore") { try !succeeded("restore").isEmpty }
+        let restore = try await finished(try jobID(post("/api/v1/restores", #"{"repository": "local", "snapshot": "\#(latest)", "target": "\#(directory)/restores/today"}"#)))
+        #expect(restore["state"] as? String == "succeeded", "\(restore)")
         let restored = try String(contentsOfFile: "\(directory)/restores/today\(directory)/source/notes/monday.txt", encoding: .utf8)
         #expect(restored == "call the vet\n")
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/restores/today\(directory)/source/notes/todo.txt"))
         #expect(try jobs().allSatisfy { $0["state"] as? String != "failed" }, "\((try? jobs()) ?? [])")
 
         daemon.signal(SIGTERM)

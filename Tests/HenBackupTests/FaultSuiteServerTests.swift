@@ -3,8 +3,8 @@ import HenEngine
 import HenTestSupport
 import Testing
 
-/// Storage servers stopped in the middle of a job: the REST server (rclone serve restic) during a backup,
-/// the S3 server (moto) during a prune. The job fails after its retries with one sentence, the daemon stays
+/// Storage servers stopped in the middle of a job: the REST server (rclone serve restic) and the S3 server
+/// (moto), each during a backup and during a prune. The job fails after its retries with one sentence, the daemon stays
 /// up, the queue moves on, and the next run succeeds once the server is back. restic 0.14 itself retries a
 /// lost server for about two and a half minutes before it gives up: each scenario lasts that long, so they
 /// run beside the serialized fault suite rather than after it.
@@ -145,31 +145,52 @@ import Testing
         )
     }
 
-    @Test(.timeLimit(.minutes(15)))
-    func theRESTServerStoppedMidBackup() async throws {
+    /// The REST server (rclone serve restic) on an ephemeral port, with its set-up; rclone keeps what it
+    /// serves on disk, so the restarted server has the repository again.
+    static func restServer() throws -> (Setup, Server) {
         let port = try freeLoopbackPort()
         let setup = try Self.setup(location: "rest:http://127.0.0.1:\(port)/")
-        defer { setup.remove() }
         try setup.useRemoteRepository()
         let served = "\(setup.directory)/served"
         try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
-        let server = Server("rclone", ["serve", "restic", "--addr", "127.0.0.1:\(port)", "--config", "/dev/null", served], port: port, logPath: "\(setup.directory)/rclone.log")
-        defer { server.process?.killAndReap() }
-        // 3 MiB at 256 KiB/s: restic is uploading when the server goes.
+        return (setup, Server("rclone", ["serve", "restic", "--addr", "127.0.0.1:\(port)", "--config", "/dev/null", served], port: port, logPath: "\(setup.directory)/rclone.log"))
+    }
+
+    /// The S3 server (moto) on an ephemeral port, with its set-up. moto keeps its buckets in memory: the
+    /// restarted server is empty, so the run after the outage goes to a fresh repository (auto_init creates
+    /// it). The outage itself is what is tested.
+    static func s3Server() throws -> (Setup, Server) {
+        let port = try freeLoopbackPort()
+        let credentials = "    env: { AWS_ACCESS_KEY_ID: hen-test-key, AWS_SECRET_ACCESS_KEY: hen-test-secret, AWS_DEFAULT_REGION: us-east-1 }"
+        let setup = try Self.setup(location: "s3:http://127.0.0.1:\(port)/hen-bucket", environment: credentials)
+        try setup.useRemoteRepository()
+        return (setup, Server("moto_server", ["-H", "127.0.0.1", "-p", String(port)], port: port, logPath: "\(setup.directory)/moto.log"))
+    }
+
+    // 3 MiB at 256 KiB/s: restic is uploading when the server goes, two seconds into the backup step. A
+    // prune is stopped while its `before` hook holds the job (see `outage`).
+
+    @Test(.timeLimit(.minutes(15))) func theRESTServerStoppedMidBackup() async throws {
+        let (setup, server) = try Self.restServer()
+        defer { server.process?.killAndReap(); setup.remove() }
+        try await Self.outage("backup", server: server, setup: setup, stopAfter: .seconds(2))
+    }
+
+    @Test(.timeLimit(.minutes(15))) func theRESTServerStoppedMidPrune() async throws {
+        let (setup, server) = try Self.restServer()
+        defer { server.process?.killAndReap(); setup.remove() }
+        try await Self.outage("prune", server: server, setup: setup, stopAfter: .zero)
+    }
+
+    @Test(.timeLimit(.minutes(15))) func theS3ServerStoppedMidBackup() async throws {
+        let (setup, server) = try Self.s3Server()
+        defer { server.process?.killAndReap(); setup.remove() }
         try await Self.outage("backup", server: server, setup: setup, stopAfter: .seconds(2))
     }
 
     @Test(.timeLimit(.minutes(15))) func theS3ServerStoppedMidPrune() async throws {
-        let port = try freeLoopbackPort()
-        let credentials = "    env: { AWS_ACCESS_KEY_ID: hen-test-key, AWS_SECRET_ACCESS_KEY: hen-test-secret, AWS_DEFAULT_REGION: us-east-1 }"
-        let setup = try Self.setup(location: "s3:http://127.0.0.1:\(port)/hen-bucket", environment: credentials)
-        defer { setup.remove() }
-        try setup.useRemoteRepository()
-        // moto keeps its buckets in memory: the restarted server is empty, so the prune after the outage
-        // runs against a fresh repository (auto_init creates it). The outage itself is what is tested.
-        let server = Server("moto_server", ["-H", "127.0.0.1", "-p", String(port)], port: port, logPath: "\(setup.directory)/moto.log")
-        defer { server.process?.killAndReap() }
-        // Stopped while the prune's `before` hook holds the job (see `outage`).
+        let (setup, server) = try Self.s3Server()
+        defer { server.process?.killAndReap(); setup.remove() }
         try await Self.outage("prune", server: server, setup: setup, stopAfter: .zero)
     }
 }

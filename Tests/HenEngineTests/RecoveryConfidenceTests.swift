@@ -11,10 +11,11 @@ import Testing
 import Glibc
 #endif
 
-/// Restore drills, "what changed" and the mass-deletion alarm, with real restic and tar repositories.
+/// Restore drills, "what changed" and the mass-deletion alarm, with real restic, tar and borg repositories
+/// (borg through its plugin, hen-plugin-borg, built beside the tests).
 @Suite struct RecoveryConfidenceTests {
     enum Driver: String, CaseIterable, CustomStringConvertible {
-        case restic, tar
+        case restic, tar, borg
         var description: String { rawValue }
     }
 
@@ -51,7 +52,12 @@ import Glibc
         }
 
         func makeEngine() async throws -> Engine {
-            try await Engine.open(configuration: configuration, registry: .standard, logger: Logger(label: "hen.test"))
+            // The plugins found beside the test binary, as the daemon finds them beside its own.
+            let (registry, problems) = await DriverRegistry.standard.addingPlugins(in: PluginDiscovery.standardDirectories())
+            for (name, repository) in configuration.repositories where !registry.contains(repository.driver) {
+                throw FixtureFailure(message: "Repository \(name): driver \(repository.driver) not found (\(problems[repository.driver] ?? "no hen-plugin-\(repository.driver) beside the tests: run swift build")).")
+            }
+            return try await Engine.open(configuration: configuration, registry: registry, logger: Logger(label: "hen.test"))
         }
 
         func run(_ operation: JobOperation, on engine: Engine) async throws -> JobRecord {
@@ -102,6 +108,7 @@ import Glibc
         #expect(Set(files.filter { $0.kind == .removed }.map(\.path)) == [source + "/f01", source + "/f02"])
         #expect(files.filter { $0.kind == .modified }.map(\.path) == [source + "/f03"])
         #expect(diff.items.contains { $0.path == source + "/newdir" && $0.kind == .added })
+        // borg and tar have no diff of their own: Hen compares the two listings.
         #expect(diff.counts.method == (driver == .restic ? .driver : .trees))
 
         // Pages of one path each, then only removals; against an explicit id the same diff.

@@ -101,6 +101,23 @@ import Testing
         #expect(scratch.entries(scratch.elsewhere) == ["f.txt"])
     }
 
+    /// A "/" followed by a combining mark is one character to Swift's String but a separator to the kernel:
+    /// `allowed/../\u{301}x` climbs out of the allowed directory and is refused like any other "..".
+    @Test func aDotDotHiddenBeforeACombiningMarkIsRefusedAndNothingIsCreatedOutside() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let error = #expect(throws: EngineError.self) {
+            _ = try RestoreStaging.prepare(target: scratch.allowed + "/../\u{301}x", scope: .allowedTargets, allowedTargets: [scratch.allowed])
+        }
+        #expect(error?.message.contains("climbs with \"..\"") == true, "\(String(describing: error))")
+        #expect(scratch.entries(scratch.root) == ["allowed", "elsewhere"])
+        // Inside a snapshot likewise; a name that merely starts with a combining mark is a name.
+        #expect(SnapshotPath.normalize("/a/../\u{301}b") == nil)
+        #expect(SnapshotPath.normalize("/\u{301}b/./c/") == "/\u{301}b/c")
+        #expect(SnapshotPath.normalize("\u{301}/b") == nil)
+        #expect(SnapshotPath.split("/a/\u{301}b") == ("/a", "\u{301}b"))
+    }
+
     @Test func aStoppedRestoreLeavesNoStagingBehindAndTheTargetInPlace() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }

@@ -31,6 +31,10 @@ import Testing
             #expect(items.map { $0["name"] as? String } == ["documents"])
             #expect(backups["next_cursor"] is NSNull)
             try await expectError(client, "/api/v1/backups?cursor=zz", status: .badRequest)
+            // Exactly openapi.json's OffsetCursor: decimal digits, at most 18, no sign.
+            try await expectError(client, "/api/v1/backups?cursor=%2B1", status: .badRequest)
+            try await expectError(client, "/api/v1/repositories?cursor=1234567890123456789", status: .badRequest)
+            #expect(try json(try await client.execute(uri: "/api/v1/repositories?cursor=123456789012345678", method: .get))["items"] as? [Any] != nil)
             try await expectError(client, "/api/v1/backups?limit=0", status: .badRequest)
 
             let detailResponse = try await client.execute(uri: "/api/v1/backups/documents", method: .get)
@@ -123,6 +127,7 @@ import Testing
             let backups = try json(try await client.execute(uri: "/api/v1/jobs?operation=backup&state=succeeded,warning&backup=documents", method: .get))
             #expect((backups["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [backupID])
             try await expectError(client, "/api/v1/jobs?state=sleeping", status: .badRequest, naming: "sleeping")
+            try await expectError(client, "/api/v1/jobs?state=failed,", status: .badRequest)
             try await expectError(client, "/api/v1/jobs?operation=dance", status: .badRequest, naming: "dance")
             try await expectError(client, "/api/v1/jobs?cursor=%%%", status: .badRequest)
             // An empty parameter is an absent one (as forms and generated clients send them).

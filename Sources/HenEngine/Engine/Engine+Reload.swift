@@ -32,6 +32,7 @@ extension Engine {
         let result = try configurationInForce.reload(proposed, at: now())
         let new = configuration
         secrets.update(from: new)
+        await snapshotBrowser.snapshotCatalog.configurationChanged(new)
         await admission.reconfigure(new, concurrentBackupRepositories: RepositoryDrivers.concurrentBackupRepositories(new, registry: registry, logger: logger))
         logger.notice("Configuration reloaded.", metadata: [
             "config": "\(new.sourcePath)",

@@ -78,7 +78,7 @@ public actor Engine {
         self.drivers = drivers
         let eventBus = EventBus()
         self.eventBus = eventBus
-        let catalog = SnapshotCatalog(dataDirectory: configuration.dataDirectory)
+        let catalog = SnapshotCatalog(dataDirectory: configuration.dataDirectory, identities: SnapshotCatalog.identities(of: configuration))
         snapshotBrowser = SnapshotBrowser(configurationInForce: inForce, drivers: drivers, snapshotCatalog: catalog, restoreScope: restoreScope, now: now)
         let monitor = EngineMonitor(metrics: EngineMetrics(factory: metrics ?? MetricsSystem.factory), store: store, writer: writer, configuration: inForce, snapshots: snapshotBrowser, createdAt: createdAt, now: now, logger: logger)
         self.monitor = monitor

@@ -31,11 +31,11 @@ enum RestoreTarget {
         guard !allowedTargets.isEmpty else {
             throw EngineError(.invalidRequest, "Restores through the API are turned off: restore.allowed_targets in the configuration is empty.")
         }
-        let components = target.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
+        let components = PathText.components(target).filter { $0 != "." }
         if components.contains("..") {
             throw EngineError(.invalidRequest, "The restore target \(target) climbs with \"..\"; give the directory itself.")
         }
-        let real = try realLocation(of: components.map(String.init))
+        let real = try realLocation(of: components)
         try refuseStaging(real.path, spelled: target)
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: real.path, isDirectory: &isDirectory), !isDirectory.boolValue {
@@ -43,11 +43,12 @@ enum RestoreTarget {
         }
         for allowed in allowedTargets {
             let spelled = lexical(allowed)
-            let allowedReal = (try? realLocation(of: spelled.split(separator: "/").map(String.init)).path) ?? spelled
-            if real.path == allowedReal { return Location(allowed: spelled, allowedReal: allowedReal, below: []) }
+            let allowedReal = (try? realLocation(of: PathText.components(spelled)).path) ?? spelled
+            // Bytes, not characters (PathText.components says why).
+            if real.path.utf8.elementsEqual(allowedReal.utf8) { return Location(allowed: spelled, allowedReal: allowedReal, below: []) }
             let prefix = allowedReal == "/" ? "/" : allowedReal + "/"
-            if real.path.hasPrefix(prefix) {
-                let below = real.path.dropFirst(prefix.count).split(separator: "/").map(String.init)
+            if real.path.utf8.starts(with: prefix.utf8) {
+                let below = PathText.components(String(decoding: real.path.utf8.dropFirst(prefix.utf8.count), as: UTF8.self))
                 return Location(allowed: spelled, allowedReal: allowedReal, below: below)
             }
         }
@@ -59,7 +60,7 @@ enum RestoreTarget {
     /// staging directory.
     static func checkSpelling(_ target: String) throws {
         try PathText.refuseNUL(target, "The restore target")
-        guard target.hasPrefix("/") else {
+        guard PathText.isAbsolute(target) else {
             throw EngineError(.invalidRequest, "The restore target \(target) must be an absolute path.")
         }
         try refuseStaging(target, spelled: target)
@@ -67,7 +68,7 @@ enum RestoreTarget {
 
     /// A target in Hen's staging of another restore (as spelled, or once links are resolved).
     private static func refuseStaging(_ path: String, spelled target: String) throws {
-        if path.split(separator: "/").contains(where: { $0.hasPrefix(RestoreStaging.prefix) }) {
+        if PathText.components(path).contains(where: { $0.utf8.starts(with: RestoreStaging.prefix.utf8) }) {
             throw EngineError(.invalidRequest, "The restore target \(target) lies in a directory named \(RestoreStaging.prefix)…, which is Hen's staging of another restore; choose another target.")
         }
     }
@@ -90,13 +91,13 @@ enum RestoreTarget {
         let base = String(cString: resolved)
         let rest = components.dropFirst(existing)
         let path = rest.isEmpty ? base : (base == "/" ? "" : base) + "/" + rest.joined(separator: "/")
-        return (path, base != existingPath)
+        return (path, !base.utf8.elementsEqual(existingPath.utf8))
     }
 
     /// An absolute path without `.`, empty components or a trailing slash (`..` resolved as written).
     private static func lexical(_ path: String) -> String {
-        var components: [Substring] = []
-        for component in path.split(separator: "/", omittingEmptySubsequences: true) where component != "." {
+        var components: [String] = []
+        for component in PathText.components(path) where component != "." {
             if component == ".." { _ = components.popLast() } else { components.append(component) }
         }
         return "/" + components.joined(separator: "/")

@@ -16,8 +16,26 @@ public actor SnapshotCatalog {
     /// The repositories whose cached list a running job brought up to date itself, by job id.
     private var recordedRepositories: [String: Set<String>] = [:]
 
-    init(dataDirectory: String) {
+    /// What each configured repository name stands for (``identities(of:)``), given to the store when it opens.
+    private var identities: [String: String]
+
+    init(dataDirectory: String, identities: [String: String]) {
         self.dataDirectory = dataDirectory
+        self.identities = identities
+    }
+
+    /// Each repository's driver and location (credentials hidden): a cached list belongs to what its
+    /// repository name stood for when it was read.
+    static func identities(of configuration: Configuration) -> [String: String] {
+        configuration.repositories.mapValues { $0.driver + " " + LocationRedaction.redact($0.location) }
+    }
+
+    /// A new configuration is in force: a repository name that now stands for another repository drops its
+    /// cached list (``SnapshotIndexStore/adopt(_:)``).
+    func configurationChanged(_ configuration: Configuration) async {
+        identities = Self.identities(of: configuration)
+        // A store not opened yet adopts them when it opens; one that cannot be written reports it on next use.
+        try? await opened?.adopt(identities)
     }
 
     /// Where the cache and the index live.
@@ -25,7 +43,7 @@ public actor SnapshotCatalog {
 
     func store() throws -> SnapshotIndexStore {
         if let opened { return opened }
-        let store = try SnapshotIndexStore(path: path)
+        let store = try SnapshotIndexStore(path: path, identities: identities)
         opened = store
         return store
     }

@@ -81,6 +81,11 @@ extension SnapshotIndexStore {
                     """
             )
         }
+        // v3: what each repository name stood for when its list was cached (driver and location), so that a
+        // name moved to another repository does not keep the old one's snapshots.
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: "CREATE TABLE repository_identity (repository TEXT PRIMARY KEY, identity TEXT NOT NULL)")
+        }
         return migrator
     }
 }

@@ -12,21 +12,44 @@ final class SnapshotIndexStore: Sendable {
     let path: String
     private let pool: DatabasePool
 
-    init(path: String) throws {
+    /// - Parameter identities: what each configured repository name stands for now (``adopt(_:)``).
+    init(path: String, identities: [String: String] = [:]) throws {
         self.path = path
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             var configuration = GRDB.Configuration()
             // The daemon and an in-process CLI may index at the same moment: wait instead of failing.
             configuration.busyMode = .timeout(10)
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            pool = try MigrationLock.exclusively(path: path) {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try Self.migrator.migrate(pool)
+                return pool
+            }
+            try pool.write { db in try Self.adopt(identities, db) }
         } catch {
             throw EngineError(.store, "The snapshot index \(path) cannot be opened: \(error).")
         }
     }
 
     // MARK: Snapshot lists
+
+    /// Records what each repository name stands for now (its driver and location, credentials hidden). A
+    /// name that stood for something else, or whose list was cached before identities were kept, loses its
+    /// cached list and snapshots: they are read from the repository it names now when next needed. Tree
+    /// indexes stay (they are keyed by snapshot id, which names the same content wherever it lives).
+    func adopt(_ identities: [String: String]) async throws {
+        try await write { db in try Self.adopt(identities, db) }
+    }
+
+    private static func adopt(_ identities: [String: String], _ db: Database) throws {
+        for (repository, identity) in identities {
+            let known = try String.fetchOne(db, sql: "SELECT identity FROM repository_identity WHERE repository = ?", arguments: [repository])
+            guard known != identity else { continue }
+            try db.execute(sql: "DELETE FROM snapshot WHERE repository = ?", arguments: [repository])
+            try db.execute(sql: "DELETE FROM snapshot_list WHERE repository = ?", arguments: [repository])
+            try db.execute(sql: "INSERT OR REPLACE INTO repository_identity (repository, identity) VALUES (?, ?)", arguments: [repository, identity])
+        }
+    }
 
     /// Whether the list of `repository` for `hostname` is cached and no job changed the repository since.
     func isListFresh(repository: String, hostname: String) async throws -> Bool {

@@ -2,9 +2,9 @@
 enum SnapshotPath {
     /// The normalized form of `path`, or nil when it is relative or tries to climb with `..`.
     static func normalize(_ path: String) -> String? {
-        guard path.hasPrefix("/") else { return nil }
-        var components: [Substring] = []
-        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+        guard PathText.isAbsolute(path) else { return nil }
+        var components: [String] = []
+        for component in PathText.components(path) {
             if component == "." { continue }
             if component == ".." { return nil }
             components.append(component)
@@ -14,9 +14,11 @@ enum SnapshotPath {
 
     /// The parent directory and the last component (`/a/b` → `/a`, `b`; `/a` → `/`, `a`).
     static func split(_ path: String) -> (parent: String, name: String) {
-        guard let slash = path.lastIndex(of: "/") else { return ("/", path) }
-        let name = String(path[path.index(after: slash)...])
-        let parent = slash == path.startIndex ? "/" : String(path[..<slash])
+        // At the last "/" byte (PathText.components says why not at the last "/" character).
+        let bytes = path.utf8
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return ("/", path) }
+        let name = String(decoding: bytes[bytes.index(after: slash)...], as: UTF8.self)
+        let parent = slash == bytes.startIndex ? "/" : String(decoding: bytes[..<slash], as: UTF8.self)
         return (parent, name)
     }
 

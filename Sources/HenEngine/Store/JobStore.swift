@@ -20,7 +20,7 @@ public final class JobStore: Sendable {
             var configuration = GRDB.Configuration()
             // The daemon and a CLI may write at the same moment; wait for each other instead of failing.
             configuration.busyMode = .timeout(10)
-            pool = try Self.exclusively(path: path) {
+            pool = try MigrationLock.exclusively(path: path) {
                 let pool = try DatabasePool(path: path, configuration: configuration)
                 try Self.migrator.migrate(pool)
                 return pool
@@ -28,21 +28,6 @@ public final class JobStore: Sendable {
         } catch {
             throw EngineError(.store, "The job store \(path) cannot be opened: \(error).")
         }
-    }
-
-    /// Two processes opening a new store together (the daemon starting, a CLI or a test reading it) race:
-    /// switching the new file to WAL fails with "database is locked", and GRDB reads which migrations are
-    /// applied before it takes a write lock, so both create the tables and one fails with "table job already
-    /// exists". A file lock beside the store makes them take turns to open and migrate.
-    private static func exclusively<T>(path: String, _ body: () throws -> T) throws -> T {
-        let descriptor = open(path + "-migration.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw EngineError(.store, "cannot create \(path)-migration.lock: \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        while flock(descriptor, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw EngineError(.store, "cannot lock \(path)-migration.lock: \(String(cString: strerror(errno)))") }
-        }
-        defer { flock(descriptor, LOCK_UN) }
-        return try body()
     }
 
     /// Opens the store of a data directory: `data_dir/jobs.sqlite`.

@@ -34,7 +34,8 @@ public struct JobRoutes: Sendable {
     func list(_ request: Request) async throws -> Response {
         var filter = JobFilter(limit: try RouteSupport.limit(request.queryValue("limit")))
         if let states = request.query("state") {
-            filter.states = try states.split(separator: ",").map { text in
+            // An empty item ("failed,") is refused like any other unknown state, as openapi.json's pattern says.
+            filter.states = try states.split(separator: ",", omittingEmptySubsequences: false).map { text in
                 guard let state = JobState(rawValue: String(text)) else {
                     throw APIError.badRequest("state \"\(text)\" is not one of \(JobState.allCases.map(\.rawValue).joined(separator: ", ")).")
                 }

@@ -32,10 +32,13 @@ enum RouteSupport {
     }
 
     /// A list answered in pages whose cursor is the offset (lists from the configuration: backups, repositories).
+    /// The cursor is what openapi.json's `OffsetCursor` says: 1 to 18 decimal digits, nothing else (no sign).
     static func page<T>(_ all: [T], limit: Int, cursor: String?) throws -> (items: ArraySlice<T>, next: String?) {
         var start = 0
         if let cursor {
-            guard let offset = Int(cursor), offset >= 0 else { throw APIError.badRequest("The cursor \(cursor) is not one this server gave.") }
+            guard cursor.utf8.count <= 18, cursor.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), let offset = Int(cursor) else {
+                throw APIError.badRequest("The cursor \(cursor) is not one this server gave.")
+            }
             start = min(offset, all.count)
         }
         let end = min(all.count, start + limit)
