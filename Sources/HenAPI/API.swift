@@ -84,13 +84,3 @@ public enum API {
 }
 
 extension API.Page: Decodable where Item: Decodable {}
-
-extension JobRecord {
-    /// The record as lists and overviews show it (the `JobSummary` schema): its log left empty,
-    /// `GET /jobs/{id}` has it.
-    public var summary: JobRecord {
-        var record = self
-        record.log = []
-        return record
-    }
-}

@@ -43,6 +43,11 @@ public protocol BackupDriver: Sendable {
     /// The bytes of one file, or a tar stream of a directory.
     func dump(snapshot: String, path: String) -> AsyncThrowingStream<[UInt8], any Error>
 
+    /// ``dump(snapshot:path:)`` of a snapshot the caller has `verified` to be this host's, by its full id
+    /// (the engine's snapshot cache): a driver may then skip confirming it (restic: no `restic snapshots`
+    /// before the `restic dump`). The default ignores `verified`.
+    func dump(snapshot: String, path: String, verified: Bool) -> AsyncThrowingStream<[UInt8], any Error>
+
     /// Forgets snapshots by id or by retention policy, limited to this host and `request.tags`.
     func forget(_ request: ForgetRequest, events: DriverEventHandler) async throws -> ForgetSummary
 
@@ -67,6 +72,10 @@ public protocol BackupDriver: Sendable {
 }
 
 extension BackupDriver {
+    public func dump(snapshot: String, path: String, verified: Bool) -> AsyncThrowingStream<[UInt8], any Error> {
+        dump(snapshot: snapshot, path: path)
+    }
+
     /// A driver that runs no program of its own has nothing to verify.
     public func verifyPrograms() async throws -> [String] { [] }
 

@@ -52,6 +52,12 @@ public enum HenJSON {
     /// `startedAt` → `started_at`, `snapshotID` → `snapshot_id`, `snapshotIDs` → `snapshot_ids`,
     /// `myURLProperty` → `my_url_property`. Keys already in snake_case stay as they are.
     public static func snakeCase(_ key: String) -> String {
+        // Every key an encoder writes goes through here: property names are ASCII, converted byte by byte.
+        asciiSnakeCase(key) ?? characterSnakeCase(key)
+    }
+
+    /// ``snakeCase(_:)`` character by character, for any key.
+    static func characterSnakeCase(_ key: String) -> String {
         let characters = Array(key)
         var result = ""
         for (index, character) in characters.enumerated() {
@@ -71,14 +77,67 @@ public enum HenJSON {
         return result
     }
 
+    /// ``snakeCase(_:)`` of an ASCII key, the same rules on bytes; nil for a key with other characters.
+    static func asciiSnakeCase(_ key: String) -> String? {
+        let bytes = Array(key.utf8)
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        func upper(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") }
+        func lower(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") }
+        func digit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        guard bytes.contains(where: upper) else { return key }
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count + 4)
+        for (index, byte) in bytes.enumerated() {
+            if upper(byte), index > 0 {
+                let previous = bytes[index - 1]
+                let next = index + 1 < bytes.count ? bytes[index + 1] : nil
+                let pluralEnd = next == UInt8(ascii: "s") && (index + 2 == bytes.count || upper(bytes[index + 2]))
+                if lower(previous) || digit(previous) {
+                    result.append(UInt8(ascii: "_"))
+                } else if upper(previous), let next, lower(next), !pluralEnd {
+                    result.append(UInt8(ascii: "_"))
+                }
+            }
+            result.append(upper(byte) ? byte + 32 : byte)
+        }
+        return String(decoding: result, as: UTF8.self)
+    }
+
     /// `started_at` → `startedAt`, `snapshot_id` → `snapshotID` (see ``acronyms``); a key without `_` stays.
     public static func camelCase(_ key: String) -> String {
-        guard key.contains("_") else { return key }
+        // Every key of every object a decoder reads goes through here: look for `_` in bytes, not through
+        // Foundation's string search.
+        guard key.utf8.contains(UInt8(ascii: "_")) else { return key }
+        return asciiCamelCase(key) ?? characterCamelCase(key)
+    }
+
+    /// ``camelCase(_:)`` character by character, for any key.
+    static func characterCamelCase(_ key: String) -> String {
         let words = key.split(separator: "_", omittingEmptySubsequences: true)
         guard let first = words.first else { return key }
         return String(first) + words.dropFirst().map { word in
             acronyms[String(word)] ?? word.prefix(1).uppercased() + word.dropFirst()
         }.joined()
+    }
+
+    /// ``camelCase(_:)`` of an ASCII key, the same rules on bytes; nil for a key with other characters.
+    static func asciiCamelCase(_ key: String) -> String? {
+        let bytes = Array(key.utf8)
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        let words = bytes.split(separator: UInt8(ascii: "_"), omittingEmptySubsequences: true)
+        guard let first = words.first else { return key }
+        var result = Array(first)
+        result.reserveCapacity(bytes.count)
+        for word in words.dropFirst() {
+            if let acronym = acronyms[String(decoding: word, as: UTF8.self)] {
+                result.append(contentsOf: acronym.utf8)
+            } else {
+                let head = word[word.startIndex]
+                result.append(head >= UInt8(ascii: "a") && head <= UInt8(ascii: "z") ? head - 32 : head)
+                result.append(contentsOf: word.dropFirst())
+            }
+        }
+        return String(decoding: result, as: UTF8.self)
     }
 
     struct AnyKey: CodingKey {

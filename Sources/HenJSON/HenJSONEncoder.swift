@@ -2,8 +2,9 @@ import Foundation
 
 /// Encodes values by ``HenJSON``'s convention. Foundation's `JSONEncoder` leaves an absent optional's key
 /// out (synthesized `Codable` calls `encodeIfPresent`) and cannot be told otherwise; this encoder builds the
-/// document itself, writing `null` for those keys, snake_case keys and the chosen date form, then lets
-/// `JSONEncoder` print it (sorted keys, slashes unescaped), so numbers and strings read exactly as before.
+/// document itself, writing `null` for those keys, snake_case keys and the chosen date form, then prints it
+/// exactly as `JSONEncoder` does (sorted keys, slashes unescaped; ``Tree/compactJSON()``), so numbers and
+/// strings read exactly as before.
 public struct HenJSONEncoder: Sendable {
     public var pretty: Bool
     public var dates: HenJSON.DateForm
@@ -15,6 +16,10 @@ public struct HenJSONEncoder: Sendable {
 
     public func encode(_ value: some Encodable) throws -> Data {
         let tree = try TreeEncoder(dates: dates, codingPath: []).tree(value, at: [])
+        // The compact form (every API answer, every stored record) is printed here, byte for byte as
+        // JSONEncoder prints it with sorted keys and unescaped slashes, without going through `Encodable`
+        // once more; the pretty form, and a tree with a number JSON cannot hold, go to JSONEncoder.
+        if !pretty, let bytes = tree.compactJSON() { return Data(bytes) }
         let printer = JSONEncoder()
         printer.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
         return try printer.encode(tree)
@@ -61,6 +66,76 @@ enum Tree: Encodable {
         // A [String: Tree] dictionary: its keys are printed as they are (the printer has no key strategy).
         case .object(let box): try container.encode(box.members)
         }
+    }
+}
+
+extension Tree {
+    /// The tree as JSONEncoder prints it with `[.sortedKeys, .withoutEscapingSlashes]`: keys sorted by their
+    /// UTF-8 bytes, `"`, `\\` and control characters escaped, numbers as their `description` without a
+    /// trailing `.0`. Nil when it holds a NaN or an infinite number (JSONEncoder then says why it refuses).
+    func compactJSON() -> [UInt8]? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1024)
+        return write(into: &bytes) ? bytes : nil
+    }
+
+    private func write(into bytes: inout [UInt8]) -> Bool {
+        switch self {
+        case .null: bytes.append(contentsOf: "null".utf8)
+        case .bool(let value): bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        case .int(let value): bytes.append(contentsOf: value.description.utf8)
+        case .uint(let value): bytes.append(contentsOf: value.description.utf8)
+        case .float(let value):
+            guard value.isFinite else { return false }
+            Self.appendNumber(value.description, to: &bytes)
+        case .double(let value):
+            guard value.isFinite else { return false }
+            Self.appendNumber(value.description, to: &bytes)
+        case .string(let value): Self.appendString(value, to: &bytes)
+        case .array(let box):
+            bytes.append(UInt8(ascii: "["))
+            for (index, item) in box.items.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                guard item.write(into: &bytes) else { return false }
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let box):
+            bytes.append(UInt8(ascii: "{"))
+            let members = box.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            for (index, member) in members.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                Self.appendString(member.key, to: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                guard member.value.write(into: &bytes) else { return false }
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+        return true
+    }
+
+    /// A whole number is written without `.0` (`2`, not `2.0`), as JSONEncoder writes it.
+    private static func appendNumber(_ text: String, to bytes: inout [UInt8]) {
+        let utf8 = text.utf8
+        if text.hasSuffix(".0") { bytes.append(contentsOf: utf8.dropLast(2)) } else { bytes.append(contentsOf: utf8) }
+    }
+
+    private static func appendString(_ text: String, to bytes: inout [UInt8]) {
+        func hex(_ value: UInt8) -> UInt8 { value < 10 ? value + UInt8(ascii: "0") : value - 10 + UInt8(ascii: "a") }
+        bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x00...0x1F: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex(byte / 16), hex(byte % 16)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
     }
 }
 
@@ -161,9 +236,18 @@ struct KeyedTreeContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let encoder: TreeEncoder
     let box: Tree.ObjectBox
     let codingPath: [any CodingKey]
+    /// Whether `Key` is a ``VerbatimCodingKey``: asked once per container, not once per key.
+    private let verbatim: Bool
+
+    init(encoder: TreeEncoder, box: Tree.ObjectBox, codingPath: [any CodingKey]) {
+        self.encoder = encoder
+        self.box = box
+        self.codingPath = codingPath
+        verbatim = Key.self is any VerbatimCodingKey.Type
+    }
 
     private func name(_ key: Key) -> String {
-        key is any VerbatimCodingKey ? key.stringValue : HenJSON.snakeCase(key.stringValue)
+        verbatim ? key.stringValue : HenJSON.snakeCase(key.stringValue)
     }
 
     private func set(_ tree: Tree, _ key: Key) { box.members[name(key)] = tree }

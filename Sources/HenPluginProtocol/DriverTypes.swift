@@ -156,10 +156,15 @@ public struct BackupSummary: Sendable, Hashable, Codable {
     /// The snapshot that `filesNew`, `filesChanged` and `filesUnmodified` are counted against, when the driver
     /// knows it (restic: the request's `parent`, which it was given); nil when unknown.
     public var parentSnapshotID: String?
+    /// True when the driver saw, without another run, that the new snapshot is the only one in the
+    /// repository (restic on a local disk, from its `snapshots/` directory): the engine's cached list is then
+    /// complete with it alone, and the snapshot has no parent. Nil when the driver does not know.
+    public var onlySnapshot: Bool?
 
-    public init(snapshotID: String, filesNew: UInt64 = 0, filesChanged: UInt64 = 0, filesUnmodified: UInt64 = 0, dirsNew: UInt64 = 0, dirsChanged: UInt64 = 0, dirsUnmodified: UInt64 = 0, dataAdded: UInt64 = 0, totalFilesProcessed: UInt64 = 0, totalBytesProcessed: UInt64 = 0, duration: Double = 0, warnings: [String] = [], snapshot: Snapshot? = nil, parentSnapshotID: String? = nil) {
+    public init(snapshotID: String, filesNew: UInt64 = 0, filesChanged: UInt64 = 0, filesUnmodified: UInt64 = 0, dirsNew: UInt64 = 0, dirsChanged: UInt64 = 0, dirsUnmodified: UInt64 = 0, dataAdded: UInt64 = 0, totalFilesProcessed: UInt64 = 0, totalBytesProcessed: UInt64 = 0, duration: Double = 0, warnings: [String] = [], snapshot: Snapshot? = nil, parentSnapshotID: String? = nil, onlySnapshot: Bool? = nil) {
         self.snapshot = snapshot
         self.parentSnapshotID = parentSnapshotID
+        self.onlySnapshot = onlySnapshot
         self.snapshotID = snapshotID
         self.filesNew = filesNew
         self.filesChanged = filesChanged

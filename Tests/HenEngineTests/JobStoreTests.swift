@@ -57,6 +57,59 @@ import Testing
         #expect(try await again.count() == 4)
     }
 
+    /// The list reads every column but the log: each summary equals the full record's `summary`, with the
+    /// same filters, order and cursor.
+    @Test func summariesEqualTheFullRecordsSummaries() async throws {
+        let directory = try temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try JobStore(dataDirectory: directory)
+        for index in 0..<30 {
+            let state: JobState = [.succeeded, .warning, .failed, .queued, .running][index % 5]
+            var full = record(String(format: "job-%02d", index), index % 3 == 0 ? .prune(backup: "documents") : .backup(backup: "documents", repositories: ["local"]), state: state, at: Double(1000 + index / 2))
+            full.steps = [JobStep(id: "backup:local", name: "backup to local", repository: "local", state: .succeeded, startedAt: Date(timeIntervalSince1970: 1001), endedAt: Date(timeIntervalSince1970: 1002.25), message: "step \(index)")]
+            full.progress = index % 2 == 0 ? .init(fraction: 0.25, filesDone: UInt64(index), currentFiles: ["/a/\(index)"]) : nil
+            full.lastReportAt = Date(timeIntervalSince1970: 1003.5)
+            full.warnings = index % 4 == 0 ? ["warning \(index)"] : []
+            full.error = state == .failed ? "Repository \"local\": it failed." : nil
+            full.results = [RepositoryResult(repository: "local", snapshotID: String(repeating: "ab", count: 32), filesNew: UInt64(index), bytesAdded: 5)]
+            for line in 0..<(index * 7) {
+                full.appendLog(JobLogLine(time: Date(timeIntervalSince1970: 1000.125), level: .info, message: "line \(line)"))
+            }
+            try await store.save(full)
+        }
+        let twenty = try #require(try await store.record(id: "job-20"))
+        let filters = [
+            JobFilter(limit: 100), JobFilter(limit: 7), JobFilter(states: [.failed, .running], limit: 100), JobFilter(operation: .prune, limit: 100),
+            JobFilter(backup: "documents", limit: 3), JobFilter(limit: 100, after: JobFilter.Cursor(after: twenty)),
+        ]
+        for filter in filters {
+            let full = try await store.records(filter)
+            let summaries = try await store.summaries(filter)
+            #expect(!summaries.isEmpty)
+            #expect(summaries == full.map(\.summary))
+            #expect(summaries.allSatisfy { $0.log.isEmpty })
+        }
+        #expect(try await store.record(id: "job-29")?.log.count == min(29 * 7, JobRecord.maximumLogLines))
+    }
+
+    /// A backup's newest jobs of one operation (the stored metrics, the last drill at start) and whether an
+    /// operation is queued or running (the planner) are found through indexes, not by reading every row
+    /// of the backup and sorting them.
+    @Test func startUpQueriesUseTheirIndexes() async throws {
+        let directory = try temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try JobStore(dataDirectory: directory)
+        let queue = try DatabaseQueue(path: directory + "/jobs.sqlite")
+        let plans = try await queue.read { db in
+            try [
+                "SELECT * FROM job WHERE state IN ('succeeded', 'failed') AND backup = 'b' AND operation = 'drill' ORDER BY queued_at DESC, id DESC LIMIT 1",
+                "SELECT MAX(COALESCE(started_at, queued_at)) FROM job WHERE operation = 'backup' AND target = 'b' AND state IN ('queued', 'running')",
+            ].map { sql in try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String }.joined(separator: "; ") }
+        }
+        #expect(plans[0].contains("job_by_backup_operation_queued_at") && !plans[0].contains("TEMP B-TREE"), "\(plans[0])")
+        #expect(plans[1].contains("job_by_operation_target_state"), "\(plans[1])")
+    }
+
     @Test func requestsUseTheAPISpellingAndOldStoresAreMigrated() async throws {
         let check = JobOperation.check(repository: "usb", readDataSubset: "5%")
         // The spelling is HenJSON's convention, which the store writes with.

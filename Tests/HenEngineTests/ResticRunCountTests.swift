@@ -130,6 +130,58 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: fixture.restores + "/one" + fixture.source + "/a.txt"))
     }
 
+    /// A first backup into an empty repository made outside Hen, with a new data directory (the cache has
+    /// never listed it): restic sees its snapshot alone in `snapshots/`, so no listing follows the backup,
+    /// and the next backup finds its parent in the cache.
+    @Test func aFirstBackupIntoAnEmptyRepositoryRunsResticOnceWithoutListingIt() async throws {
+        let fixture = try await ResticSnapshotFixture()
+        defer { fixture.close() }
+        let restic = try CountingRestic(root: fixture.root)
+        var configuration = fixture.configuration
+        configuration.executables["restic"] = restic.script
+        let metrics = WatchMetricsTests.RecordedMetrics()
+        let engine = try Self.engine(fixture, configuration, metrics: metrics)
+
+        let first = try await engine.waitForCompletion(jobID: engine.backup("documents", trigger: .cli).id)
+        #expect(first.state == .succeeded, "\(first.error ?? "")")
+        #expect(restic.calls() == ["backup"])
+        let id = try #require(first.results.first?.snapshotID)
+        #expect(id.count == 64)
+        #expect(first.results.first?.parentSnapshotID == nil && first.results.first?.filesRemoved == nil)
+        #expect(metrics.value("hen_repository_snapshots", [("repository", "local")]) == 1)
+        // The cached list is complete: listing it runs nothing.
+        #expect(try await engine.snapshots().items.map(\.snapshot.id) == [id])
+        #expect(restic.calls() == ["backup"])
+
+        try restic.reset()
+        let second = try await engine.waitForCompletion(jobID: engine.backup("documents", trigger: .cli).id)
+        #expect(second.state == .succeeded)
+        #expect(restic.calls() == ["backup"])
+        #expect(second.results.first?.parentSnapshotID == id)
+        #expect(second.results.first?.filesAdded == 0 && second.results.first?.filesRemoved == 0)
+
+        // A download of an indexed snapshot from the cached list runs restic dump alone (no restic snapshots
+        // to confirm the id first).
+        _ = try await engine.directory(repository: "local", snapshot: id)
+        try restic.reset()
+        let download = try await engine.download(repository: "local", snapshot: id, path: fixture.source + "/dir")
+        var bytes = 0
+        for try await chunk in download.bytes { bytes += chunk.count }
+        #expect(download.kind == .tar && bytes > 300_000)
+        #expect(restic.calls() == ["dump"])
+
+        // With other snapshots in the repository (the two above) and another new data directory, the backup
+        // is not alone: the list is read to find its parent, whose job this store has no record of (a diff).
+        var elsewhere = configuration
+        elsewhere.dataDirectory = fixture.root + "/data-elsewhere"
+        let again = try Self.engine(fixture, elsewhere)
+        try restic.reset()
+        let third = try await again.waitForCompletion(jobID: again.backup("documents", trigger: .cli).id)
+        #expect(third.state == .succeeded, "\(third.error ?? "")")
+        #expect(Array(restic.calls().prefix(2)) == ["backup", "snapshots"] && restic.calls().last == "diff")
+        #expect(third.results.first?.parentSnapshotID == second.results.first?.snapshotID)
+    }
+
     @Test func aParentForgottenOutsideHenIsReplacedByTheListedOneAndStillCountedWithoutADiff() async throws {
         let fixture = try await ResticSnapshotFixture()
         defer { fixture.close() }

@@ -1,5 +1,5 @@
 import Foundation
-import HenJSON
+@testable import HenJSON
 import Testing
 
 struct HenJSONTests {
@@ -77,6 +77,85 @@ struct HenJSONTests {
         }
         #expect(HenJSON.snakeCase("myURLProperty") == "my_url_property")
         #expect(HenJSON.snakeCase("read_data_subset") == "read_data_subset")
+    }
+
+    /// The byte-wise conversions every encoded and decoded key goes through agree with the character-wise
+    /// rules, on the keys above and on random ASCII keys (fixed seed) of letters, digits, `_` and `s`.
+    @Test func asciiKeyConversionsAgreeWithTheCharacterRules() {
+        var generator = SplitMix(seed: 15)
+        let alphabet = Array("aAbBsSIiDdUuRrLl0_9_xXsSZz")
+        var keys = ["", "_", "__a", "a__b", "IDs", "snapshotIDs", "URLs", "aURLs", "HTTPServer", "x_id_ids_url_urls_", "s3Bucket", "fileID2", "Ab_cD"]
+        for _ in 0..<5_000 {
+            let length = Int(generator.next() % 12)
+            keys.append(String((0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }))
+        }
+        for key in keys {
+            #expect(HenJSON.asciiSnakeCase(key) == HenJSON.characterSnakeCase(key), "snakeCase(\(key))")
+            #expect(HenJSON.asciiCamelCase(key) == HenJSON.characterCamelCase(key), "camelCase(\(key))")
+        }
+        // Other characters take the character-wise way.
+        #expect(HenJSON.asciiSnakeCase("größeÄnderung") == nil)
+        #expect(HenJSON.snakeCase("größeÄnderung") == "größe_änderung")
+        #expect(HenJSON.camelCase("größe_änderung") == "größeÄnderung")
+    }
+
+    /// The compact printer writes every tree byte for byte as JSONEncoder prints it (sorted keys, slashes
+    /// unescaped): escapes, key order of any UTF-8, numbers of every kind, nesting.
+    @Test func compactPrintingMatchesJSONEncoder() throws {
+        let printer = JSONEncoder()
+        printer.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        func same(_ tree: Tree, _ label: String) throws {
+            let ours = try #require(tree.compactJSON(), "\(label)")
+            let theirs = try printer.encode(tree)
+            #expect(String(decoding: ours, as: UTF8.self) == String(decoding: theirs, as: UTF8.self), "\(label)")
+        }
+        var generator = SplitMix(seed: 16)
+        let controls = String(decoding: (0..<0x20).map { UInt8($0) } + Array("\"\\/ é € 😀 \u{7f}".utf8), as: UTF8.self)
+        var strings = ["", "plain", controls, "a/b\\c\"d", "\u{2028}\u{2029}", "tab\there"]
+        for _ in 0..<200 {
+            strings.append(String(decoding: (0..<Int(generator.next() % 10)).map { _ in UInt8(generator.next() % 0x80) }, as: UTF8.self))
+        }
+        var doubles: [Double] = [0, -0.0, 1, -1, 1.5, 0.1, 1e20, 1e21, 1e-7, 123_456_789.125, .pi, .greatestFiniteMagnitude, .leastNonzeroMagnitude, 1_795_839_210.5, 2e15, 9_007_199_254_740_992, 4_503_599_627_370_497]
+        for _ in 0..<500 {
+            doubles.append(Double(bitPattern: generator.next()))
+            doubles.append(Double(Int64(bitPattern: generator.next()) % 1_000_000_000) / 1000)
+        }
+        for value in doubles where value.isFinite { try same(.double(value), "double \(value)") }
+        for value in [Float(0), 0.1, 1.5, 3e38, -2, .leastNonzeroMagnitude] { try same(.float(value), "float \(value)") }
+        for value in [Int64.min, -1, 0, 42, .max] { try same(.int(value), "int \(value)") }
+        for value in [UInt64.min, 7, .max] { try same(.uint(value), "uint \(value)") }
+        for (index, text) in strings.enumerated() { try same(.string(text), "string \(index)") }
+        // Objects: keys that sort differently by bytes, by characters and by case, and nesting.
+        let object = Tree.ObjectBox()
+        for (index, key) in (["b", "a", "B", "_", "a_b", "aB", "a10", "a2", "é", "e", "Z", "😀", "", "\u{1}"] + strings.prefix(40)).enumerated() {
+            object.members[key] = index % 3 == 0 ? .null : index % 3 == 1 ? .string(key) : .double(doubles[index])
+        }
+        let array = Tree.ArrayBox()
+        array.items = [.object(object), .array(Tree.ArrayBox()), .object(Tree.ObjectBox()), .bool(true), .bool(false), .null]
+        let outer = Tree.ObjectBox()
+        outer.members = ["items": .array(array), "inner": .object(object)]
+        try same(.object(outer), "nested")
+        try same(.array(Tree.ArrayBox()), "empty array")
+        // A number JSON cannot hold: left to JSONEncoder, which refuses it.
+        #expect(Tree.double(.nan).compactJSON() == nil)
+        #expect(throws: EncodingError.self) { try HenJSON.encoder().encode([Double.infinity]) }
+        // A whole value through the convention prints as JSONEncoder printed it before.
+        let sample = Sample(snapshotID: nil, jobID: "j/1", snapshotIDs: ["a", "b"], startedAt: Self.date, endedAt: nil, byName: ["Zed": 1, "alpha": 2], inner: Inner(exitCode: 3, httpStatus: nil), inners: [nil, Inner(exitCode: nil, httpStatus: 200)], fraction: 0.25, big: .max)
+        let tree = try TreeEncoder(dates: .rfc3339, codingPath: []).tree(sample, at: [])
+        #expect(try HenJSON.encoder().encode(sample) == (try printer.encode(tree)))
+    }
+
+    /// A small seeded generator (SplitMix64): the same keys on every run.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
     }
 
     struct Free: Encodable {

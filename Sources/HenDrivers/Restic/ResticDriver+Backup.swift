@@ -64,7 +64,9 @@ extension ResticDriver {
             throw failure(.failed, "Repository \"\(repository.name)\": restic backup ended with \(result) but reported no snapshot.",
                           detail: result.stderrTail.joined(separator: "\n"))
         }
-        let snapshotID = await fullSnapshotID(shortID)
+        // On a local disk one read of `snapshots/` gives the full id and whether the snapshot is alone there.
+        let localSnapshots = localSnapshotIDs()
+        let snapshotID = await fullSnapshotID(shortID, among: localSnapshots)
         return BackupSummary(
             snapshotID: snapshotID,
             filesNew: summary.filesNew ?? 0,
@@ -80,7 +82,8 @@ extension ResticDriver {
             warnings: report.warnings,
             // Only with its full id: a short one left by a failed lookup would make a wrong cache entry.
             snapshot: snapshotID.count == 64 ? Snapshot(id: snapshotID, time: time, host: context.hostname, tags: request.tags, paths: Self.snapshotPaths(request.paths), parent: parent) : nil,
-            parentSnapshotID: parent
+            parentSnapshotID: parent,
+            onlySnapshot: snapshotID.count == 64 ? localSnapshots.map { $0 == [snapshotID] } : nil
         )
     }
 
@@ -130,22 +133,26 @@ extension ResticDriver {
     /// as restic finished used to leave the record with a short id. It is not cancelled with the job (an
     /// unstructured task), but it keeps the job's stop urgency (a task-local), so a second signal still
     /// hurries it.
-    private func fullSnapshotID(_ id: String) async -> String {
+    private func fullSnapshotID(_ id: String, among local: [String]?) async -> String {
         guard id.count < 64 else { return id }
-        if let local = localSnapshotID(prefix: id) { return local }
+        if let local, let found = Self.snapshotID(prefix: id, among: local) { return found }
         let lookup = Task { (try? await resolveSnapshot(id).id) ?? id }
         return await lookup.value
     }
 
-    /// The full id of the one snapshot file starting with `prefix` in a repository on a local disk
-    /// (`/path` or `local:/path`: restic keeps each snapshot in `snapshots/<64 hex digits>`); nil elsewhere
-    /// or when the prefix is not unique.
-    func localSnapshotID(prefix: String) -> String? {
+    /// The ids of every snapshot in a repository on a local disk (`/path` or `local:/path`: restic keeps
+    /// each snapshot in `snapshots/<64 hex digits>`); nil elsewhere or when the directory cannot be read.
+    func localSnapshotIDs() -> [String]? {
         var location = repository.location
         if location.hasPrefix("local:") { location.removeFirst("local:".count) }
-        guard location.hasPrefix("/"), prefix.count >= 4, prefix.allSatisfy(\.isHexDigit) else { return nil }
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: location + "/snapshots") else { return nil }
-        let matches = names.filter { $0.count == 64 && $0.hasPrefix(prefix) && $0.allSatisfy(\.isHexDigit) }
+        guard location.hasPrefix("/"), let names = try? FileManager.default.contentsOfDirectory(atPath: location + "/snapshots") else { return nil }
+        return names.filter { $0.count == 64 && $0.allSatisfy(\.isHexDigit) }
+    }
+
+    /// The one id in `ids` starting with `prefix` (at least 4 hex digits); nil when none or several do.
+    static func snapshotID(prefix: String, among ids: [String]) -> String? {
+        guard prefix.count >= 4, prefix.allSatisfy(\.isHexDigit) else { return nil }
+        let matches = ids.filter { $0.hasPrefix(prefix) }
         return matches.count == 1 ? matches[0] : nil
     }
 }

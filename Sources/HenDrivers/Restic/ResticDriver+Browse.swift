@@ -72,11 +72,16 @@ extension ResticDriver {
     }
 
     public func dump(snapshot: String, path: String) -> AsyncThrowingStream<[UInt8], any Error> {
+        dump(snapshot: snapshot, path: path, verified: false)
+    }
+
+    public func dump(snapshot: String, path: String, verified: Bool) -> AsyncThrowingStream<[UInt8], any Error> {
         outputStream(of: [UInt8].self, operation: "dump", bufferSize: 4) { sink in
             let inside = try normalizedSnapshotPath(path)
-            let resolved = try await resolveSnapshot(snapshot)
+            // A full id the caller verified is this host's needs no `restic snapshots` (a second repository open).
+            let id = verified && Self.isFullID(snapshot) ? snapshot.lowercased() : try await resolveSnapshot(snapshot).id
             // --archive tar: restic 0.14 already writes tar for a directory; say so for later versions.
-            try await consumeOutput(["dump", "--archive", "tar", resolved.id, inside], operation: "dump", source: { ChildProcess.bytes($0, onStderrLine: debugLog) }) { chunk in
+            try await consumeOutput(["dump", "--archive", "tar", id, inside], operation: "dump", source: { ChildProcess.bytes($0, onStderrLine: debugLog) }) { chunk in
                 await sink.send(chunk)
             }
         }

@@ -196,6 +196,13 @@ public actor Engine {
         return try await store.records(filter).map { live[$0.id] ?? $0 }
     }
 
+    /// The same records as lists show them (``JobRecord/summary``: each log left empty), read without the
+    /// log: the API's job list, overviews and `hen-backup jobs`.
+    public func jobSummaries(_ filter: JobFilter) async throws -> [JobRecord] {
+        await writer.flush()
+        return try await store.summaries(filter).map { live[$0.id]?.summary ?? $0 }
+    }
+
     /// Waits until a job has ended and returns its final record. Throws `.notFound` for an unknown job.
     public func waitForCompletion(jobID: String) async throws -> JobRecord {
         if let record = await live.finalRecord(of: jobID) { return record }

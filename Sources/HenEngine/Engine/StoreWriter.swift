@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Writes records to the job store one after another, in the order the engine produced them, so that an
 /// older state never overwrites a newer one. `flush` waits until everything before it is written.
@@ -20,11 +21,23 @@ final class StoreWriter: Sendable {
 
     private let continuation: AsyncStream<Item>.Continuation
     private let task: Task<Void, Never>
+    /// Saves handed over and not yet done: `flush` returns at once when there are none, instead of queueing
+    /// behind the writer's task (every read of the store flushes first, and `/health` asks for a retry).
+    private let pending: PendingWrites
+
+    private final class PendingWrites: Sendable {
+        let count = Atomic<Int>(0)
+        func add() { _ = count.add(1, ordering: .sequentiallyConsistent) }
+        func done() { _ = count.subtract(1, ordering: .sequentiallyConsistent) }
+        var none: Bool { count.load(ordering: .sequentiallyConsistent) == 0 }
+    }
 
     /// Every record is written with the configuration's secrets redacted (``JobRecord/redacted(by:)``).
     init(store: JobStore, secrets: ConfigurationSecrets, logger: Logger) {
         let (stream, continuation) = AsyncStream.makeStream(of: Item.self)
         self.continuation = continuation
+        let pending = PendingWrites()
+        self.pending = pending
         task = Task {
             /// Records whose last write failed, by job id (only the newest version matters).
             var unwritten: [String: JobRecord] = [:]
@@ -43,6 +56,12 @@ final class StoreWriter: Sendable {
                 }
             }
             for await item in stream {
+                defer {
+                    switch item {
+                    case .save, .saveChecked: pending.done()
+                    case .check, .retry, .flush: break
+                    }
+                }
                 switch item {
                 case .save(let record):
                     do {
@@ -83,7 +102,19 @@ final class StoreWriter: Sendable {
     }
 
     func save(_ record: JobRecord) {
-        continuation.yield(.save(record))
+        hand(.save(record))
+    }
+
+    /// Hands a save over, counted in ``pending`` until the writer's task has done it.
+    private func hand(_ item: Item) {
+        pending.add()
+        if case .terminated = continuation.yield(item) {
+            pending.done()
+            switch item {
+            case .saveChecked(_, let waiter): waiter.resume(throwing: EngineError(.shuttingDown, "The job store is closed."))
+            default: break
+            }
+        }
     }
 
     /// Writes `record` after everything handed over before it, and throws when it could not be written or
@@ -91,9 +122,7 @@ final class StoreWriter: Sendable {
     /// write): the caller then does not go on as if it were recorded.
     func saveChecked(_ record: JobRecord) async throws {
         try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
-            if case .terminated = continuation.yield(.saveChecked(record, waiter)) {
-                waiter.resume(throwing: EngineError(.shuttingDown, "The job store is closed."))
-            }
+            hand(.saveChecked(record, waiter))
         }
     }
 
@@ -115,6 +144,8 @@ final class StoreWriter: Sendable {
 
     /// Waits until every record handed over before this call is written.
     func flush() async {
+        // Nothing handed over is still being written: there is nothing to wait for.
+        guard !pending.none else { return }
         await withCheckedContinuation { waiter in
             if case .terminated = continuation.yield(.flush(waiter)) { waiter.resume() }
         }

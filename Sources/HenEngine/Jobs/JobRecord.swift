@@ -57,6 +57,14 @@ public struct JobRecord: Sendable, Hashable, Codable, Identifiable {
         self.log = log
     }
 
+    /// The record as lists and overviews show it (the API's `JobSummary` schema): its log left empty,
+    /// `GET /jobs/{id}` has it. ``JobStore/summaries(_:)`` reads it without reading the log.
+    public var summary: JobRecord {
+        var record = self
+        record.log = []
+        return record
+    }
+
     /// Appends a log line, keeping only the newest ``maximumLogLines``.
     public mutating func appendLog(_ line: JobLogLine) {
         log.append(line)

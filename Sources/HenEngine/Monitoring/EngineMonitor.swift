@@ -93,7 +93,7 @@ struct EngineMonitor: Sendable {
         for backup in configuration.backups {
             var snapshotSeen: Set<String> = []
             var successSeen: Set<String> = []
-            let records = try await store.records(JobFilter(states: [.succeeded, .warning, .failed], backup: backup.name, operation: .backup, limit: 200))
+            let records = try await store.summaries(JobFilter(states: [.succeeded, .warning, .failed], backup: backup.name, operation: .backup, limit: 200))
             for record in records {
                 let date = record.endedAt ?? record.queuedAt
                 for result in record.results where result.snapshotID != nil && backup.repositories.contains(result.repository) {
@@ -174,7 +174,7 @@ struct EngineMonitor: Sendable {
                 }
             }
             try await recoveryProblems(at: date, into: &health)
-            let recent = try await store.records(JobFilter(states: [.succeeded, .warning, .failed], limit: 200))
+            let recent = try await store.summaries(JobFilter(states: [.succeeded, .warning, .failed], limit: 200))
             var seen: Set<String> = []
             for record in recent {
                 for step in record.steps.reversed() {

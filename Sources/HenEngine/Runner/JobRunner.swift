@@ -368,12 +368,17 @@ struct JobRunner: Sendable {
         // The backup step gets a driver of its own, so that its lines say `step: backup:<repository>`.
         let succeeded = await step(id: "backup:\(repository)", name: "backup to \(repository)", repository: repository, niceness: backup.nice, limits: backup.limits, createsRepository: true, run: &run) { driver, events in
             // The parent the cache knows (no driver run) is given to the driver, so that its counts are against it.
-            let expected = await catalog?.expectedParent(repository: repository, hostname: hostname, backup: backup.name) ?? .unknown
+            var expected = await catalog?.expectedParent(repository: repository, hostname: hostname, backup: backup.name) ?? .unknown
             var request = request
             if case .snapshot(let parent) = expected { request.parent = parent.id }
             let summary = try await driver.backup(request, events: events)
             // The new snapshot goes into the cached list as the backup described it: no listing after the run.
-            if let snapshot = summary.snapshot {
+            if let snapshot = summary.snapshot, summary.onlySnapshot == true {
+                // Alone in the repository (a first backup): the list is complete with it, and it has no parent,
+                // even when the cache had never listed the repository.
+                await catalog?.recordOnlySnapshot(jobID: jobID, repository: repository, hostname: hostname, snapshot: snapshot, now: now())
+                expected = .none
+            } else if let snapshot = summary.snapshot {
                 await catalog?.recordBackup(jobID: jobID, repository: repository, hostname: hostname, snapshot: snapshot)
             }
             var result = RepositoryResult(

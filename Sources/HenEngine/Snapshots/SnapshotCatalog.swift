@@ -71,6 +71,14 @@ public actor SnapshotCatalog {
         recordedRepositories[jobID, default: []].insert(repository)
     }
 
+    /// A backup whose snapshot the driver saw alone in the repository (``BackupSummary/onlySnapshot``): the
+    /// cached list is that snapshot, fresh, with no listing, whether or not the repository was listed before.
+    func recordOnlySnapshot(jobID: String, repository: String, hostname: String, snapshot: Snapshot, now: Date) async {
+        if let running = refreshes[repository + "\n" + hostname] { _ = try? await running.value }
+        guard let store = try? store(), (try? await store.replaceList(repository: repository, hostname: hostname, snapshots: [snapshot], at: now)) != nil else { return }
+        recordedRepositories[jobID, default: []].insert(repository)
+    }
+
     /// Removes what a forget or prune job removed from the cached list.
     func recordForget(jobID: String, repository: String, hostname: String, removed: [String]) async {
         if let running = refreshes[repository + "\n" + hostname] { _ = try? await running.value }

@@ -96,6 +96,18 @@ extension JobStore {
                         FROM job WHERE state NOT IN ('queued', 'running', 'interrupted') GROUP BY operation, target;
                     """)
         }
+        // v6: indexes for what start-up and the lists ask of a long history: a backup's newest jobs of one
+        // operation (the stored metrics, the last drill, `GET /jobs?backup=`) and whether an operation on a
+        // target is queued or running (the planner). Without them each such query read every row of the
+        // backup or target, decoding nothing but reading all their pages (10,000 records: most of start-up).
+        migrator.registerMigration("v6") { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX job_by_backup_operation_queued_at ON job(backup, operation, queued_at, id);
+                    CREATE INDEX job_by_operation_target_state ON job(operation, target, state);
+                    """
+            )
+        }
         return migrator
     }
 
@@ -136,7 +148,14 @@ extension JobStore {
         return StatementArguments(values)
     }
 
-    static func record(from row: Row) throws -> JobRecord {
+    /// Every column but `log`: what ``JobStore/summaries(_:)`` reads.
+    static let summaryColumns = """
+        id, operation, target, backup, request, trigger, priority, state, repositories,
+        queued_at, started_at, ended_at, last_report_at, steps, progress, warnings, error, results
+        """
+
+    /// A record from its row; `withLog` false for a row without the `log` column (its log is left empty).
+    static func record(from row: Row, withLog: Bool = true) throws -> JobRecord {
         let priorityText: String = row["priority"]
         let stateText: String = row["state"]
         guard let priority = JobPriority(recordText: priorityText), let state = JobState(rawValue: stateText) else {
@@ -162,7 +181,7 @@ extension JobStore {
             warnings: try decode([String].self, row["warnings"]),
             error: row["error"],
             results: try decode([RepositoryResult].self, row["results"]),
-            log: try decode([JobLogLine].self, row["log"])
+            log: withLog ? try decode([JobLogLine].self, row["log"]) : []
         )
     }
 }

@@ -96,12 +96,22 @@ public final class JobStore: Sendable {
 
     public func record(id: String) async throws -> JobRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM job WHERE id = ?", arguments: [id]).map(Self.record(from:))
+            try Row.fetchOne(db, sql: "SELECT * FROM job WHERE id = ?", arguments: [id]).map { try Self.record(from: $0) }
         }
     }
 
     /// Records matching `filter`, newest first, at most `filter.limit`.
     public func records(_ filter: JobFilter) async throws -> [JobRecord] {
+        try await records(filter, columns: "*", withLog: true)
+    }
+
+    /// Records matching `filter` as lists show them (``JobRecord/summary``: the log left empty), newest
+    /// first, at most `filter.limit`. The log column is neither read nor decoded.
+    public func summaries(_ filter: JobFilter) async throws -> [JobRecord] {
+        try await records(filter, columns: Self.summaryColumns, withLog: false)
+    }
+
+    private func records(_ filter: JobFilter, columns: String, withLog: Bool) async throws -> [JobRecord] {
         var clauses: [String] = []
         var arguments: StatementArguments = []
         if !filter.states.isEmpty {
@@ -126,10 +136,10 @@ public final class JobStore: Sendable {
         }
         let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         _ = arguments.append(contentsOf: [max(0, filter.limit)])
-        let sql = "SELECT * FROM job \(whereClause) ORDER BY queued_at DESC, id DESC LIMIT ?"
+        let sql = "SELECT \(columns) FROM job \(whereClause) ORDER BY queued_at DESC, id DESC LIMIT ?"
         let finalArguments = arguments
         return try await read { db in
-            try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(Self.record(from:))
+            try Row.fetchAll(db, sql: sql, arguments: finalArguments).map { try Self.record(from: $0, withLog: withLog) }
         }
     }
 
@@ -138,7 +148,7 @@ public final class JobStore: Sendable {
         let sql = "SELECT * FROM job WHERE state IN (\(states.map { _ in "?" }.joined(separator: ", "))) ORDER BY queued_at, id"
         let arguments = StatementArguments(states.map(\.rawValue))
         return try await read { db in
-            try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.record(from:))
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map { try Self.record(from: $0) }
         }
     }
 

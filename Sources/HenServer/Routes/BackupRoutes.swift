@@ -20,8 +20,8 @@ public struct BackupRoutes: Sendable {
             let alarms = try await engine.alarms()
             var items: [API.BackupOverview] = []
             for backup in page.items {
-                let last = try await engine.jobs(JobFilter(backup: backup.name, operation: .backup, limit: 1)).first
-                let drill = try await engine.jobs(JobFilter(backup: backup.name, operation: .drill, limit: 1)).first
+                let last = try await engine.jobSummaries(JobFilter(backup: backup.name, operation: .backup, limit: 1)).first
+                let drill = try await engine.jobSummaries(JobFilter(backup: backup.name, operation: .drill, limit: 1)).first
                 items.append(API.BackupOverview(
                     backup, lastBackup: last, nextRun: runs.first { $0.operation == .backup && $0.target == backup.name },
                     lastDrill: drill, alarm: alarms.first { $0.backup == backup.name }
@@ -68,7 +68,7 @@ public struct BackupRoutes: Sendable {
         }
         var lastJobs: [JobOperation.Kind: JobRecord] = [:]
         for operation in [JobOperation.Kind.backup, .prune, .drill] {
-            if let record = try await engine.jobs(JobFilter(backup: name, operation: operation, limit: 1)).first {
+            if let record = try await engine.jobSummaries(JobFilter(backup: name, operation: operation, limit: 1)).first {
                 lastJobs[operation] = record
             }
         }

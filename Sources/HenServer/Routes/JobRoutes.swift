@@ -56,10 +56,10 @@ public struct JobRoutes: Sendable {
         }
         let limit = filter.limit
         filter.limit = limit + 1
-        let records = try await engine.jobs(filter)
+        let records = try await engine.jobSummaries(filter)
         let items = Array(records.prefix(limit))
         let next = records.count > limit ? items.last.map { JobFilter.Cursor(after: $0).text } : nil
-        return try RouteSupport.json(API.Page(items: items.map(\.summary), nextCursor: next))
+        return try RouteSupport.json(API.Page(items: items, nextCursor: next))
     }
 
 

@@ -53,8 +53,8 @@ public struct RepositoryRoutes: Sendable {
             // Unreachable, wrong password…: said, not hidden behind a 500.
             stats.error = "\(error)"
         }
-        let lastCheck = try await engine.jobs(JobFilter(target: name, operation: .check, limit: 1)).first
-        if let result = try await engine.jobs(JobFilter(states: [.succeeded, .warning], operation: .backup, limit: 50))
+        let lastCheck = try await engine.jobSummaries(JobFilter(target: name, operation: .check, limit: 1)).first
+        if let result = try await engine.jobSummaries(JobFilter(states: [.succeeded, .warning], operation: .backup, limit: 50))
             .lazy.compactMap({ $0.results.first { $0.repository == name } }).first
         {
             stats.lastBackupBytesAdded = result.bytesAdded

@@ -33,7 +33,7 @@ struct JobsCommand: AsyncParsableCommand {
         } else {
             let engine = try await EngineCommandSupport.openEngine(options)
             timeZone = engine.configuration.timeZone
-            records = try await EngineCommandSupport.report { try await engine.jobs(JobFilter(states: state, backup: backup, limit: limit)) }
+            records = try await EngineCommandSupport.report { try await engine.jobSummaries(JobFilter(states: state, backup: backup, limit: limit)) }
         }
         if options.json {
             // As the API lists them: each job's log left empty; `hen-backup job ID --json` has it.
