@@ -30,7 +30,14 @@ public struct StreamSink<Element: Sendable>: Sendable {
     /// is gone: the element was dropped and the producer should stop (or just discard what follows).
     @discardableResult
     public func send(_ element: Element) async -> Bool {
-        await channel.send(element)
+        await channel.send(contentsOf: CollectionOfOne(element))
+    }
+
+    /// Hands several elements at once (the lines of one read): the consumer is woken once for all of
+    /// them instead of once per element. The buffer may hold more than its size by this batch.
+    @discardableResult
+    public func send(contentsOf elements: [Element]) async -> Bool {
+        elements.isEmpty ? channel.isConsumerPresent : await channel.send(contentsOf: elements)
     }
 
     /// Whether a consumer still takes elements.
@@ -97,6 +104,21 @@ final class StreamChannel<Element: Sendable>: Sendable {
 
     func next() async throws -> Element? {
         startIfNeeded()
+        // An element already buffered needs no continuation (a cancelled consumer takes the slow path,
+        // which tells it so).
+        if !Task.isCancelled {
+            let buffered: (Element, CheckedContinuation<Bool, Never>?)? = state.withLock { s in
+                guard !s.buffer.isEmpty else { return nil }
+                let element = s.buffer.removeFirst()
+                let producer = s.waitingProducer
+                s.waitingProducer = nil
+                return (element, producer)
+            }
+            if let (element, producer) = buffered {
+                producer?.resume(returning: true)
+                return element
+            }
+        }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Element?, any Error>) in
                 let delivery: Delivery = state.withLock { s in
@@ -139,35 +161,43 @@ final class StreamChannel<Element: Sendable>: Sendable {
         case rejected, delivered(CheckedContinuation<Element?, any Error>), buffered, full
     }
 
-    func send(_ element: Element) async -> Bool {
+    func send(contentsOf elements: some Collection<Element>) async -> Bool {
+        guard let first = elements.first else { return isConsumerPresent }
         let acceptance: Acceptance = state.withLock { s in
             if s.consumerGone { return .rejected }
             if let consumer = s.waitingConsumer {
+                // The waiting consumer takes the first; the rest wait in the buffer.
                 s.waitingConsumer = nil
+                s.buffer.append(contentsOf: elements.dropFirst())
                 return .delivered(consumer)
             }
-            s.buffer.append(element)
+            s.buffer.append(contentsOf: elements)
             return s.buffer.count < capacity ? .buffered : .full
         }
         switch acceptance {
         case .rejected:
             return false
         case .delivered(let consumer):
-            consumer.resume(returning: element)
+            consumer.resume(returning: first)
+            if elements.count > capacity { return await waitForRoom() }
             return true
         case .buffered:
             return true
         case .full:
-            // The element is buffered; wait until the consumer makes room (or leaves).
-            return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                let verdict: Bool? = state.withLock { s in
-                    if s.consumerGone { return false }
-                    if s.buffer.count < capacity { return true }
-                    s.waitingProducer = continuation
-                    return nil
-                }
-                if let verdict { continuation.resume(returning: verdict) }
+            // The elements are buffered; wait until the consumer makes room (or leaves).
+            return await waitForRoom()
+        }
+    }
+
+    private func waitForRoom() async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let verdict: Bool? = state.withLock { s in
+                if s.consumerGone { return false }
+                if s.buffer.count < capacity { return true }
+                s.waitingProducer = continuation
+                return nil
             }
+            if let verdict { continuation.resume(returning: verdict) }
         }
     }
 

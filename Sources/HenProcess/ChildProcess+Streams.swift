@@ -11,7 +11,7 @@ extension ChildProcess {
         BackpressuredStream.make(of: String.self, bufferSize: 64) { sink in
             let result = try await supervise(
                 request,
-                stdout: .lines { line in await sink.send(line) },
+                stdout: .lineBatches { lines in await sink.send(contentsOf: lines) },
                 onStderrLine: onStderrLine
             )
             try checkExit(result, of: request)

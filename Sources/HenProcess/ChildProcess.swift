@@ -44,6 +44,8 @@ public enum ChildProcess {
     /// reader says stop).
     enum StdoutHandling: Sendable {
         case lines(@Sendable (String) async -> Void)
+        /// The lines of one read together.
+        case lineBatches(@Sendable ([String]) async -> Void)
         case bytes(@Sendable ([UInt8]) async -> Void)
         case bytesUntil(@Sendable ([UInt8]) async -> Bool)
     }
@@ -125,6 +127,13 @@ public enum ChildProcess {
                 error: .sequence
             ) { execution -> ReadOutcome in
                 handle.attach(execution)
+                // Before the first read: swift-subprocess reads in chunks of the pipe's size (and zeroes a
+                // buffer of that size for every read, so lines, read as they come, keep a smaller pipe).
+                switch stdout {
+                case .lines, .lineBatches: break
+                case .bytes, .bytesUntil:
+                    PipeCapacity.enlargeStdout(of: execution.processIdentifier.value)
+                }
                 let reads = await withTaskGroup(of: StreamRead.self, returning: [StreamRead].self) { group in
                     group.addTask {
                         do {
@@ -137,6 +146,13 @@ public enum ChildProcess {
                                     }
                                 }
                                 if let last = splitter.finish() { await deliver(redactor.redact(last)) }
+                            case .lineBatches(let deliver):
+                                var splitter = LineSplitter(maxLineBytes: request.maxLineBytes)
+                                for try await buffer in execution.standardOutput {
+                                    let lines = splitter.feed(buffer.withUnsafeBytes { Array($0) })
+                                    if !lines.isEmpty { await deliver(lines.map(redactor.redact)) }
+                                }
+                                if let last = splitter.finish() { await deliver([redactor.redact(last)]) }
                             case .bytes(let deliver):
                                 for try await buffer in execution.standardOutput {
                                     await deliver(buffer.withUnsafeBytes { Array($0) })

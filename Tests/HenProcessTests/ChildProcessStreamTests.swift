@@ -119,6 +119,49 @@ struct ChildProcessStreamTests {
         #expect(values == Array(1...1000))
     }
 
+    @Test func batchesArriveInOrderAndHoldTheProducerBackToo() async throws {
+        let produced = Mutex(0)
+        let stream = BackpressuredStream.make(of: Int.self, bufferSize: 4) { sink in
+            for start in stride(from: 1, through: 991, by: 10) {
+                produced.withLock { $0 = start + 9 }
+                guard await sink.send(contentsOf: Array(start...start + 9)) else { return }
+            }
+        }
+        var iterator = stream.makeAsyncIterator()
+        #expect(try await iterator.next() == 1)
+        for _ in 0..<200 { await Task.yield() }
+        // One batch handed over, and the producer waits: at most one batch beyond the buffer.
+        #expect(produced.withLock { $0 } <= 10)
+        var values = [1]
+        while let value = try await iterator.next() { values.append(value) }
+        #expect(values == Array(1...1000))
+    }
+
+    @Test func aConsumerLeavingRefusesTheNextBatch() async throws {
+        let refused = Mutex(false)
+        func firstThree() async throws -> [Int] {
+            // The stream is gone when this returns: that is the consumer leaving.
+            let stream = BackpressuredStream.make(of: Int.self, bufferSize: 2) { sink in
+                for start in stride(from: 1, through: 91, by: 10) {
+                    guard await sink.send(contentsOf: Array(start...start + 9)) else {
+                        refused.withLock { $0 = true }
+                        return
+                    }
+                }
+            }
+            var seen: [Int] = []
+            for try await value in stream {
+                seen.append(value)
+                if value == 3 { break }
+            }
+            return seen
+        }
+        #expect(try await firstThree() == [1, 2, 3])
+        // The producer ends by itself once the consumer is gone.
+        for _ in 0..<500 where !refused.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(refused.withLock { $0 })
+    }
+
     @Test func producerErrorEndsTheStream() async throws {
         struct Broken: Error {}
         let stream = BackpressuredStream.make(of: Int.self) { sink in

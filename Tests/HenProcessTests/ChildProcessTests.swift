@@ -44,6 +44,24 @@ struct ChildProcessTests {
         #expect(recorder.stdout.last == "bad\u{FFFD}byte")
     }
 
+    @Test func aByteStreamChildsStdoutPipeHoldsOneMebibyte() async throws {
+        // The child waits (up to 10 s) for Hen to enlarge its stdout pipe, then prints the pipe's size
+        // (F_GETPIPE_SZ, 1032): Linux's default is 64 KiB. Only byte streams (dumps) get the larger pipe.
+        let script = "import fcntl, time\nfor _ in range(1000):\n    if fcntl.fcntl(1, 1032) >= 1 << 20: break\n    time.sleep(0.01)\nprint(fcntl.fcntl(1, 1032))"
+        let request = ChildProcessRequest(
+            executable: "python3",
+            arguments: ["-c", script],
+            environment: ChildProcessRequest.currentEnvironment(keeping: ["PATH"])
+        )
+        let output = Mutex<[UInt8]>([])
+        let result = try await ChildProcess.run(request, onStdout: { chunk in
+            output.withLock { $0 += chunk }
+            return true
+        }, onStderrLine: { _ in })
+        #expect(result.exitCode == 0)
+        #expect(String(decoding: output.withLock { $0 }, as: UTF8.self) == "\(1 << 20)\n")
+    }
+
     @Test func stderrTailIsBounded() async throws {
         let result = try await ChildProcess.run(
             shell("i=1; while [ $i -le 50 ]; do echo problem$i >&2; i=$((i+1)); done; exit 4", tail: 5),
