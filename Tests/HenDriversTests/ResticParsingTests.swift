@@ -34,6 +34,49 @@ struct ResticParsingTests {
         #expect(throws: JSONArraySplitter.Failure.trailingData) { try trailing.feed(Array("[] x".utf8)) }
     }
 
+    /// The node reader used while indexing answers what JSONDecoder answers, or leaves the line to it.
+    @Test func nodeLinesReadAsJSONDecoderReadsThem() throws {
+        let typical = [
+            // restic 0.14's layout, a file, a directory, a symlink.
+            #"{"name":"a.txt","type":"file","path":"/d/a.txt","uid":0,"gid":0,"size":1234,"mode":420,"permissions":"-rw-r--r--","mtime":"2026-11-28T04:21:19.576655299Z","atime":"2026-11-28T04:21:19.576655299Z","ctime":"2026-11-28T04:21:19.576655299+01:00","struct_type":"node"}"#,
+            #"{"name":"d","type":"dir","path":"/d","uid":0,"gid":0,"mode":2147484141,"permissions":"drwxr-xr-x","mtime":"2026-11-28T04:21:19Z","atime":"2026-11-28T04:21:19Z","ctime":"2026-11-28T04:21:19Z","struct_type":"node"}"#,
+            #"{"name":"l","type":"symlink","path":"/d/l","linktarget":"../x y","mode":134218239,"mtime":"2026-11-28T04:21:19Z","struct_type":"node"}"#,
+            // Escapes, non-ASCII, a surrogate pair, spaces, nulls, nested values and keys of later versions.
+            #"{ "name" : "q\"b\\\/\n\t\u00e9\ud83d\ude00é" , "type":"file", "path":"/\u0000x", "size": null, "mtime": null, "extended_attributes":[{"name":"user.x","value":"eA=="}], "device_id": 12, "links": 1e0, "inode":true, "message_type":"node" }"#,
+            #"{"name":"s","type":"file","path":"/s","size":0,"mode":0,"struct_type":"snapshot"}"#,
+        ]
+        let odd = [
+            #"{"name":"a","type":"file","path":"/a","size":1.5}"#,
+            #"{"name":"a","type":"file","path":"/a","size":-1}"#,
+            #"{"name":"a","type":"file","path":"/a","size":01}"#,
+            #"{"name":"a","type":"file","path":"/a","size":"1"}"#,
+            #"{"name":"a","type":"file","path":"/a","mtime":"yesterday"}"#,
+            #"{"name":"a","type":"file"}"#,
+            #"{"name":"a","type":"file","path":"/a"} x"#,
+            #"{"name":"a","type":"file","path":"/a""#,
+            #"{"name":"\ud83d","type":"file","path":"/a"}"#,
+            #"{"name":"a","type":"file","path":"/a","structType":"snapshot"}"#,
+            #"{"name":"a","type":"file","path":"/a","_size":5}"#,
+            #"{"na\u006de":"a","type":"file","path":"/a"}"#,
+            #"{"name":"a","type":"file","path":"/a","x":[1,{"y":}]}"#,
+            "{\"name\":\"a\tb\",\"type\":\"file\",\"path\":\"/a\"}",
+            "[]", "", "null",
+        ]
+        let decoder = ResticJSON.decoder()
+        for line in typical + odd {
+            let expected = try? decoder.decode(ResticNode.self, from: Data(line.utf8))
+            if let node = ResticNodeLine.parse(line) {
+                #expect(node == expected, "\(line)")
+            }
+        }
+        // The lines restic writes never need JSONDecoder.
+        for line in typical { #expect(ResticNodeLine.parse(line) != nil, "\(line)") }
+        let escaped = try #require(ResticNodeLine.parse(typical[3]))
+        #expect(escaped.name == "q\"b\\/\n\té😀é")
+        #expect(escaped.path == "/\u{0}x")
+        #expect(escaped.size == nil && escaped.mtime == nil)
+    }
+
     @Test func rfc3339WithNanosecondsAndOffsets() throws {
         let utc = try #require(RFC3339.date(from: "2026-11-28T04:21:19.576655299Z"))
         #expect(abs(utc.timeIntervalSince1970 - 1_795_839_679.576655299) < 0.000_01)

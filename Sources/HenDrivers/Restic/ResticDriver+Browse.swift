@@ -57,7 +57,9 @@ extension ResticDriver {
                     sawSnapshot = true
                     return true
                 }
-                guard let node = try? decoder.decode(ResticNode.self, from: Data(line.utf8)), node.structType ?? "node" == "node" else {
+                guard let node = ResticNodeLine.parse(line) ?? (try? decoder.decode(ResticNode.self, from: Data(line.utf8))),
+                      node.structType ?? "node" == "node"
+                else {
                     return true
                 }
                 sawNode = true

@@ -116,7 +116,7 @@ struct ResticSnapshot: Decodable, Sendable {
 }
 
 /// A node line of `restic ls --json`.
-struct ResticNode: Decodable, Sendable {
+struct ResticNode: Decodable, Sendable, Equatable {
     var name: String
     var type: String
     var path: String

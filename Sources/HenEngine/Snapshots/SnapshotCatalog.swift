@@ -151,6 +151,10 @@ public actor SnapshotCatalog {
 
     private static func build(store: SnapshotIndexStore, repository: String, snapshotID: String, driver: any BackupDriver, now: Date) async throws -> Int64 {
         let key = try await store.beginTree(repository: repository, snapshotID: snapshotID, at: now)
+        // One batch is written while the next is read: writing in line with the reading stopped the
+        // listing (and the driver's process, its pipe full) for every batch's transaction. Two batches
+        // at most are held.
+        var writing: Task<Void, any Error>?
         do {
             var batch: [Node] = []
             batch.reserveCapacity(batchSize)
@@ -159,15 +163,22 @@ public actor SnapshotCatalog {
                 batch.append(node)
                 count += 1
                 if batch.count == batchSize {
-                    try await store.insert(batch, tree: key)
-                    batch.removeAll(keepingCapacity: true)
+                    try await writing?.value
+                    let full = batch
+                    writing = Task { try await store.insert(full, tree: key) }
+                    batch = []
+                    batch.reserveCapacity(batchSize)
                 }
             }
             try Task.checkCancellation()
+            try await writing?.value
+            writing = nil
             if !batch.isEmpty { try await store.insert(batch, tree: key) }
             try await store.completeTree(key, nodeCount: count)
             return key
         } catch {
+            // The batch being written ends before the tree is discarded, or it would outlive it.
+            _ = try? await writing?.value
             try? await store.discardTree(key)
             throw error
         }

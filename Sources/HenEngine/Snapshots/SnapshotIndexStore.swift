@@ -240,12 +240,21 @@ final class SnapshotIndexStore: Sendable {
                 INSERT OR REPLACE INTO node (tree, parent, name, kind, size, mode, mtime, link_target)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            // Bound and stepped through SQLite's API directly: GRDB's `execute(arguments:)` boxes every
+            // value in an existential and looks up generic metadata for each, a third of the daemon's CPU
+            // while indexing a snapshot (perf, BENCHMARKS.md).
+            let row = RawRow(statement)
             for node in nodes {
                 let (parent, name) = SnapshotPath.split(node.path)
-                try statement.execute(arguments: [
-                    tree, parent, name, node.kind.rawValue, node.size.map { Int64(clamping: $0) }, node.mode.map { Int64($0) },
-                    node.modificationTime?.timeIntervalSince1970, node.linkTarget,
-                ])
+                row.bind(1, tree)
+                row.bind(2, parent)
+                row.bind(3, name)
+                row.bind(4, node.kind.rawValue)
+                row.bind(5, node.size.map { Int64(clamping: $0) })
+                row.bind(6, node.mode.map { Int64($0) })
+                row.bind(7, node.modificationTime?.timeIntervalSince1970)
+                row.bind(8, node.linkTarget)
+                try row.step(in: db)
             }
         }
     }
