@@ -160,8 +160,14 @@ public struct BackupSummary: Sendable, Hashable, Codable {
     /// repository (restic on a local disk, from its `snapshots/` directory): the engine's cached list is then
     /// complete with it alone, and the snapshot has no parent. Nil when the driver does not know.
     public var onlySnapshot: Bool?
+    /// False when the driver does not count new, changed and unmodified files (borg: its file statuses
+    /// follow its files cache, not the previous archive, so a file it did not remember is "added" again):
+    /// those three are then 0 and the engine records them as unknown, not as zero. Nil (plugins written
+    /// before this field) and true: counted.
+    public var fileCountsKnown: Bool?
 
-    public init(snapshotID: String, filesNew: UInt64 = 0, filesChanged: UInt64 = 0, filesUnmodified: UInt64 = 0, dirsNew: UInt64 = 0, dirsChanged: UInt64 = 0, dirsUnmodified: UInt64 = 0, dataAdded: UInt64 = 0, totalFilesProcessed: UInt64 = 0, totalBytesProcessed: UInt64 = 0, duration: Double = 0, warnings: [String] = [], snapshot: Snapshot? = nil, parentSnapshotID: String? = nil, onlySnapshot: Bool? = nil) {
+    public init(snapshotID: String, filesNew: UInt64 = 0, filesChanged: UInt64 = 0, filesUnmodified: UInt64 = 0, dirsNew: UInt64 = 0, dirsChanged: UInt64 = 0, dirsUnmodified: UInt64 = 0, dataAdded: UInt64 = 0, totalFilesProcessed: UInt64 = 0, totalBytesProcessed: UInt64 = 0, duration: Double = 0, warnings: [String] = [], snapshot: Snapshot? = nil, parentSnapshotID: String? = nil, onlySnapshot: Bool? = nil, fileCountsKnown: Bool? = nil) {
+        self.fileCountsKnown = fileCountsKnown
         self.snapshot = snapshot
         self.parentSnapshotID = parentSnapshotID
         self.onlySnapshot = onlySnapshot

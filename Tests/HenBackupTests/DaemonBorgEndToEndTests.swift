@@ -155,6 +155,15 @@ import Testing
         let watched = try #require(try succeeded("backup", trigger: "watch").first)
         let counted = try #require((watched["results"] as? [[String: Any]])?.first)
         #expect(counted["parent_snapshot_id"] as? String == oldest && counted["files_added"] as? Int == 1 && counted["files_removed"] as? Int == 0, "\(counted)")
+        #expect(counted["files_processed"] as? Int == 2, "\(counted)")
+        if driver == "borg" {
+            // borg's own file statuses follow its files cache: Hen records new/changed/unmodified as unknown.
+            #expect(counted["files_new"] is NSNull && counted["files_changed"] is NSNull && counted["files_unmodified"] is NSNull, "\(counted)")
+            let step = (watched["steps"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }.first { $0.hasPrefix("snapshot ") }
+            #expect(step?.contains(": 2 files, ") == true && step?.contains(" new, ") == false, "\(watched)")
+        } else {
+            #expect(counted["files_new"] as? Int == 1 && counted["files_changed"] as? Int == 0 && counted["files_unmodified"] as? Int == 1, "\(counted)")
+        }
 
         // A restore drill: both files restored from the newest snapshot and compared with their sources.
         let drill = try await finished(try jobID(post("/api/v1/backups/documents/drill", "{}")))

@@ -72,7 +72,10 @@ extension Borg {
             totalFilesProcessed: (stats["nfiles"] as? NSNumber)?.uint64Value ?? 0,
             totalBytesProcessed: (stats["original_size"] as? NSNumber)?.uint64Value ?? 0,
             duration: (archive["duration"] as? NSNumber)?.doubleValue ?? 0,
-            warnings: []
+            warnings: [],
+            // borg's A/M/U statuses follow its files cache, not the previous archive: Hen counts the changes
+            // against the parent with `diff` instead.
+            fileCountsKnown: false
         )
     }
 

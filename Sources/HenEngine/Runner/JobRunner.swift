@@ -381,13 +381,17 @@ struct JobRunner: Sendable {
             } else if let snapshot = summary.snapshot {
                 await catalog?.recordBackup(jobID: jobID, repository: repository, hostname: hostname, snapshot: snapshot)
             }
+            // A driver that does not count new, changed and unmodified files leaves them unknown, not zero.
+            let counted = summary.fileCountsKnown != false
             var result = RepositoryResult(
-                repository: repository, snapshotID: summary.snapshotID, filesNew: summary.filesNew, filesChanged: summary.filesChanged,
-                filesUnmodified: summary.filesUnmodified, filesProcessed: summary.totalFilesProcessed,
-                bytesProcessed: summary.totalBytesProcessed, bytesAdded: summary.dataAdded
+                repository: repository, snapshotID: summary.snapshotID, filesNew: counted ? summary.filesNew : nil,
+                filesChanged: counted ? summary.filesChanged : nil, filesUnmodified: counted ? summary.filesUnmodified : nil,
+                filesProcessed: summary.totalFilesProcessed, bytesProcessed: summary.totalBytesProcessed, bytesAdded: summary.dataAdded
             )
             var warnings = summary.warnings
-            var message = "snapshot \(summary.snapshotID.prefix(8)): \(summary.filesNew) new, \(summary.filesChanged) changed, \(summary.filesUnmodified) unmodified files, \(summary.dataAdded) bytes added"
+            var message = counted
+                ? "snapshot \(summary.snapshotID.prefix(8)): \(summary.filesNew) new, \(summary.filesChanged) changed, \(summary.filesUnmodified) unmodified files, \(summary.dataAdded) bytes added"
+                : "snapshot \(summary.snapshotID.prefix(8)): \(summary.totalFilesProcessed) files, \(summary.dataAdded) bytes added"
             if let catalog {
                 // What the snapshot changed against its parent: recorded, and what the alarm judges by.
                 do {

@@ -161,6 +161,7 @@ export async function renderJob(main, app, id) {
       const facts = [];
       if (result.snapshot_id) facts.push(["Snapshot", h("a", { class: "mono", href: `#/browse/${segment(result.repository)}/${segment(result.snapshot_id)}` }, result.snapshot_id.slice(0, 8))]);
       if (result.files_new !== undefined && result.files_new !== null) facts.push(["Files", `${result.files_new} new, ${result.files_changed} changed, ${result.files_unmodified} unchanged`]);
+      else if (result.files_processed !== undefined && result.files_processed !== null) facts.push(["Files", `${result.files_processed} backed up`]);
       if (result.bytes_added !== undefined && result.bytes_added !== null) facts.push(["Added", size(result.bytes_added)]);
       if (result.bytes_processed !== undefined && result.bytes_processed !== null) facts.push(["Processed", size(result.bytes_processed)]);
       if (result.files_restored !== undefined && result.files_restored !== null) facts.push(["Restored", `${result.files_restored} files, ${size(result.bytes_restored)}`]);
