@@ -142,7 +142,7 @@ struct EngineMonitor: Sendable {
         await writer.flush()
         do {
             // Readable and writable: while it cannot record a job the daemon runs none.
-            _ = try await store.count()
+            try await store.checkReadable()
             try await writer.checkWritable()
             // It can: records a full disk kept from it are written now.
             writer.retryPending()
