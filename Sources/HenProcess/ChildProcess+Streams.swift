@@ -18,6 +18,22 @@ extension ChildProcess {
         }
     }
 
+    /// The child's stdout as the lines of each read, together (secrets redacted): for consumers that handle
+    /// many lines and hand their results on in batches too. Same rules as ``lines(_:onStderrLine:)``.
+    public static func lineBatches(
+        _ request: ChildProcessRequest,
+        onStderrLine: @escaping @Sendable (String) -> Void = { _ in }
+    ) -> AsyncThrowingStream<[String], any Error> {
+        BackpressuredStream.make(of: [String].self, bufferSize: 4) { sink in
+            let result = try await supervise(
+                request,
+                stdout: .lineBatches { lines in await sink.send(lines) },
+                onStderrLine: onStderrLine
+            )
+            try checkExit(result, of: request)
+        }
+    }
+
     /// The child's stdout as byte chunks, untouched (for dumps); same rules as ``lines(_:onStderrLine:)``.
     public static func bytes(
         _ request: ChildProcessRequest,

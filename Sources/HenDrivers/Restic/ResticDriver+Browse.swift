@@ -48,22 +48,27 @@ extension ResticDriver {
             var sawSnapshot = false
             var sawNode = false
             let decoder = ResticJSON.decoder()
-            try await consumeOutput(arguments, operation: "ls", source: { ChildProcess.lines($0, onStderrLine: debugLog) }) { line in
-                if !sawSnapshot {
-                    // The first line describes the snapshot: this is where the host is checked.
-                    guard let header = try? decoder.decode(ResticSnapshot.self, from: Data(line.utf8)),
-                          header.hostname == context.hostname
-                    else { throw snapshotNotFound(snapshot) }
-                    sawSnapshot = true
-                    return true
+            // The nodes of one read go to the consumer together: one wake-up per read, not per node.
+            var nodes: [Node] = []
+            try await consumeOutput(arguments, operation: "ls", source: { ChildProcess.lineBatches($0, onStderrLine: debugLog) }) { lines in
+                nodes.removeAll(keepingCapacity: true)
+                for line in lines {
+                    if !sawSnapshot {
+                        // The first line describes the snapshot: this is where the host is checked.
+                        guard let header = try? decoder.decode(ResticSnapshot.self, from: Data(line.utf8)),
+                              header.hostname == context.hostname
+                        else { throw snapshotNotFound(snapshot) }
+                        sawSnapshot = true
+                        continue
+                    }
+                    guard let node = ResticNodeLine.parse(line) ?? (try? decoder.decode(ResticNode.self, from: Data(line.utf8))),
+                          node.structType ?? "node" == "node"
+                    else { continue }
+                    nodes.append(node.node)
                 }
-                guard let node = ResticNodeLine.parse(line) ?? (try? decoder.decode(ResticNode.self, from: Data(line.utf8))),
-                      node.structType ?? "node" == "node"
-                else {
-                    return true
-                }
+                guard !nodes.isEmpty else { return true }
                 sawNode = true
-                return await sink.send(node.node)
+                return await sink.send(contentsOf: nodes)
             }
             // restic 0.14 ignores an unknown id with exit code 0 and prints nothing.
             guard sawSnapshot else { throw snapshotNotFound(snapshot) }
