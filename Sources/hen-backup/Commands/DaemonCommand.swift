@@ -34,6 +34,7 @@ struct DaemonCommand: AsyncParsableCommand {
     var hostname: String?
 
     func run() async throws {
+        MallocTuning.apply(environment: ProcessInfo.processInfo.environment)
         // Before the engine is opened: it takes the process-wide metrics factory (served at /metrics).
         MonitoringRoutes.bootstrapMetricsSystem()
         var context = try await CommandContext.load(options, component: "daemon")
