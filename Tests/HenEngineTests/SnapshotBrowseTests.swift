@@ -98,4 +98,23 @@ import Testing
         await #expect(throws: EngineError.self) { _ = try await engine.download(repository: "local", snapshot: id, path: fixture.source + "/missing") }
         #expect(fixture.counter.count("list") == 1)
     }
+
+    /// The first chunk is read before the download is answered: a snapshot forgotten outside Hen (still in
+    /// the cached list) is a "not found" error before any byte, not a 200 cut short after its headers.
+    @Test func aDownloadThatFailsBeforeItsFirstByteIsAnError() async throws {
+        let fixture = try await ResticSnapshotFixture()
+        defer { fixture.close() }
+        try await fixture.snapshot()
+        let engine = try fixture.makeEngine()
+        let id = try #require(try await engine.snapshots().items.first?.snapshot.id)
+        // Indexed and cached; then forgotten behind Hen's back.
+        _ = try await engine.download(repository: "local", snapshot: id, path: fixture.source + "/dir/b.bin")
+        _ = try await fixture.restic(["forget", id])
+        do {
+            let download = try await engine.download(repository: "local", snapshot: id, path: fixture.source + "/dir")
+            Issue.record("the download was answered: \(download.kind) \(download.fileName)")
+        } catch let error as EngineError {
+            #expect(error.code == .notFound, "\(error)")
+        }
+    }
 }

@@ -167,7 +167,7 @@ struct SnapshotBrowser: Sendable {
         let driver = try driver(forRepository: repository)
         // `found` is this host's snapshot in the cached list, by full id: the driver need not confirm it.
         let source = driver.dump(snapshot: found.snapshot.id, path: inside, verified: true)
-        return SnapshotDownload(kind: kind, fileName: fileName, size: size, bytes: source)
+        return SnapshotDownload(kind: kind, fileName: fileName, size: size, bytes: try await StartedStream.start(source, repository: repository))
     }
 
     /// The checked restore of `paths` (everything when empty) of one of this host's snapshots into `target`:
