@@ -37,7 +37,7 @@ public struct StreamSink<Element: Sendable>: Sendable {
     /// them instead of once per element. The buffer may hold more than its size by this batch.
     @discardableResult
     public func send(contentsOf elements: [Element]) async -> Bool {
-        elements.isEmpty ? channel.isConsumerPresent : await channel.send(contentsOf: elements)
+        await channel.send(contentsOf: elements)
     }
 
     /// Whether a consumer still takes elements.
@@ -107,14 +107,7 @@ final class StreamChannel<Element: Sendable>: Sendable {
         // An element already buffered needs no continuation (a cancelled consumer takes the slow path,
         // which tells it so).
         if !Task.isCancelled {
-            let buffered: (Element, CheckedContinuation<Bool, Never>?)? = state.withLock { s in
-                guard !s.buffer.isEmpty else { return nil }
-                let element = s.buffer.removeFirst()
-                let producer = s.waitingProducer
-                s.waitingProducer = nil
-                return (element, producer)
-            }
-            if let (element, producer) = buffered {
+            if let (element, producer) = state.withLock({ Self.takeBuffered(&$0) }) {
                 producer?.resume(returning: true)
                 return element
             }
@@ -122,12 +115,7 @@ final class StreamChannel<Element: Sendable>: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Element?, any Error>) in
                 let delivery: Delivery = state.withLock { s in
-                    if !s.buffer.isEmpty {
-                        let element = s.buffer.removeFirst()
-                        let producer = s.waitingProducer
-                        s.waitingProducer = nil
-                        return .element(element, wake: producer)
-                    }
+                    if let (element, producer) = Self.takeBuffered(&s) { return .element(element, wake: producer) }
                     if s.endingDelivered { return .end(nil) }
                     if let ending = s.ending {
                         s.endingDelivered = true
@@ -155,6 +143,15 @@ final class StreamChannel<Element: Sendable>: Sendable {
         } onCancel: {
             self.abandon()
         }
+    }
+
+    /// The oldest buffered element, and the producer waiting for room, which now has it.
+    private static func takeBuffered(_ s: inout State) -> (Element, CheckedContinuation<Bool, Never>?)? {
+        guard !s.buffer.isEmpty else { return nil }
+        let element = s.buffer.removeFirst()
+        let producer = s.waitingProducer
+        s.waitingProducer = nil
+        return (element, producer)
     }
 
     private enum Acceptance {

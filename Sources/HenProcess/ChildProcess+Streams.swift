@@ -8,14 +8,7 @@ extension ChildProcess {
         _ request: ChildProcessRequest,
         onStderrLine: @escaping @Sendable (String) -> Void = { _ in }
     ) -> AsyncThrowingStream<String, any Error> {
-        BackpressuredStream.make(of: String.self, bufferSize: 64) { sink in
-            let result = try await supervise(
-                request,
-                stdout: .lineBatches { lines in await sink.send(contentsOf: lines) },
-                onStderrLine: onStderrLine
-            )
-            try checkExit(result, of: request)
-        }
+        stream(request, bufferSize: 64, onStderrLine: onStderrLine) { sink in .lineBatches { lines in await sink.send(contentsOf: lines) } }
     }
 
     /// The child's stdout as the lines of each read, together (secrets redacted): for consumers that handle
@@ -24,14 +17,7 @@ extension ChildProcess {
         _ request: ChildProcessRequest,
         onStderrLine: @escaping @Sendable (String) -> Void = { _ in }
     ) -> AsyncThrowingStream<[String], any Error> {
-        BackpressuredStream.make(of: [String].self, bufferSize: 4) { sink in
-            let result = try await supervise(
-                request,
-                stdout: .lineBatches { lines in await sink.send(lines) },
-                onStderrLine: onStderrLine
-            )
-            try checkExit(result, of: request)
-        }
+        stream(request, bufferSize: 4, onStderrLine: onStderrLine) { sink in .lineBatches { lines in await sink.send(lines) } }
     }
 
     /// The child's stdout as byte chunks, untouched (for dumps); same rules as ``lines(_:onStderrLine:)``.
@@ -39,12 +25,19 @@ extension ChildProcess {
         _ request: ChildProcessRequest,
         onStderrLine: @escaping @Sendable (String) -> Void = { _ in }
     ) -> AsyncThrowingStream<[UInt8], any Error> {
-        BackpressuredStream.make(of: [UInt8].self, bufferSize: 4) { sink in
-            let result = try await supervise(
-                request,
-                stdout: .bytes { chunk in await sink.send(chunk) },
-                onStderrLine: onStderrLine
-            )
+        stream(request, bufferSize: 4, onStderrLine: onStderrLine) { sink in .bytes { chunk in await sink.send(chunk) } }
+    }
+
+    /// The child supervised in a backpressured stream's producer, its stdout handed to the stream's sink as
+    /// `stdout` says; its exit, unless it was interrupted because the consumer left, ends the stream.
+    private static func stream<Element: Sendable>(
+        _ request: ChildProcessRequest,
+        bufferSize: Int,
+        onStderrLine: @escaping @Sendable (String) -> Void,
+        stdout: @escaping @Sendable (StreamSink<Element>) -> StdoutHandling
+    ) -> AsyncThrowingStream<Element, any Error> {
+        BackpressuredStream.make(of: Element.self, bufferSize: bufferSize) { sink in
+            let result = try await supervise(request, stdout: stdout(sink), onStderrLine: onStderrLine)
             try checkExit(result, of: request)
         }
     }

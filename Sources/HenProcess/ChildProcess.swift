@@ -23,7 +23,7 @@ public enum ChildProcess {
     ) async throws(ChildProcessError) -> ChildProcessResult {
         try await supervise(
             request,
-            stdout: .lines { line in onLine(.stdout(line)) },
+            stdout: .lineBatches { lines in for line in lines { onLine(.stdout(line)) } },
             onStderrLine: { line in onLine(.stderr(line)) }
         )
     }
@@ -40,11 +40,9 @@ public enum ChildProcess {
         try await supervise(request, stdout: .bytesUntil(onStdout), onStderrLine: onStderrLine)
     }
 
-    /// What to do with stdout: cut it into (redacted) lines, or pass the bytes through untouched (until the
-    /// reader says stop).
+    /// What to do with stdout: cut it into (redacted) lines, handed over the lines of one read together, or
+    /// pass the bytes through untouched (until the reader says stop).
     enum StdoutHandling: Sendable {
-        case lines(@Sendable (String) async -> Void)
-        /// The lines of one read together.
         case lineBatches(@Sendable ([String]) async -> Void)
         case bytes(@Sendable ([UInt8]) async -> Void)
         case bytesUntil(@Sendable ([UInt8]) async -> Bool)
@@ -130,7 +128,7 @@ public enum ChildProcess {
                 // Before the first read: swift-subprocess reads in chunks of the pipe's size (and zeroes a
                 // buffer of that size for every read, so lines, read as they come, keep a smaller pipe).
                 switch stdout {
-                case .lines, .lineBatches: break
+                case .lineBatches: break
                 case .bytes, .bytesUntil:
                     PipeCapacity.enlargeStdout(of: execution.processIdentifier.value)
                 }
@@ -138,14 +136,6 @@ public enum ChildProcess {
                     group.addTask {
                         do {
                             switch stdout {
-                            case .lines(let deliver):
-                                var splitter = LineSplitter(maxLineBytes: request.maxLineBytes)
-                                for try await buffer in execution.standardOutput {
-                                    for line in splitter.feed(buffer.withUnsafeBytes { Array($0) }) {
-                                        await deliver(redactor.redact(line))
-                                    }
-                                }
-                                if let last = splitter.finish() { await deliver(redactor.redact(last)) }
                             case .lineBatches(let deliver):
                                 var splitter = LineSplitter(maxLineBytes: request.maxLineBytes)
                                 for try await buffer in execution.standardOutput {

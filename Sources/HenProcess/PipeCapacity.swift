@@ -21,10 +21,4 @@ enum PipeCapacity {
         // F_SETPIPE_SZ (1031) fails with EINVAL on anything but a pipe: nothing is changed then.
         _ = fcntl(descriptor, 1031, bytes)
     }
-
-    /// The size of the pipe behind a descriptor (F_GETPIPE_SZ), for tests; nil if it is not a pipe.
-    static func size(of descriptor: Int32) -> Int? {
-        let size = fcntl(descriptor, 1032)
-        return size > 0 ? Int(size) : nil
-    }
 }
