@@ -57,7 +57,11 @@ final class StreamChannel<Element: Sendable>: Sendable {
     typealias Producer = @Sendable (StreamSink<Element>) async throws -> Void
 
     private struct State {
+        /// Elements from `head` on are buffered; the taken ones before it are dropped in bulk (an array's
+        /// removeFirst moves every other element, once per take).
         var buffer: [Element] = []
+        var head = 0
+        var buffered: Int { buffer.count - head }
         var waitingConsumer: CheckedContinuation<Element?, any Error>?
         var waitingProducer: CheckedContinuation<Bool, Never>?
         var ending: Result<Void, any Error>?
@@ -107,7 +111,7 @@ final class StreamChannel<Element: Sendable>: Sendable {
         // An element already buffered needs no continuation (a cancelled consumer takes the slow path,
         // which tells it so).
         if !Task.isCancelled {
-            if let (element, producer) = state.withLock({ Self.takeBuffered(&$0) }) {
+            if let (element, producer) = state.withLock({ Self.takeBuffered(&$0, capacity: capacity) }) {
                 producer?.resume(returning: true)
                 return element
             }
@@ -115,7 +119,7 @@ final class StreamChannel<Element: Sendable>: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Element?, any Error>) in
                 let delivery: Delivery = state.withLock { s in
-                    if let (element, producer) = Self.takeBuffered(&s) { return .element(element, wake: producer) }
+                    if let (element, producer) = Self.takeBuffered(&s, capacity: capacity) { return .element(element, wake: producer) }
                     if s.endingDelivered { return .end(nil) }
                     if let ending = s.ending {
                         s.endingDelivered = true
@@ -145,11 +149,21 @@ final class StreamChannel<Element: Sendable>: Sendable {
         }
     }
 
-    /// The oldest buffered element, and the producer waiting for room, which now has it.
-    private static func takeBuffered(_ s: inout State) -> (Element, CheckedContinuation<Bool, Never>?)? {
-        guard !s.buffer.isEmpty else { return nil }
-        let element = s.buffer.removeFirst()
-        let producer = s.waitingProducer
+    /// The oldest buffered element, and the producer waiting for room if there now is room. A batch may
+    /// have filled the buffer past its size: the producer waits until the consumer has taken it below, or
+    /// every take would let one more batch in and a slow consumer would grow the buffer without bound.
+    private static func takeBuffered(_ s: inout State, capacity: Int) -> (Element, CheckedContinuation<Bool, Never>?)? {
+        guard s.head < s.buffer.count else { return nil }
+        let element = s.buffer[s.head]
+        s.head += 1
+        if s.head == s.buffer.count {
+            s.buffer.removeAll(keepingCapacity: true)
+            s.head = 0
+        } else if s.head >= 64, s.head * 2 >= s.buffer.count {
+            s.buffer.removeFirst(s.head)
+            s.head = 0
+        }
+        guard s.buffered < capacity, let producer = s.waitingProducer else { return (element, nil) }
         s.waitingProducer = nil
         return (element, producer)
     }
@@ -169,7 +183,7 @@ final class StreamChannel<Element: Sendable>: Sendable {
                 return .delivered(consumer)
             }
             s.buffer.append(contentsOf: elements)
-            return s.buffer.count < capacity ? .buffered : .full
+            return s.buffered < capacity ? .buffered : .full
         }
         switch acceptance {
         case .rejected:
@@ -190,7 +204,7 @@ final class StreamChannel<Element: Sendable>: Sendable {
         await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             let verdict: Bool? = state.withLock { s in
                 if s.consumerGone { return false }
-                if s.buffer.count < capacity { return true }
+                if s.buffered < capacity { return true }
                 s.waitingProducer = continuation
                 return nil
             }
@@ -220,6 +234,7 @@ final class StreamChannel<Element: Sendable>: Sendable {
             guard !s.consumerGone else { return (nil, nil, nil) }
             s.consumerGone = true
             s.buffer.removeAll()
+            s.head = 0
             s.producer = nil
             defer { s.waitingConsumer = nil; s.waitingProducer = nil }
             return (s.waitingConsumer, s.waitingProducer, s.task)

@@ -133,8 +133,20 @@ struct ChildProcessStreamTests {
         // One batch handed over, and the producer waits: at most one batch beyond the buffer.
         #expect(produced.withLock { $0 } <= 10)
         var values = [1]
-        while let value = try await iterator.next() { values.append(value) }
+        // Taking an element from a buffer still at or over its size lets no batch in: 7...10 are left after
+        // six takes, and the producer still waits (it used to be woken by every take, one batch each).
+        for _ in 2...6 { values.append(try #require(try await iterator.next())) }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(produced.withLock { $0 } == 10)
+        // A slow consumer, one element at a time: never more than the buffer and one batch ahead of it.
+        var furthestAhead = 0
+        while let value = try await iterator.next() {
+            values.append(value)
+            for _ in 0..<20 { await Task.yield() }
+            furthestAhead = max(furthestAhead, produced.withLock { $0 } - value)
+        }
         #expect(values == Array(1...1000))
+        #expect(furthestAhead <= 4 + 10, "the producer ran \(furthestAhead) elements ahead")
     }
 
     @Test func aConsumerLeavingRefusesTheNextBatch() async throws {
