@@ -45,9 +45,12 @@ struct ChildProcessTests {
     }
 
     @Test func aByteStreamChildsStdoutPipeHoldsOneMebibyte() async throws {
-        // The child waits (up to 10 s) for Hen to enlarge its stdout pipe, then prints the pipe's size
-        // (F_GETPIPE_SZ, 1032): Linux's default is 64 KiB. Only byte streams (dumps) get the larger pipe.
-        let script = "import fcntl, time\nfor _ in range(1000):\n    if fcntl.fcntl(1, 1032) >= 1 << 20: break\n    time.sleep(0.01)\nprint(fcntl.fcntl(1, 1032))"
+        // The child waits for Hen to enlarge its stdout pipe, then prints the pipe's size (F_GETPIPE_SZ,
+        // 1032): Linux's default is 64 KiB. Only byte streams (dumps) get the larger pipe. Hen enlarges it
+        // when its task runs after the spawn; in a loaded run of the whole suite on two cores that took more
+        // than the 10 s this test once allowed, so the child waits up to 5 minutes (by the clock, not by a
+        // count of sleeps that a loaded machine stretches) and stops waiting as soon as the size changes.
+        let script = "import fcntl, time\nend = time.monotonic() + 300\nwhile fcntl.fcntl(1, 1032) < 1 << 20 and time.monotonic() < end:\n    time.sleep(0.01)\nprint(fcntl.fcntl(1, 1032))"
         let request = ChildProcessRequest(
             executable: "python3",
             arguments: ["-c", script],
