@@ -69,6 +69,27 @@ public protocol BackupDriver: Sendable {
     /// the daemon's start), and describes each as found ("restic 0.14.0 (/usr/bin/restic)"). Throws
     /// `.binaryMissing` in one sentence when one cannot be run or is older than the driver supports.
     func verifyPrograms() async throws -> [String]
+
+    /// How to recognise the processes of this driver that a daemon killed with `kill -9` may have left
+    /// running or unreaped, for start-up to stop them and wait for them before it unlocks repositories
+    /// (a live one holds its lock alive); nil when its processes die with the daemon and hold nothing.
+    var leftoverProcesses: LeftoverProcessPattern? { get }
+}
+
+/// A driver's processes as start-up finds them after a crash: the live ones by an argument and its value
+/// on their command line (restic's `--cache-dir <data_dir>/cache`, which only this data directory's
+/// processes carry), the dead but unreaped ones by their program's name (a zombie's command line is gone).
+public struct LeftoverProcessPattern: Sendable, Hashable {
+    public var argument: String
+    public var value: String
+    /// The program's file name, as the kernel names its processes.
+    public var program: String
+
+    public init(argument: String, value: String, program: String) {
+        self.argument = argument
+        self.value = value
+        self.program = program
+    }
 }
 
 extension BackupDriver {
@@ -78,6 +99,9 @@ extension BackupDriver {
 
     /// A driver that runs no program of its own has nothing to verify.
     public func verifyPrograms() async throws -> [String] { [] }
+
+    /// A driver whose processes hold nothing when the daemon dies leaves nothing to stop.
+    public var leftoverProcesses: LeftoverProcessPattern? { nil }
 
     public func initialize() async throws -> InitializeResult {
         try await initialize(events: { _ in })

@@ -6,7 +6,8 @@ import Testing
 @testable import HenEngine
 
 /// Start-up after a `kill -9`: a backup whose snapshot restic had written is recorded as succeeded, and
-/// restic processes the dead daemon left behind are stopped before anything is unlocked.
+/// driver processes the dead daemon left behind (as the driver recognises them) are stopped before
+/// anything is unlocked.
 @Suite struct EngineInterruptedRecoveryTests {
     /// A backup job as a dead daemon left it in the store: `running`, its backup step running.
     private static func running(_ id: String, at date: Date) -> JobRecord {
@@ -64,5 +65,15 @@ import Testing
         #expect(recovery.leftoverProcesses == 1)
         #expect(LeftoverProcesses.find(argument: "--cache-dir", value: cache).isEmpty)
         #expect(LeftoverProcesses.find(argument: "--cache-dir", value: cache + "-other").map(\.pid) == theirs.map(\.pid))
+    }
+
+    /// restic's processes are recognised by the cache directory it is given, and its zombies by the file
+    /// name of the configured executable. tar's lock names the daemon itself, and its tar and gzip hold none.
+    @Test func eachDriverSaysHowToRecogniseItsLeftoverProcesses() throws {
+        let context = DriverContext(hostname: "host-a", executables: ["restic": "/opt/restic/bin/restic-0.17"], cacheDirectory: "/var/lib/hen/cache")
+        let restic = try ResticDriver(repository: RepositoryTarget(name: "r", location: "/tmp/r"), context: context)
+        #expect(restic.leftoverProcesses == LeftoverProcessPattern(argument: "--cache-dir", value: "/var/lib/hen/cache", program: "restic-0.17"))
+        let tar = try TarDriver(repository: RepositoryTarget(name: "t", location: "/tmp/t"), context: context)
+        #expect(tar.leftoverProcesses == nil)
     }
 }

@@ -239,7 +239,7 @@ import Testing
         let refusingEngine = try Self.engine(fixture, refusing)
         let refused = try await refusingEngine.waitForCompletion(jobID: refusingEngine.backup("documents", trigger: .cli).id)
         #expect(refused.state == .failed)
-        #expect(refused.error == "Repository \"local\" does not exist and auto_init is false: set auto_init: true to let Hen create it (or create it yourself, e.g. with `restic init`).")
+        #expect(refused.error == "Repository \"local\" does not exist and auto_init is false: set auto_init: true to let Hen create it, or create it yourself with the restic tool.")
         #expect(refused.steps.map(\.id) == ["backup:local"])
         #expect(refused.steps.first?.state == .failed)
         #expect(restic.calls() == ["backup"])

@@ -36,6 +36,14 @@ public struct ResticDriver: BackupDriver {
 
     public var capabilities: DriverCapabilities { Self.description.capabilities }
 
+    /// restic runs with `--cache-dir <cache>`: that names this data directory's restic processes. Its lock
+    /// lives as long as its process, even a zombie one.
+    public var leftoverProcesses: LeftoverProcessPattern? {
+        context.cacheDirectory.map {
+            LeftoverProcessPattern(argument: "--cache-dir", value: $0, program: (executable as NSString).lastPathComponent)
+        }
+    }
+
     // MARK: Repository
 
     public func isInitialized() async throws -> Bool {

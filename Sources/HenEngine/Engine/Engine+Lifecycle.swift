@@ -17,11 +17,11 @@ extension Engine {
         public var deleted: Int
         /// Interrupted backups whose snapshots were all written (found by their `job=` tag): now `succeeded`.
         public var settled: [String] = []
-        /// restic processes the previous run left running, stopped before the unlocks.
+        /// Driver processes (restic) the previous run left running, stopped before the unlocks.
         public var leftoverProcesses = 0
     }
 
-    /// For the daemon, once at start: stops restic processes its previous run left, marks jobs left
+    /// For the daemon, once at start: stops driver processes its previous run left, marks jobs left
     /// `running` as `interrupted` (or `succeeded` when their snapshots exist) and queues an unlock of their
     /// repositories (stale locks), queues again what was queued, enforces the history retention.
     @discardableResult

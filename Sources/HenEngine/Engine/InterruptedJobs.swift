@@ -4,12 +4,12 @@ import HenProcess
 import Logging
 
 /// What a daemon that died while jobs ran left behind, dealt with at the next start (``Engine/recover()``):
-/// restic processes of its own still running (their locks are alive, so `restic unlock` would leave them),
+/// driver processes of its own still running (a restic's lock is alive, so `restic unlock` would leave it),
 /// and interrupted backups whose snapshots were all written before it died.
 ///
 /// A value built from the configuration in force; it holds no state of its own.
 struct InterruptedJobs: Sendable {
-    /// How long a leftover restic gets after SIGTERM before SIGKILL, at start.
+    /// How long a leftover driver process gets after SIGTERM before SIGKILL, at start.
     static let leftoverGrace: Duration = .seconds(15)
     /// How long start-up waits to list one repository's snapshots for an interrupted backup.
     static let settleTimeout: Duration = .seconds(60)
@@ -20,37 +20,43 @@ struct InterruptedJobs: Sendable {
     let clock: any Clock<Duration>
     let logger: Logger
 
-    /// How long start-up waits for dead restic processes to be reaped by whoever inherited them.
+    /// How long start-up waits for dead driver processes to be reaped by whoever inherited them.
     static let zombieTimeout: Duration = .seconds(30)
 
-    /// restic processes of this data directory (`--cache-dir <data_dir>/cache`) that a previous life of the
-    /// daemon left running (its death signal came too late, or it ignores it): each gets SIGTERM and
-    /// ``leftoverGrace`` to end, then SIGKILL. Then it waits (at most ``zombieTimeout``) until the dead
-    /// restic processes that nobody has reaped yet are gone: while its pid exists, even as a zombie, restic
+    /// Processes of this data directory that a previous life of the daemon left running (its death signal
+    /// came too late, or they ignore it), as each configured repository's driver recognises its own
+    /// (``BackupDriver/leftoverProcesses``; restic's carry `--cache-dir <data_dir>/cache`): each gets
+    /// SIGTERM and ``leftoverGrace`` to end, then SIGKILL. Then it waits (at most ``zombieTimeout``) until
+    /// the dead ones that nobody has reaped yet are gone: while its pid exists, even as a zombie, restic
     /// takes a lock for alive, and the `unlock` queued next would leave it. Returns how many were stopped.
     func stopLeftoverProcesses() async -> Int {
-        let configuration = self.configuration.current
-        let cache = (configuration.dataDirectory as NSString).appendingPathComponent("cache")
-        let leftovers = LeftoverProcesses.find(argument: "--cache-dir", value: cache)
-        if !leftovers.isEmpty {
-            logger.warning("Processes left running by the daemon's previous run are being stopped before the repositories are unlocked.", metadata: [
-                "pids": "\(leftovers.map(\.pid))",
-            ])
-            let killed = await LeftoverProcesses.stop(leftovers, grace: Self.leftoverGrace)
-            if !killed.isEmpty {
-                logger.warning("Leftover processes did not end within \(DurationText.format(Self.leftoverGrace)) of SIGTERM and were killed.", metadata: ["pids": "\(killed)"])
+        var patterns: [LeftoverProcessPattern] = []
+        for name in configuration.current.repositories.keys.sorted() {
+            guard let pattern = (try? drivers.driver(forRepository: name))?.leftoverProcesses, !patterns.contains(pattern) else { continue }
+            patterns.append(pattern)
+        }
+        var stopped = 0
+        for pattern in patterns {
+            let leftovers = LeftoverProcesses.find(argument: pattern.argument, value: pattern.value)
+            if !leftovers.isEmpty {
+                logger.warning("Processes left running by the daemon's previous run are being stopped before the repositories are unlocked.", metadata: [
+                    "pids": "\(leftovers.map(\.pid))",
+                ])
+                let killed = await LeftoverProcesses.stop(leftovers, grace: Self.leftoverGrace)
+                if !killed.isEmpty {
+                    logger.warning("Leftover processes did not end within \(DurationText.format(Self.leftoverGrace)) of SIGTERM and were killed.", metadata: ["pids": "\(killed)"])
+                }
+                stopped += leftovers.count
+            }
+            let zombies = LeftoverProcesses.zombies(named: pattern.program)
+            if !zombies.isEmpty {
+                let left = await LeftoverProcesses.waitUntilGone(zombies, timeout: Self.zombieTimeout)
+                if !left.isEmpty {
+                    logger.warning("Ended \(pattern.program) processes are still not reaped after \(DurationText.format(Self.zombieTimeout)); a lock one of them held stays until they are (an init process that reaps orphans, such as tini, avoids this).", metadata: ["pids": "\(left)"])
+                }
             }
         }
-        // A zombie's command line is gone: it is known by the program's name only.
-        let program = ((configuration.executables["restic"] ?? "restic") as NSString).lastPathComponent
-        let zombies = LeftoverProcesses.zombies(named: program)
-        if !zombies.isEmpty {
-            let left = await LeftoverProcesses.waitUntilGone(zombies, timeout: Self.zombieTimeout)
-            if !left.isEmpty {
-                logger.warning("Ended \(program) processes are still not reaped after \(DurationText.format(Self.zombieTimeout)); a lock one of them held stays until they are (an init process that reaps orphans, such as tini, avoids this).", metadata: ["pids": "\(left)"])
-            }
-        }
-        return leftovers.count
+        return stopped
     }
 
     /// An interrupted backup whose snapshots were all written before the daemon died (found by their

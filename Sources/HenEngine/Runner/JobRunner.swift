@@ -339,7 +339,8 @@ struct JobRunner: Sendable {
             return .refused("Repository \"\(repository)\" does not exist, and recovery mode never creates one.")
         }
         guard definition.autoInit else {
-            return .refused("Repository \"\(repository)\" does not exist and auto_init is false: set auto_init: true to let Hen create it (or create it yourself, e.g. with `restic init`).")
+            // No tool named here: how to create one by hand is the driver's business (restic init, borg init, mkdir).
+            return .refused("Repository \"\(repository)\" does not exist and auto_init is false: set auto_init: true to let Hen create it, or create it yourself with the \(definition.driver) tool.")
         }
         let hostname = configuration.hostname
         let created = await step(id: "init:\(repository)", name: "initialize \(repository)", repository: repository, niceness: niceness, limits: limits, run: &run) { driver, events in

@@ -8,6 +8,11 @@ struct FakeDriver: BackupDriver {
     let context: DriverContext
     let capabilities: DriverCapabilities
 
+    /// Its processes would carry the cache directory, as restic's do (for the start-up recovery tests).
+    var leftoverProcesses: LeftoverProcessPattern? {
+        context.cacheDirectory.map { LeftoverProcessPattern(argument: "--cache-dir", value: $0, program: "hen-fake-driver") }
+    }
+
     private func call(_ operation: String) -> FakeBackend.Call {
         // The limits the driver was built with (a backup's request carries its own).
         FakeBackend.Call(repository: target.name, operation: operation, limits: target.limits, hostname: context.hostname)
