@@ -4,11 +4,21 @@ import HenProcess
 import Synchronization
 
 extension Borg {
-    func version() async throws(DriverError) -> String {
+    func programs() async throws(DriverError) -> [String] {
         let lines = Mutex<[String]>([])
         try await succeed(["--version"], onStdout: { line in lines.withLock { $0.append(line) } })
-        return "\(lines.withLock { $0.joined(separator: " ") }) (\(executable))"
+        return ["\(lines.withLock { $0.joined(separator: " ") }) (\(executable))"]
     }
+
+    func snapshots() async throws(DriverError) -> [Snapshot] {
+        try await archives().map(\.snapshot)
+    }
+
+    func unlock() async throws(DriverError) {
+        throw DriverError(.unsupported, "borg removes the stale locks of its own dead processes itself; the borg driver has no unlock.")
+    }
+
+    // diff: not in the description; Hen compares two borg archives through its snapshot index instead.
 
     func isInitialized() async throws(DriverError) -> Bool {
         let outcome = try await run(["info", "--json"])

@@ -6,7 +6,15 @@ import Synchronization
 /// Runs `borg` for one request: repository, passphrase and caches through the environment (never argv),
 /// `--log-json` on every command so that errors carry borg's `msgid`, and SIGINT-and-drain on cancellation
 /// (HenProcess).
-struct Borg: Sendable {
+struct Borg: PluginEngine {
+    static let description = DriverDescription(
+        name: "borg",
+        capabilities: [.encrypted, .deduplication, .readDataSubset],
+        password: .required,
+        location: .init(remotePrefixes: ["ssh://"], hostPaths: true),
+        keys: [.env]
+    )
+
     let request: PluginRequest
     let repository: PluginRequest.Repository
     let output: PluginMain.Output

@@ -4,7 +4,7 @@ import HenProcess
 import Synchronization
 
 extension Rsync {
-    func versions() async throws(DriverError) -> [String] {
+    func programs() async throws(DriverError) -> [String] {
         let local = Mutex<String?>(nil)
         let outcome = try await rsync(["--version"]) { line in local.withLock { $0 = $0 ?? line } }
         guard outcome.result.exitCode == 0, let first = local.withLock({ $0 }) else { throw failure(outcome, doing: "run rsync --version") }

@@ -8,7 +8,15 @@ import Synchronization
 /// there over ssh, so both take one code path. Scripts are constant text: every variable part (paths,
 /// names) is a positional argument, quoted for the remote shell. Cancellation is HenProcess's SIGINT and
 /// drain (to the whole process group, as a terminal's Ctrl-C would).
-struct Rsync: Sendable {
+struct Rsync: PluginEngine {
+    static let description = DriverDescription(
+        name: "rsync",
+        capabilities: [.bandwidthLimits, .deduplication],
+        password: .none,
+        location: .init(remotePrefixes: [], hostPaths: true),
+        keys: [.env, .limits]
+    )
+
     let request: PluginRequest
     let repository: PluginRequest.Repository
     let output: PluginMain.Output

@@ -83,6 +83,10 @@ extension Rsync {
         return found.withLock { $0 }
     }
 
+    func snapshots() async throws(DriverError) -> [Snapshot] {
+        try await entries().map(\.snapshot)
+    }
+
     /// This host's snapshots, oldest first. A directory whose metadata is missing or unreadable is left out
     /// (`check` reports it).
     func entries() async throws(DriverError) -> [SnapshotEntry] {
