@@ -90,23 +90,26 @@ final class BatchCollector: Sendable {
 
     /// Waits (at most `timeout`) until `condition` holds for the batches seen.
     @discardableResult
-    func wait(timeout: Duration = .seconds(30), until condition: @escaping ([WatchBatch]) -> Bool) async -> Bool {
+    func wait(timeout: Duration = .seconds(120), until condition: @escaping ([WatchBatch]) -> Bool) async -> Bool {
         await eventually(timeout: timeout) { condition(self.all) }
     }
 
-    func wait(for path: String, timeout: Duration = .seconds(30)) async -> Bool {
+    func wait(for path: String, timeout: Duration = .seconds(120)) async -> Bool {
         await wait(timeout: timeout) { $0.contains { $0.paths.contains(path) } }
     }
 
-    func waitForEnd(timeout: Duration = .seconds(30)) async -> Bool {
+    func waitForEnd(timeout: Duration = .seconds(120)) async -> Bool {
         await eventually(timeout: timeout) { self.isEnded }
     }
 
     func cancel() { task.withLock { $0?.cancel() } }
 }
 
-/// Waits (at most `timeout`) for a condition that real file-system events make true.
-func eventually(timeout: Duration = .seconds(30), _ condition: () async -> Bool) async -> Bool {
+/// Waits (at most `timeout`) for a condition that real file-system events make true. The bound is a safety
+/// net, not a measure: it returns as soon as the condition holds. A loaded whole-suite run on two cores once
+/// kept every test of the process waiting 48 s (a trivial stream test "passed after 48 s"), so 30 s failed
+/// every watch test at once; 2 minutes.
+func eventually(timeout: Duration = .seconds(120), _ condition: () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if await condition() { return true }
