@@ -39,7 +39,9 @@ extension ResticDriver {
     }
 
     public func list(snapshot: String, path: String?) -> AsyncThrowingStream<Node, any Error> {
-        outputStream(of: Node.self, operation: "ls", bufferSize: 64) { sink in
+        // Nodes come a read at a time (a few hundred); the indexer takes them one by one. Room for a few
+        // reads (about 1 MB of nodes) lets the next read be parsed while the indexer works on this one.
+        outputStream(of: Node.self, operation: "ls", bufferSize: 2048) { sink in
             guard Self.isSnapshotReference(snapshot) else { throw snapshotNotFound(snapshot) }
             let below = try path.map(normalizedSnapshotPath)
             var arguments = ["ls", "--json", "--host", context.hostname, snapshot.lowercased()]
