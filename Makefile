@@ -22,13 +22,14 @@ DIST      = .build/dist/hen-backup
 # What the image test needs: podman with Debian's runc, and debootstrap for a base image made here.
 IMAGE_TEST_PACKAGES = podman runc debootstrap curl
 
-.PHONY: run test build deps test-deps clean help release test-image
+.PHONY: run test build deps test-deps clean help release test-image screenshots
 
 help:
 	@echo "make run        - install what is missing, build, and start the daemon on $(CONFIG)"
 	@echo "make test       - install what the tests need and run the whole suite"
 	@echo "make release    - build $(DIST) (release, static Swift standard library, with the plugins)"
 	@echo "make test-image - build the container image with podman from the release tree and test it"
+	@echo "make screenshots - run the web UI's browser tests and refresh docs/screenshots/ with theirs"
 
 deps:
 	@./scripts/apt-install $(RUN_PACKAGES)
@@ -55,12 +56,16 @@ run: build .hen/password
 	$(BIN) config check --config $(CONFIG)
 	exec $(BIN) daemon --config $(CONFIG)
 
-# The web UI's browser tests run after the Swift suite, against the daemon binary it built (under 3 minutes;
-# they also refresh docs/screenshots/). SE_OFFLINE keeps Selenium Manager from downloading a driver.
+# The web UI's browser tests run after the Swift suite, against the daemon binary it built (under 3 minutes).
+# Their screenshots go to .build/screenshots/: a test run leaves the checkout as it was (`make screenshots`
+# refreshes the README's, in docs/screenshots/). SE_OFFLINE keeps Selenium Manager from downloading a driver.
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
-	SE_OFFLINE=true python3 Tests/WebUI/browser_test.py --binary $(BIN)
+	SE_OFFLINE=true python3 Tests/WebUI/browser_test.py --binary $(BIN) --screenshots .build/screenshots
+
+screenshots: test-deps build
+	SE_OFFLINE=true python3 Tests/WebUI/browser_test.py --binary $(BIN) --screenshots docs/screenshots
 
 # Runs on Debian 12 with restic, libcurl and SQLite installed and no Swift toolchain (borgbackup and rsync
 # for the plugins). The version comes from `git describe` (or HEN_VERSION), written in by Plugins/HenVersionPlugin.

@@ -8,7 +8,9 @@ and a folder restored from it matches too; a snapshot of a removed backup defini
 forgetting it removes it from restic (another host's snapshots never show); with auth on the login is asked
 for, a wrong password refused with a message, the right one works (with auth off on loopback, no login);
 recovery mode shows its banner and no backup button; no page logs a console error. Along the way it saves
-a screenshot of each page, light and dark, in docs/screenshots/.
+a screenshot of each page, light and dark, in --screenshots (docs/screenshots/ by default; `make test`
+passes .build/screenshots/ so that a test run changes nothing in the checkout, `make screenshots` the
+default).
 
 Recovery confidence (issue 19): "Restore drill" on the overview runs a drill live to succeeded and the card
 shows its counts; a source file swapped for other bytes of the same size and mtime makes a drill fail, and
