@@ -3,15 +3,15 @@ import HenPluginProtocol
 import Synchronization
 
 extension Rsync {
-    /// Removes the snapshots the request names or its policy does not keep. Each is first renamed to a
-    /// dot-name (so an interrupted forget never leaves a half-removed snapshot that still lists), then
-    /// deleted. With `prune`, leftovers of this host's interrupted backups and forgets go too.
     func unlock() async throws(DriverError) {
         throw DriverError(.unsupported, "The rsync driver keeps no locks; there is nothing to unlock.")
     }
 
     // diff: not in the description; Hen compares two snapshots through their listings in its index instead.
 
+    /// Removes the snapshots the request names or its policy does not keep. Each is first renamed to a
+    /// dot-name (so an interrupted forget never leaves a half-removed snapshot that still lists), then
+    /// deleted. With `prune`, leftovers of this host's interrupted backups and forgets go too.
     func forget() async throws(DriverError) -> ForgetSummary {
         guard let forget = request.forget else { throw DriverError(.invalidRequest, "The forget request has no forget.") }
         if request.readOnly { throw DriverError(.invalidRequest, "Repository \"\(repository.name)\" is open read-only: nothing is forgotten.") }
